@@ -1,0 +1,39 @@
+# Every target bootstraps uv (python3 -m pip install uv) and the locked environment first.
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PYTEST_ARGS ?=
+
+.PHONY: bootstrap run test test-unit test-all lint format typecheck bench bench-smoke clean
+
+bootstrap:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --locked --quiet
+
+run: bootstrap
+	@$(UV) run --locked python -m lookervault.demo
+
+test: bootstrap
+	$(UV) run --locked pytest -m "not benchmark" $(PYTEST_ARGS)
+
+test-unit: bootstrap
+	$(UV) run --locked pytest -m "not integration and not benchmark" $(PYTEST_ARGS)
+
+lint: bootstrap
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+
+format: bootstrap
+	$(UV) run --locked ruff format .
+	$(UV) run --locked ruff check --fix .
+
+typecheck: bootstrap
+	$(UV) run --locked ty check lookervault
+
+bench: bootstrap
+	$(UV) run --locked python -m benchmarks
+
+bench-smoke: bootstrap
+	$(UV) run --locked python -m benchmarks --smoke
+
+clean:
+	rm -rf demo .pytest_cache .ruff_cache

@@ -1,0 +1,8 @@
+"""Entry point for ``python -m lookervault``."""
+
+from __future__ import annotations
+
+from lookervault.cli import main
+
+if __name__ == "__main__":
+    main()

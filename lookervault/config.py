@@ -1,0 +1,292 @@
+"""Connection settings (looker.ini and LOOKERSDK_* variables) and every tunable default."""
+
+from __future__ import annotations
+
+import configparser
+import logging
+import math
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from looker_sdk.rtl.api_settings import ApiSettings
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+
+from lookervault.errors import ConfigError
+
+__all__ = [
+    "API_PATH",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_CONFIG_FILE",
+    "DEFAULT_DB_PATH",
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_TIMEOUT_S",
+    "DEFAULT_TOKEN_LIFETIME_S",
+    "DEFAULT_WORKERS",
+    "ENV_PREFIX",
+    "ID_LISTING_PAGE_SIZE",
+    "KEEPALIVE_EXPIRY_S",
+    "LOGIN_RETRY_ATTEMPTS",
+    "LOGOUT_TIMEOUT_S",
+    "MAX_CONCURRENCY",
+    "MAX_PAGE_SIZE",
+    "MAX_WORKERS",
+    "MIN_WORKERS",
+    "RATE_DECREASE_FACTOR",
+    "RATE_DECREASE_WINDOW_S",
+    "RATE_LIMIT_COOLOFF_S",
+    "RATE_MIN_PER_S",
+    "RATE_OBSERVE_WINDOW_S",
+    "RATE_RECOVERY_STEP",
+    "RATE_RECOVERY_SUCCESSES",
+    "RETRY_AFTER_MAX_S",
+    "RETRY_ATTEMPTS",
+    "RETRY_TIMEOUT_S",
+    "RETRY_WAIT_INITIAL_S",
+    "RETRY_WAIT_MAX_S",
+    "STREAM_BATCHES_PER_WORKER",
+    "TOKEN_REFRESH_MARGIN_S",
+    "ConnectionSettings",
+    "load_connection_settings",
+]
+
+logger = logging.getLogger(__name__)
+
+# --- pipeline sizes ------------------------------------------------------------------------
+DEFAULT_WORKERS = 8  # vault writer threads
+MIN_WORKERS = 1
+MAX_WORKERS = 50
+DEFAULT_CONCURRENCY = 16  # HTTP requests in flight
+MAX_CONCURRENCY = 256
+DEFAULT_PAGE_SIZE = 100
+# The API spec documents no maximum for `limit`; 1000 keeps each response body (and each
+# retry of it) bounded while still cutting the number of round trips tenfold.
+MAX_PAGE_SIZE = 1000
+# Listing only ids (fields=<id>) makes tiny rows, so those pages can be as large as allowed.
+ID_LISTING_PAGE_SIZE = MAX_PAGE_SIZE
+STREAM_BATCHES_PER_WORKER = 2  # stream buffer: enough to keep every writer busy, still bounded
+DEFAULT_DB_PATH = "lookervault.db"
+
+# --- connection ----------------------------------------------------------------------------
+DEFAULT_CONFIG_FILE = "looker.ini"
+ENV_PREFIX = "LOOKERSDK"
+API_PATH = "/api/4.0"
+DEFAULT_TIMEOUT_S = 120.0  # looker-sdk's default timeout
+KEEPALIVE_EXPIRY_S = 30.0
+TOKEN_REFRESH_MARGIN_S = 60.0  # refresh this long before the access token expires
+DEFAULT_TOKEN_LIFETIME_S = 3600  # Looker's usual expires_in, used if the login answer omits it
+LOGOUT_TIMEOUT_S = 5.0  # logout is best effort and must not hold up exit
+
+# --- retries (stamina) ---------------------------------------------------------------------
+RETRY_ATTEMPTS = 6
+LOGIN_RETRY_ATTEMPTS = 3  # fail fast when the host is wrong or down
+RETRY_TIMEOUT_S = 300.0  # total time budget for all attempts of one request
+RETRY_WAIT_INITIAL_S = 0.5
+RETRY_WAIT_MAX_S = 30.0
+RETRY_AFTER_MAX_S = 120.0  # never trust a Retry-After longer than this
+
+# --- adaptive rate limiting (throttle.py) --------------------------------------------------
+RATE_LIMIT_COOLOFF_S = 5.0  # shared pause after a 429 that carries no Retry-After
+RATE_DECREASE_FACTOR = 0.5  # multiplicative decrease on a 429
+RATE_DECREASE_WINDOW_S = 2.0  # 429s this soon after a decrease belong to the same burst
+RATE_RECOVERY_STEP = 0.1  # additive recovery, as a fraction of the ceiling rate
+RATE_RECOVERY_SUCCESSES = 20  # consecutive successes before each recovery step
+RATE_OBSERVE_WINDOW_S = 5.0  # window used to measure the rate when none was configured
+RATE_MIN_PER_S = 0.2  # never throttle below this, so a backup always progresses
+
+_TRUE = frozenset({"yes", "y", "true", "t", "1", "on"})
+_FALSE = frozenset({"no", "n", "false", "f", "0", "off"})
+_REQUIRED = ("base_url", "client_id", "client_secret")
+
+
+class ConnectionSettings(BaseModel):
+    """Where the Looker API lives and the API key used to log in to it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str
+    client_id: str
+    client_secret: SecretStr
+    verify_ssl: bool = True
+    timeout: float = DEFAULT_TIMEOUT_S
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        return _normalize_base_url(value)
+
+    @field_validator("client_id")
+    @classmethod
+    def _check_client_id(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("client_id is empty")
+        return value.strip()
+
+    @field_validator("verify_ssl", mode="before")
+    @classmethod
+    def _check_verify_ssl(cls, value: object) -> object:
+        return _parse_bool(value) if isinstance(value, str) else value
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _check_timeout(cls, value: object) -> float:
+        return _parse_timeout(value)
+
+    @property
+    def api_url(self) -> str:
+        """The API 4.0 root, e.g. ``https://company.looker.com:19999/api/4.0``."""
+        return self.base_url + API_PATH
+
+
+def load_connection_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    section: str | None = None,
+    *,
+    overrides: Mapping[str, str | None] | None = None,
+) -> ConnectionSettings:
+    """Read connection settings the way looker-sdk does.
+
+    Args:
+        config_file: a looker.ini file; it must exist when given. By default ``looker.ini``
+            in the working directory is read when present.
+        section: the ini section; the first section when None.
+        overrides: values that win over the file and LOOKERSDK_* (e.g. CLI flags); None
+            values are ignored.
+
+    Raises:
+        ConfigError: one line saying what is missing or wrong, never the secret.
+    """
+    filename = _resolve_file(config_file)
+    if filename is not None:
+        section = _resolve_section(filename, section)
+    elif section is not None:
+        raise ConfigError(f"section [{section}] asked for, but no {DEFAULT_CONFIG_FILE} found")
+    values = _read_with_looker_sdk(filename, section)
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None and v != ""})
+    _check_required(values, filename, section)
+    settings = _build(values)
+    if not settings.verify_ssl:
+        logger.warning("TLS certificate verification is OFF for %s", settings.base_url)
+    return settings
+
+
+def _resolve_file(config_file: str | os.PathLike[str] | None) -> str | None:
+    if config_file is None:
+        return DEFAULT_CONFIG_FILE if Path(DEFAULT_CONFIG_FILE).is_file() else None
+    path = Path(config_file)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {os.fspath(path)}")
+    return os.fspath(path)
+
+
+def _resolve_section(filename: str, section: str | None) -> str:
+    # Read the section names ourselves: looker-sdk reports an unknown or absent section
+    # with a bare NoSectionError/IndexError, and we want to list what the file offers.
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(filename, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{filename}: not a valid ini file ({type(exc).__name__})") from exc
+    sections = parser.sections()
+    if not sections:
+        raise ConfigError(f"{filename}: no [section] found (e.g. [Looker])")
+    if section is None:
+        return sections[0]
+    if section not in sections:
+        listed = ", ".join(sections)
+        raise ConfigError(f"{filename}: no section [{section}] (sections: {listed})")
+    return section
+
+
+def _read_with_looker_sdk(filename: str | None, section: str | None) -> dict[str, str]:
+    reader = _LookerIniReader(filename or DEFAULT_CONFIG_FILE, section)
+    try:
+        with warnings.catch_warnings():
+            # looker-sdk warns about deprecated keys (api_version...), which we ignore.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            data = reader.read_config()
+    except configparser.InterpolationError as exc:
+        # The message would quote the value, which may be the secret.
+        raise ConfigError(
+            f"{filename}: cannot read {exc.option} in [{exc.section}] (write a literal % as %%)"
+        ) from exc
+    except (configparser.Error, OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{filename}: cannot be read ({type(exc).__name__})") from exc
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+class _LookerIniReader(ApiSettings):
+    """looker-sdk's own reader (ini section, then LOOKERSDK_* overrides, quotes stripped).
+
+    ApiSettings.__init__ also converts values with int()/bool() and raises bare
+    TypeError/ValueError; we skip it and validate with clear messages instead.
+    """
+
+    def __init__(self, filename: str, section: str | None) -> None:
+        self.filename = filename
+        self.section = section
+        self.env_prefix = ENV_PREFIX
+
+
+def _check_required(values: Mapping[str, str], filename: str | None, section: str | None) -> None:
+    for key in _REQUIRED:
+        if not values.get(key, "").strip():
+            where = f"{key} in [{section}] of {filename}" if filename else f"{key} in looker.ini"
+            env = f"{ENV_PREFIX}_{key.upper()}"
+            raise ConfigError(f"missing {key}: set {env} or {where}")
+
+
+def _build(values: Mapping[str, str]) -> ConnectionSettings:
+    fields = {k: v for k, v in values.items() if k in ConnectionSettings.model_fields}
+    try:
+        return ConnectionSettings(**fields)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    # Build the line from the field name and our own message only: pydantic's default
+    # text quotes the input value, which could be the secret.
+    error = exc.errors(include_input=False, include_url=False)[0]
+    field = ".".join(str(part) for part in error["loc"]) or "settings"
+    cause = error.get("ctx", {}).get("error")
+    message = str(cause) if cause is not None else error["msg"]
+    env = f"{ENV_PREFIX}_{field.upper()}"
+    return f"invalid {field} ({env}): {message}"
+
+
+def _normalize_base_url(value: str) -> str:
+    url = value.strip().rstrip("/")
+    if url.endswith(API_PATH):
+        url = url[: -len(API_PATH)].rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{url!r} must start with https:// or http://")
+    if not parts.hostname:
+        raise ValueError(f"{url!r} has no host name")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{url!r} must not carry a query or fragment")
+    return url
+
+
+def _parse_bool(value: str) -> bool:
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{value!r} is not a boolean (use true or false)")
+
+
+def _parse_timeout(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"{value!r} is not a number of seconds")
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number of seconds") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"{value!r} must be a positive number of seconds")
+    return seconds

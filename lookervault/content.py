@@ -1,0 +1,236 @@
+"""The content-type registry: every kind of Looker object LookerVault backs up, as data.
+
+Each entry says where the objects come from (a paged list endpoint, a single-page list, or a child endpoint
+fed by items of parent types), how they are identified, which list variants exist (Looker's trash), and
+whether each item needs a per-item fetch because the list schema gives less than the get-by-id schema.
+The pipeline has no branch per type: it reads these specs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "CONTENT_TYPES",
+    "ChildSource",
+    "ContentType",
+    "ListSource",
+    "Metadata",
+    "content_type",
+    "resolve_content_types",
+]
+
+Params = Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ListSource:
+    """A list or search endpoint.
+
+    `paged` types are read with limit/offset; `variants` are separate passes with extra parameters
+    (dashboards and looks: live content and Looker's trash, `deleted=true`). `sort` is the stable sort the
+    endpoint accepts (None where the spec has no `sorts` parameter).
+    """
+
+    path: str
+    params: Params = field(default_factory=dict)
+    variants: tuple[Params, ...] = ({},)
+    paged: bool = True
+    sort: str | None = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSource:
+    """One request per key derived from items of parent types (explores of models, access of folders)."""
+
+    parents: tuple[str, ...]
+    keys: Callable[[str, Any], Iterable[tuple[str, ...]]]
+    path: str
+    params: Callable[[tuple[str, ...]], Params] = lambda key: {}
+    item_id: Callable[[tuple[str, ...], Any], str] = lambda key, obj: "::".join(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """Which fields of an item fill the vault's indexed metadata columns."""
+
+    title: tuple[str, ...] = ("title", "name")
+    folder: str | None = "folder_id"
+    owner: str | None = "user_id"
+    created_at: str | None = "created_at"
+    updated_at: str | None = "updated_at"
+
+
+@dataclass(frozen=True, slots=True)
+class ContentType:
+    """One backed-up content type, named as on the command line."""
+
+    name: str
+    source: ListSource | ChildSource
+    detail_path: str | None = None
+    fetch_detail: bool = False
+    id_key: str = "id"
+    metadata: Metadata = Metadata()
+
+    def item_path(self, item_id: str) -> str | None:
+        """The get-by-id path of one item, used for per-item fetches and reconciliation."""
+        return self.detail_path.format(id=item_id) if self.detail_path else None
+
+
+def _model_explores(parent: str, model: Any) -> Iterable[tuple[str, ...]]:
+    for explore in model.get("explores") or ():
+        if isinstance(explore, dict) and explore.get("name"):
+            yield (str(model["name"]), str(explore["name"]))
+
+
+def _content_metadata_ids(parent: str, item: Any) -> Iterable[tuple[str, ...]]:
+    cmid = item.get("content_metadata_id")
+    if cmid is not None:
+        yield (str(cmid),)
+
+
+def _explore_id(key: tuple[str, ...], obj: Any) -> str:
+    return str(obj.get("id") or "::".join(key)) if isinstance(obj, dict) else "::".join(key)
+
+
+_TRASH = ({"deleted": "false"}, {"deleted": "true"})
+_NAMED = Metadata(title=("name",), folder=None, owner=None)
+
+CONTENT_TYPES: tuple[ContentType, ...] = (
+    ContentType(
+        "dashboards",
+        ListSource("/dashboards/search", variants=_TRASH),
+        detail_path="/dashboards/{id}",
+    ),
+    ContentType(
+        "looks",
+        ListSource("/looks/search", variants=_TRASH),
+        detail_path="/looks/{id}",
+        # search_looks returns Look; GET /looks/{id} returns LookWithQuery, with the query a restore needs.
+        fetch_detail=True,
+    ),
+    ContentType(
+        "folders",
+        ListSource("/folders/search"),
+        detail_path="/folders/{id}",
+        metadata=Metadata(title=("name",), folder="parent_id", owner="creator_id"),
+    ),
+    ContentType(
+        "boards",
+        ListSource("/boards/search"),
+        detail_path="/boards/{id}",
+        metadata=Metadata(folder=None, owner="creator_id"),
+    ),
+    ContentType(
+        "users",
+        ListSource("/users/search"),
+        detail_path="/users/{id}",
+        metadata=Metadata(
+            title=("display_name", "email"),
+            folder="personal_folder_id",
+            owner=None,
+            updated_at=None,
+        ),
+    ),
+    ContentType(
+        "groups", ListSource("/groups/search"), detail_path="/groups/{id}", metadata=_NAMED
+    ),
+    ContentType("roles", ListSource("/roles/search"), detail_path="/roles/{id}", metadata=_NAMED),
+    ContentType(
+        "permission_sets",
+        ListSource("/permission_sets/search"),
+        detail_path="/permission_sets/{id}",
+        metadata=_NAMED,
+    ),
+    ContentType(
+        "model_sets",
+        ListSource("/model_sets/search"),
+        detail_path="/model_sets/{id}",
+        metadata=_NAMED,
+    ),
+    ContentType(
+        "scheduled_plans",
+        ListSource("/scheduled_plans/search", params={"all_users": "true"}),
+        detail_path="/scheduled_plans/{id}",
+        metadata=Metadata(title=("name",), folder=None),
+    ),
+    ContentType(
+        "lookml_models",
+        # all_lookml_models pages with limit/offset but has no `sorts` parameter.
+        ListSource("/lookml_models", sort=None),
+        detail_path="/lookml_models/{id}",
+        id_key="name",
+        metadata=Metadata(title=("label", "name"), folder=None, owner=None),
+    ),
+    ContentType(
+        "explores",
+        ChildSource(
+            parents=("lookml_models",),
+            keys=_model_explores,
+            path="/lookml_models/{0}/explores/{1}",
+            item_id=_explore_id,
+        ),
+        metadata=Metadata(title=("label", "name"), folder=None, owner=None),
+    ),
+    ContentType(
+        "alerts",
+        # search_alerts pages with limit/offset but has no `sorts` parameter.
+        ListSource("/alerts/search", params={"all_owners": "true"}, sort=None),
+        detail_path="/alerts/{id}",
+        metadata=Metadata(
+            title=("custom_title", "lookml_field_name"), folder=None, owner="owner_id"
+        ),
+    ),
+    ContentType(
+        "user_attributes",
+        ListSource("/user_attributes", paged=False),
+        detail_path="/user_attributes/{id}",
+        metadata=_NAMED,
+    ),
+    ContentType(
+        "themes",
+        ListSource("/themes/search"),
+        detail_path="/themes/{id}",
+        metadata=Metadata(title=("name",), folder=None, owner=None, created_at=None),
+    ),
+    ContentType(
+        "content_metadata_access",
+        ChildSource(
+            parents=("folders", "boards"),
+            keys=_content_metadata_ids,
+            path="/content_metadata_access",
+            params=lambda key: {"content_metadata_id": key[0]},
+            item_id=lambda key, obj: key[0],
+        ),
+        metadata=Metadata(title=(), folder=None, owner=None, created_at=None, updated_at=None),
+    ),
+)
+
+_BY_NAME = {ct.name: ct for ct in CONTENT_TYPES}
+
+
+def content_type(name: str) -> ContentType:
+    """The registered content type called `name` (KeyError when unknown)."""
+    return _BY_NAME[name]
+
+
+def resolve_content_types(names: Iterable[str]) -> tuple[ContentType, ...]:
+    """The requested types in registry order, plus the parents their child endpoints need.
+
+    Raises:
+        ValueError: a name is not a content type; the message lists the valid names.
+    """
+    wanted = list(dict.fromkeys(names)) or list(_BY_NAME)
+    unknown = [n for n in wanted if n not in _BY_NAME]
+    if unknown:
+        raise ValueError(
+            f"unknown content type {', '.join(map(repr, unknown))}; valid: {', '.join(_BY_NAME)}"
+        )
+    selected = set(wanted)
+    for name in wanted:
+        source = _BY_NAME[name].source
+        if isinstance(source, ChildSource):
+            selected.update(source.parents)
+    return tuple(ct for ct in CONTENT_TYPES if ct.name in selected)

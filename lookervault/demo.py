@@ -1,0 +1,77 @@
+"""`make run`: back up the configured Looker, or the bundled mock Looker when none is configured.
+
+Starts `lookervault mock serve --port 0` as a child process when neither LOOKERSDK_BASE_URL nor a
+looker.ini is present, runs the real `lookervault extract` against it into ./demo/lookervault.db,
+prints what was backed up, and stops the server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lookervault.mock.app import MockOptions
+
+__all__ = ["main"]
+
+DEMO_DB = Path("demo") / "lookervault.db"
+DEMO_PRESET = "demo"
+_READY_PREFIX = "listening on "
+_START_TIMEOUT_S = 60.0
+
+
+def _lookervault(*args: str) -> list[str]:
+    return [sys.executable, "-m", "lookervault", *args]
+
+
+def _real_looker_configured() -> bool:
+    return bool(os.environ.get("LOOKERSDK_BASE_URL")) or Path("looker.ini").is_file()
+
+
+def _start_mock() -> tuple[subprocess.Popen[str], str]:
+    server = subprocess.Popen(
+        _lookervault("mock", "serve", "--port", "0", "--preset", DEMO_PRESET),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline().strip()
+    if not line.startswith(_READY_PREFIX):
+        server.kill()
+        server.wait()
+        raise SystemExit(f"error: the mock Looker did not start (it said {line!r})")
+    return server, line.removeprefix(_READY_PREFIX)
+
+
+def _extract(env: dict[str, str]) -> int:
+    DEMO_DB.parent.mkdir(mode=0o700, exist_ok=True)
+    command = _lookervault("extract", "--db", str(DEMO_DB))
+    print("$", " ".join(["lookervault", *command[3:]]), flush=True)  # noqa: T201
+    return subprocess.run(command, env=env, check=False).returncode
+
+
+def main() -> int:
+    """Run the demo; returns the extract command's exit status."""
+    if _real_looker_configured():
+        return _extract(dict(os.environ))
+    server, base_url = _start_mock()
+    defaults = MockOptions()
+    print(f"mock Looker listening on {base_url} (preset {DEMO_PRESET!r})", flush=True)  # noqa: T201
+    env = {
+        **os.environ,
+        "LOOKERSDK_BASE_URL": base_url,
+        "LOOKERSDK_CLIENT_ID": defaults.client_id,
+        "LOOKERSDK_CLIENT_SECRET": defaults.client_secret,
+    }
+    try:
+        return _extract(env)
+    finally:
+        server.terminate()
+        server.wait(timeout=_START_TIMEOUT_S)
+        print("mock Looker stopped", flush=True)  # noqa: T201
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Exception tree and exit statuses: who must act when something goes wrong.
+
+LookerVaultError
+├── UsageError        bad flag or argument            -> exit 2
+├── ConfigError       bad looker.ini / LOOKERSDK_*    -> exit 2
+├── VaultError        the SQLite vault cannot be used -> exit 2
+├── ConnectError      Looker cannot be reached        -> exit 3
+├── AuthError         Looker refused the credentials  -> exit 3
+└── ApiError          Looker answered with an error   -> exit 1 (unless handled)
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "ConfigError",
+    "ConnectError",
+    "ExitCode",
+    "LookerVaultError",
+    "UsageError",
+    "VaultError",
+    "exit_code_for",
+]
+
+
+class ExitCode(IntEnum):
+    """The documented exit statuses of every command."""
+
+    OK = 0
+    UNEXPECTED = 1
+    USAGE = 2
+    CONNECT = 3
+    PARTIAL = 4
+    INTERRUPTED = 130
+
+
+class LookerVaultError(Exception):
+    """Base of every error LookerVault raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+
+
+class UsageError(LookerVaultError):
+    """A flag or argument the user gave cannot be used."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(LookerVaultError):
+    """The connection settings (looker.ini, LOOKERSDK_*) are missing or invalid."""
+
+    exit_code = ExitCode.USAGE
+
+
+class VaultError(LookerVaultError):
+    """The vault file cannot be created, opened or written."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConnectError(LookerVaultError):
+    """The Looker server cannot be reached (DNS, refused, TLS, timeout at login)."""
+
+    exit_code = ExitCode.CONNECT
+
+
+class AuthError(LookerVaultError):
+    """Looker refused the API credentials."""
+
+    exit_code = ExitCode.CONNECT
+
+
+class ApiError(LookerVaultError):
+    """Looker answered a request with an error status that retries did not fix."""
+
+    def __init__(self, method: str, url: str, status: int | None, message: str) -> None:
+        self.method = method
+        self.url = url
+        self.status = status
+        self.message = message
+        where = f"{method} {url}"
+        super().__init__(
+            f"{where} failed: {status} {message}" if status else f"{where} failed: {message}"
+        )
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """Map any exception to the exit status the CLI returns."""
+    if isinstance(exc, LookerVaultError):
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    return ExitCode.UNEXPECTED

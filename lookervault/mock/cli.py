@@ -1,0 +1,104 @@
+"""The `lookervault mock` commands: serve the mock Looker for demos, scripts and benchmarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import cyclopts
+from cyclopts import Parameter, validators
+
+from lookervault.mock.app import MockLooker, MockOptions
+from lookervault.mock.data import CONTENT_TYPES
+from lookervault.mock.server import run
+
+__all__ = ["ServeFlags", "mock_app", "serve"]
+
+_DEFAULTS = MockOptions()
+_NON_NEGATIVE = validators.Number(gte=0)
+_SHARE = validators.Number(gte=0, lte=1)
+
+mock_app = cyclopts.App(
+    name="mock",
+    help="Run the bundled mock Looker (API 4.0) used by tests, `make run` and benchmarks.",
+)
+
+
+def _validate_counts(type_: Any, value: Any) -> None:
+    """Each --count is TYPE=N with a known content type and a non-negative integer."""
+    for item in value or ():
+        name, sep, number = item.partition("=")
+        if not sep or name not in CONTENT_TYPES or not number.isdigit():
+            known = ", ".join(CONTENT_TYPES)
+            raise ValueError(f"expected TYPE=N with TYPE one of {known}, got {item!r}")
+
+
+@Parameter(name="*")
+@dataclass(frozen=True)
+class ServeFlags:
+    """Flags of `lookervault mock serve`."""
+
+    port: Annotated[int, Parameter(validator=validators.Number(gte=0, lte=65535))] = 0
+    """TCP port to listen on; 0 picks a free one."""
+    host: str = "127.0.0.1"
+    """Interface to bind."""
+    client_id: str = _DEFAULTS.client_id
+    """API client id the mock accepts."""
+    client_secret: Annotated[str, Parameter(show_default=False)] = _DEFAULTS.client_secret
+    """API client secret the mock accepts (default: the documented mock secret)."""
+    seed: int = 0
+    """Seed of the generated data and of every random knob."""
+    preset: Literal["tiny", "demo", "M"] = "tiny"
+    """Size of the generated instance."""
+    count: Annotated[
+        tuple[str, ...], Parameter(validator=_validate_counts, consume_multiple=True)
+    ] = ()
+    """Override one type's count of the preset, as TYPE=N (repeatable)."""
+    latency_ms: Annotated[float, Parameter(validator=_NON_NEGATIVE)] = 0.0
+    """Mean added latency per API request, in milliseconds."""
+    latency_jitter_ms: Annotated[float, Parameter(validator=_NON_NEGATIVE)] = 0.0
+    """Standard deviation of the added latency, in milliseconds."""
+    rate_limit_per_s: Annotated[float | None, Parameter(validator=validators.Number(gt=0))] = None
+    """Global request rate beyond which the mock answers 429."""
+    retry_after_s: Annotated[float | None, Parameter(validator=_NON_NEGATIVE)] = None
+    """Send Retry-After (seconds) with every 429."""
+    fault_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
+    """Share of API requests answered 500/502/503."""
+    drop_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
+    """Share of API requests whose connection is dropped mid-response."""
+    token_ttl_s: Annotated[float, Parameter(validator=validators.Number(gt=0))] = 3600.0
+    """Lifetime of access tokens, in seconds."""
+    mutate_every: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
+    """Apply one create/update/delete every N API requests (0: never)."""
+
+    def options(self) -> MockOptions:
+        """The MockOptions these flags describe."""
+        counts = {name: int(n) for name, _, n in (item.partition("=") for item in self.count)}
+        return MockOptions(
+            seed=self.seed,
+            preset=self.preset,
+            counts=counts or None,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            token_ttl_s=self.token_ttl_s,
+            latency_ms=self.latency_ms,
+            latency_jitter_ms=self.latency_jitter_ms,
+            rate_limit_per_s=self.rate_limit_per_s,
+            retry_after_s=self.retry_after_s,
+            fault_rate=self.fault_rate,
+            drop_rate=self.drop_rate,
+            mutate_every=self.mutate_every,
+        )
+
+
+@mock_app.command
+def serve(flags: ServeFlags | None = None) -> int:
+    """Serve the mock Looker until SIGINT/SIGTERM; print `listening on URL` once ready."""
+    flags = flags or ServeFlags()
+    app = MockLooker(flags.options())
+    run(app, flags.host, flags.port, ready=_announce)
+    return 0
+
+
+def _announce(url: str) -> None:
+    print(f"listening on {url}", flush=True)  # noqa: T201 - scripts read the URL from stdout

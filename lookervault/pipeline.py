@@ -1,0 +1,632 @@
+"""The extraction pipeline: async producers -> a bounded stream -> N SQLite writer threads.
+
+One anyio task group owns everything. Producers (one per content type, each with several pages in
+flight) fetch through the shared LookerClient and send `Batch`es into a memory object stream whose fixed
+buffer is the backpressure. Exactly N writer threads, each owning one vault connection for its whole life,
+pull batches through anyio's `from_thread` portal and commit each batch, with its checkpoints, in one
+transaction. The event loop never touches SQLite except through `to_thread`; the writers never touch the
+network. This is the only module that knows both the client and the vault.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+import anyio.to_thread
+import orjson
+from anyio.abc import ObjectReceiveStream, ObjectSendStream
+
+from lookervault import __version__
+from lookervault.client import LookerClient, NotFoundError
+from lookervault.config import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_WORKERS,
+    ID_LISTING_PAGE_SIZE,
+    STREAM_BATCHES_PER_WORKER,
+    ConnectionSettings,
+)
+from lookervault.content import ChildSource, ContentType, ListSource, resolve_content_types
+from lookervault.errors import ApiError, LookerVaultError
+from lookervault.metrics import Metrics
+from lookervault.progress import NullProgress, Progress
+from lookervault.throttle import AdaptiveLimiter
+from lookervault.vault import Batch, Failure, ItemRecord, Vault
+
+__all__ = ["ExtractOptions", "ExtractResult", "extract"]
+
+logger = logging.getLogger(__name__)
+
+_Queued = tuple[str, Batch]  # (content type name, batch): the writer reports commits per type
+_Sender = ObjectSendStream[_Queued]
+
+_RECONCILE_KEY = "reconcile"
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """What to back up and how hard to push."""
+
+    content_types: tuple[str, ...] = ()
+    workers: int = DEFAULT_WORKERS
+    concurrency: int = DEFAULT_CONCURRENCY
+    page_size: int = DEFAULT_PAGE_SIZE
+    rate_limit_per_second: float | None = None
+    rate_limit_per_minute: float | None = None
+    resume: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options as recorded in the vault's runs table (no secrets here)."""
+        return {
+            "content_types": list(self.content_types),
+            "workers": self.workers,
+            "concurrency": self.concurrency,
+            "page_size": self.page_size,
+            "rate_limit_per_second": self.rate_limit_per_second,
+            "rate_limit_per_minute": self.rate_limit_per_minute,
+            "resume": self.resume,
+        }
+
+
+@dataclass
+class ExtractResult:
+    """The outcome of one run, as `--json` prints it."""
+
+    run_id: int
+    status: str
+    items: dict[str, int]
+    failures: list[Failure]
+    metrics: dict[str, int]
+    elapsed_s: float
+
+    def as_json(self) -> dict[str, Any]:
+        """The one JSON object `extract --json` prints."""
+        total = sum(self.items.values())
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "items": self.items,
+            "errors": len(self.failures),
+            "requests": self.metrics.get("requests", 0),
+            "rate_limited": self.metrics.get("rate_limited", 0),
+            "retries": self.metrics.get("retries", 0),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "items_per_s": round(total / self.elapsed_s, 1) if self.elapsed_s > 0 else 0.0,
+        }
+
+
+@dataclass
+class _TypeState:
+    """Per-type bookkeeping: batches sent but not yet committed, and whether production ended."""
+
+    pending: int = 0
+    producing: bool = True
+    idle: anyio.Event = field(default_factory=anyio.Event)
+    finished: anyio.Event = field(default_factory=anyio.Event)
+
+    def __post_init__(self) -> None:
+        self.idle.set()  # nothing sent yet: nothing to wait for
+
+    def sent(self) -> None:
+        if self.pending == 0:
+            self.idle = anyio.Event()
+        self.pending += 1
+
+    def committed(self) -> None:
+        self.pending -= 1
+        self._settle()
+
+    def end(self) -> None:
+        self.producing = False
+        self._settle()
+
+    def _settle(self) -> None:
+        if self.pending == 0:
+            self.idle.set()
+            if not self.producing:
+                self.finished.set()
+
+
+class _PageCursor:
+    """Hands out page offsets to concurrent page workers until a short page marks the end."""
+
+    def __init__(self, page_size: int, stop_after: int | None) -> None:
+        self.page_size = page_size
+        self._next = 0
+        self._end = stop_after
+
+    def next(self) -> int | None:
+        if self._end is not None and self._next > self._end:
+            return None
+        offset = self._next
+        self._next += self.page_size
+        return offset
+
+    def short_page_at(self, offset: int) -> None:
+        self._end = offset if self._end is None else min(self._end, offset)
+
+
+def _variant_key(params: Mapping[str, str]) -> str:
+    return "&".join(f"{k}={v}" for k, v in params.items()) or "all"
+
+
+def _first(obj: Mapping[str, Any], names: Iterable[str]) -> str | None:
+    for name in names:
+        value = obj.get(name)
+        if value is not None:
+            return str(value)
+    return None
+
+
+def _record(ct: ContentType, item_id: str, obj: Any) -> ItemRecord:
+    """An ItemRecord carrying `obj` untouched plus the metadata columns the registry names."""
+    meta = ct.metadata
+    fields = obj if isinstance(obj, Mapping) else {}
+    return ItemRecord(
+        content_type=ct.name,
+        item_id=item_id,
+        content=obj,
+        title=_first(fields, meta.title),
+        folder_id=_first(fields, (meta.folder,)) if meta.folder else None,
+        owner_id=_first(fields, (meta.owner,)) if meta.owner else None,
+        created_at=_first(fields, (meta.created_at,)) if meta.created_at else None,
+        updated_at=_first(fields, (meta.updated_at,)) if meta.updated_at else None,
+        deleted=bool(fields.get("deleted")),
+    )
+
+
+def _item_id(ct: ContentType, obj: Any) -> str | None:
+    if isinstance(obj, Mapping) and obj.get(ct.id_key) not in (None, ""):
+        return str(obj[ct.id_key])
+    return None
+
+
+def _error_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+class _Extraction:
+    """One run of the pipeline against one client and one vault."""
+
+    def __init__(
+        self,
+        client: LookerClient,
+        vault: Vault,
+        run_id: int,
+        types: tuple[ContentType, ...],
+        options: ExtractOptions,
+        progress: Progress,
+    ) -> None:
+        self.client = client
+        self.vault = vault
+        self.run_id = run_id
+        self.types = types
+        self.options = options
+        self.progress = progress
+        self.states = {ct.name: _TypeState() for ct in types}
+        self._vault_lock = anyio.CapacityLimiter(
+            1
+        )  # the control connection is used by one thread at a time
+        self._writer_threads = anyio.CapacityLimiter(options.workers)
+        self.metrics = client.metrics
+        self.handle_signals = False
+        self.interrupted = False
+
+    async def _vault(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        call = functools.partial(func, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call, limiter=self._vault_lock)
+
+    # --- orchestration ------------------------------------------------------------------
+
+    async def run(self) -> None:
+        buffer = self.options.workers * STREAM_BATCHES_PER_WORKER
+        send, receive = anyio.create_memory_object_stream[_Queued](max_buffer_size=buffer)
+        async with anyio.create_task_group() as tg:
+            for _ in range(self.options.workers):
+                tg.start_soon(self._writer, receive.clone())
+            receive.close()
+            async with send, anyio.create_task_group() as producers:
+                if self.handle_signals:
+                    producers.start_soon(self._watch_signals, producers.cancel_scope)
+                async with anyio.create_task_group() as work:
+                    for ct in self.types:
+                        work.start_soon(self._produce, ct, send.clone())
+                producers.cancel_scope.cancel()  # stops the signal watcher
+
+    async def _watch_signals(self, scope: anyio.CancelScope) -> None:
+        """Ctrl-C / SIGTERM stop the producers; writers still commit what is already queued."""
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for signum in signals:
+                logger.warning("received %s: stopping after the batches in flight", signum.name)
+                self.interrupted = True
+                scope.cancel()
+                return
+
+    async def _send(self, send: _Sender, ct: ContentType, batch: Batch) -> None:
+        self.states[ct.name].sent()
+        await send.send((ct.name, batch))
+
+    # --- writers ------------------------------------------------------------------------
+
+    async def _writer(self, receive: ObjectReceiveStream[_Queued]) -> None:
+        async with receive:
+            await anyio.to_thread.run_sync(self._write_loop, receive, limiter=self._writer_threads)
+
+    def _write_loop(self, receive: ObjectReceiveStream[_Queued]) -> None:
+        """Runs in one writer thread for the whole run, with its own connection."""
+        with self.vault.writer() as writer:
+            while True:
+                try:
+                    name, batch = anyio.from_thread.run(receive.receive)
+                except (anyio.EndOfStream, anyio.ClosedResourceError):
+                    return
+                writer.write(batch)
+                anyio.from_thread.run_sync(self._committed, name, len(batch.items))
+
+    def _committed(self, name: str, items: int) -> None:
+        self.metrics.add("batches")
+        self.metrics.add("items", items)
+        self.metrics.add(f"items:{name}", items)
+        self.progress.advance(name, items)
+        self.states[name].committed()
+
+    # --- producers ----------------------------------------------------------------------
+
+    async def _produce(self, ct: ContentType, send: _Sender) -> None:
+        state = self.states[ct.name]
+        async with send:
+            try:
+                if isinstance(ct.source, ChildSource):
+                    await self._produce_children(ct, ct.source, send)
+                else:
+                    await self._produce_list(ct, ct.source, send)
+            finally:
+                state.end()
+        await state.finished.wait()
+        self.progress.finish(ct.name)
+
+    async def _produce_list(self, ct: ContentType, source: ListSource, send: _Sender) -> None:
+        done: set[str] = await self._vault(self.vault.checkpoints, self.run_id, ct.name)
+        await self._retry_failed_items(ct, send)
+        listed_before = await self._list_ids(ct, source, send) if source.paged else None
+        if listed_before is not None:
+            self.progress.add_total(ct.name, len(listed_before))
+        for variant in source.variants:
+            if source.paged:
+                await self._fetch_pages(ct, source, variant, done, send)
+            else:
+                await self._fetch_page(ct, source, variant, None, done, send)
+        if listed_before is not None:
+            await self.states[ct.name].idle.wait()
+            await self._reconcile(ct, source, listed_before, send)
+
+    async def _fetch_pages(
+        self,
+        ct: ContentType,
+        source: ListSource,
+        variant: Mapping[str, str],
+        done: set[str],
+        send: _Sender,
+    ) -> None:
+        vkey = _variant_key(variant)
+        ends = [int(k.rsplit("=", 1)[1]) for k in done if k.startswith(f"{vkey}:end=")]
+        cursor = _PageCursor(self.options.page_size, min(ends) if ends else None)
+
+        async def worker() -> None:
+            while (offset := cursor.next()) is not None:
+                if f"{vkey}:offset={offset}" in done:
+                    continue
+                count = await self._fetch_page(ct, source, variant, offset, done, send)
+                if count is not None and count < cursor.page_size:
+                    cursor.short_page_at(offset)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(self.options.concurrency):
+                tg.start_soon(worker)
+
+    async def _fetch_page(
+        self,
+        ct: ContentType,
+        source: ListSource,
+        variant: Mapping[str, str],
+        offset: int | None,
+        done: set[str],
+        send: _Sender,
+    ) -> int | None:
+        """Fetch one page and send it as one batch; returns its length, None when it failed."""
+        vkey = _variant_key(variant)
+        key = f"{vkey}:all" if offset is None else f"{vkey}:offset={offset}"
+        if key in done:
+            return None
+        params: dict[str, Any] = {**source.params, **variant}
+        if offset is not None:
+            params.update(limit=self.options.page_size, offset=offset)
+            if source.sort:
+                params["sorts"] = source.sort
+        try:
+            page = await self.client.get_json(source.path, params)
+            if not isinstance(page, list):
+                raise ApiError("GET", source.path, None, "expected a JSON list of items")
+            batch = await self._page_batch(ct, page, key)
+        except ApiError as exc:
+            await self._send(
+                send, ct, Batch(self.run_id, failures=(Failure(ct.name, key, _error_line(exc)),))
+            )
+            return None
+        if offset is not None and len(page) < self.options.page_size:
+            batch = Batch(
+                batch.run_id,
+                items=batch.items,
+                checkpoints=(*batch.checkpoints, (ct.name, f"{vkey}:end={offset}")),
+                failures=batch.failures,
+                gone=batch.gone,
+            )
+        await self._send(send, ct, batch)
+        return len(page)
+
+    async def _page_batch(self, ct: ContentType, page: list[Any], key: str) -> Batch:
+        ids = [_item_id(ct, obj) for obj in page]
+        if any(item_id is None for item_id in ids):
+            raise ApiError("GET", key, None, f"an item in the page has no {ct.id_key!r}")
+        if not ct.fetch_detail:
+            items = tuple(_record(ct, i, obj) for i, obj in zip(ids, page, strict=True))
+            return Batch(self.run_id, items=items, checkpoints=((ct.name, key),))
+        items, failures, gone = await self._fetch_details(ct, [i for i in ids if i])
+        return Batch(
+            self.run_id, items=items, checkpoints=((ct.name, key),), failures=failures, gone=gone
+        )
+
+    async def _fetch_details(
+        self, ct: ContentType, ids: list[str]
+    ) -> tuple[tuple[ItemRecord, ...], tuple[Failure, ...], tuple[tuple[str, str], ...]]:
+        """Fetch every item by id, concurrently; the client caps requests in flight."""
+        items: list[ItemRecord] = []
+        failures: list[Failure] = []
+        gone: list[tuple[str, str]] = []
+
+        async def one(item_id: str) -> None:
+            path = ct.item_path(quote(item_id, safe=""))
+            assert path is not None  # only types with a get-by-id endpoint fetch per item
+            try:
+                obj = await self.client.get_json(path)
+            except NotFoundError:
+                gone.append((ct.name, item_id))
+            except ApiError as exc:
+                failures.append(Failure(ct.name, f"item:{item_id}", _error_line(exc)))
+            else:
+                items.append(_record(ct, _item_id(ct, obj) or item_id, obj))
+
+        async with anyio.create_task_group() as tg:
+            for item_id in ids:
+                tg.start_soon(one, item_id)
+        return tuple(items), tuple(failures), tuple(gone)
+
+    async def _retry_failed_items(self, ct: ContentType, send: _Sender) -> None:
+        """On resume, fetch again the single items an earlier attempt of this run failed on."""
+        failed = await self._vault(self.vault.failures, self.run_id)
+        ids = [
+            f.key.removeprefix("item:")
+            for f in failed
+            if f.content_type == ct.name and f.key.startswith("item:")
+        ]
+        if not ids or ct.detail_path is None:
+            return
+        items, failures, gone = await self._fetch_details(ct, ids)
+        fixed = {f"item:{r.item_id}" for r in items} | {f"item:{i}" for _, i in gone}
+        checkpoints = tuple((ct.name, key) for key in sorted(fixed))
+        await self._send(send, ct, Batch(self.run_id, items, checkpoints, failures, gone))
+
+    # --- completeness -------------------------------------------------------------------
+
+    async def _list_ids(
+        self, ct: ContentType, source: ListSource, send: _Sender
+    ) -> set[str] | None:
+        """Every id the endpoint lists now (all variants), through cheap `fields=<id>` pages."""
+        ids: set[str] = set()
+        try:
+            for variant in source.variants:
+                offset = 0
+                while True:
+                    params: dict[str, Any] = {**source.params, **variant, "fields": ct.id_key}
+                    params.update(limit=ID_LISTING_PAGE_SIZE, offset=offset)
+                    if source.sort:
+                        params["sorts"] = source.sort
+                    page = await self.client.get_json(source.path, params)
+                    if not isinstance(page, list):
+                        raise ApiError("GET", source.path, None, "expected a JSON list of ids")
+                    ids.update(i for i in (_item_id(ct, obj) for obj in page) if i)
+                    if len(page) < ID_LISTING_PAGE_SIZE:
+                        break
+                    offset += ID_LISTING_PAGE_SIZE
+        except ApiError as exc:
+            failure = Failure(ct.name, _RECONCILE_KEY, f"cannot list ids: {_error_line(exc)}")
+            await self._send(send, ct, Batch(self.run_id, failures=(failure,)))
+            return None
+        return ids
+
+    async def _reconcile(
+        self, ct: ContentType, source: ListSource, listed_before: set[str], send: _Sender
+    ) -> None:
+        """Fetch what paging missed while content moved; record what vanished during the run."""
+        listed_after = await self._list_ids(ct, source, send)
+        if listed_after is None:
+            return
+        have: set[str] = await self._vault(self.vault.item_ids, ct.name, run_id=self.run_id)
+        missing = sorted((listed_before | listed_after) - have, key=_numeric_first)
+        vanished = have - listed_after
+        items, failures, gone = await self._fetch_details(ct, missing) if missing else ((), (), ())
+        gone_ids = {*vanished, *(i for _, i in gone)}
+        checkpoints: list[tuple[str, str]] = []
+        if not failures:
+            checkpoints.append((ct.name, _RECONCILE_KEY))
+            # A page that failed is no longer a gap once every listed item is in the vault.
+            failed = await self._vault(self.vault.failures, self.run_id)
+            checkpoints += [(ct.name, f.key) for f in failed if f.content_type == ct.name]
+        if missing or vanished:
+            logger.info(
+                "%s: reconciliation fetched %d missed items, %d gone during the run",
+                ct.name,
+                len(items),
+                len(gone_ids),
+            )
+        batch = Batch(
+            self.run_id,
+            items=items,
+            checkpoints=tuple(checkpoints),
+            failures=failures,
+            gone=tuple((ct.name, i) for i in sorted(gone_ids)),
+        )
+        await self._send(send, ct, batch)
+
+    # --- child types ----------------------------------------------------------------------
+
+    async def _produce_children(self, ct: ContentType, source: ChildSource, send: _Sender) -> None:
+        for parent in source.parents:
+            await self.states[parent].finished.wait()
+        done: set[str] = await self._vault(self.vault.checkpoints, self.run_id, ct.name)
+        keys = await self._vault(self._child_keys, source)
+        todo = [k for k in keys if f"child:{'::'.join(k)}" not in done]
+        self.progress.add_total(ct.name, len(keys))
+        limiter = anyio.CapacityLimiter(self.options.concurrency)
+
+        async def one(key: tuple[str, ...]) -> None:
+            async with limiter:
+                await self._fetch_child(ct, source, key, send)
+
+        async with anyio.create_task_group() as tg:
+            for key in todo:
+                tg.start_soon(one, key)
+
+    def _child_keys(self, source: ChildSource) -> list[tuple[str, ...]]:
+        """Keys of the child requests, read from the parents this run stored (runs in a thread)."""
+        keys: dict[tuple[str, ...], None] = {}
+        for parent in source.parents:
+            current = self.vault.item_ids(parent, run_id=self.run_id)
+            for _, item_id, content in self.vault.iter_items([parent]):
+                if item_id in current:
+                    keys.update(dict.fromkeys(source.keys(parent, orjson.loads(content))))
+        return list(keys)
+
+    async def _fetch_child(
+        self, ct: ContentType, source: ChildSource, key: tuple[str, ...], send: _Sender
+    ) -> None:
+        ckey = f"child:{'::'.join(key)}"
+        path = source.path.format(*(quote(part, safe="") for part in key))
+        try:
+            obj = await self.client.get_json(path, source.params(key))
+        except NotFoundError:
+            batch = Batch(
+                self.run_id,
+                checkpoints=((ct.name, ckey),),
+                gone=((ct.name, source.item_id(key, None)),),
+            )
+        except ApiError as exc:
+            batch = Batch(self.run_id, failures=(Failure(ct.name, ckey, _error_line(exc)),))
+        else:
+            record = _record(ct, source.item_id(key, obj), obj)
+            batch = Batch(self.run_id, items=(record,), checkpoints=((ct.name, ckey),))
+        await self._send(send, ct, batch)
+
+    # --- the end ----------------------------------------------------------------------------
+
+    async def close_out(self) -> list[Failure]:
+        """Mark items deleted from Looker since earlier runs as gone, for every type fetched in full."""
+        failures: list[Failure] = await self._vault(self.vault.failures, self.run_id)
+        incomplete = {f.content_type for f in failures}
+        if self.interrupted:
+            return failures
+        for ct in self.types:
+            if ct.name not in incomplete:
+                await self._vault(self.vault.mark_unseen_gone, self.run_id, ct.name)
+        return failures
+
+
+def _first_leaf(group: BaseExceptionGroup) -> BaseException:
+    """The first real error inside nested task-group exception groups."""
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _numeric_first(item_id: str) -> tuple[int, int | str]:
+    return (0, int(item_id)) if item_id.isdigit() else (1, item_id)
+
+
+async def extract(
+    settings: ConnectionSettings,
+    vault: Vault,
+    options: ExtractOptions,
+    *,
+    progress: Progress | None = None,
+    transport: Any = None,
+    handle_signals: bool = False,
+) -> ExtractResult:
+    """Back up the content types in `options` from the Looker at `settings` into `vault`.
+
+    Raises:
+        LookerVaultError: connection, authentication or vault problems that stop the run.
+    """
+    types = resolve_content_types(options.content_types)
+    metrics = Metrics()
+    limiter = AdaptiveLimiter(
+        per_second=options.rate_limit_per_second, per_minute=options.rate_limit_per_minute
+    )
+    progress = progress or NullProgress()
+    client = LookerClient(
+        settings,
+        concurrency=options.concurrency,
+        limiter=limiter,
+        metrics=metrics,
+        transport=transport,
+    )
+    async with client:
+        versions = await client.versions()
+        run_id = await _open_run(vault, settings, options, versions)
+        job = _Extraction(client, vault, run_id, types, options, progress)
+        job.handle_signals = handle_signals
+        status = "failed"
+        failures: list[Failure] = []
+        try:
+            try:
+                await job.run()
+            except* LookerVaultError as group:
+                raise _first_leaf(group) from None
+            failures = await job.close_out()
+            status = "interrupted" if job.interrupted else ("partial" if failures else "complete")
+        finally:
+            counts = {ct.name: len(vault.item_ids(ct.name, run_id=run_id)) for ct in types}
+            stats = {**metrics.snapshot(), "elapsed_s": round(metrics.elapsed(), 3)}
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(
+                    lambda: vault.finish_run(run_id, status=status, counts=counts, stats=stats)
+                )
+            progress.close()
+    return ExtractResult(run_id, status, counts, failures, metrics.snapshot(), metrics.elapsed())
+
+
+async def _open_run(
+    vault: Vault, settings: ConnectionSettings, options: ExtractOptions, versions: Any
+) -> int:
+    if options.resume:
+        run_id = vault.resumable_run()
+        if run_id is not None:
+            vault.reopen_run(run_id)
+            logger.info("resuming run %d", run_id)
+            return run_id
+        logger.info("nothing to resume: starting a new run")
+    current = versions.get("current_version") or {} if isinstance(versions, dict) else {}
+    return vault.start_run(
+        options=options.as_dict(),
+        looker_url=settings.base_url,
+        looker_release=versions.get("looker_release_version")
+        if isinstance(versions, dict)
+        else None,
+        api_version=current.get("version"),
+        tool_version=__version__,
+    )

@@ -1,0 +1,69 @@
+"""The `lookervault mock serve` command line: flags map to MockOptions, bad values are usage errors."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from lookervault.mock import cli
+from lookervault.mock.app import MockOptions
+from lookervault.mock.cli import ServeFlags, mock_app
+
+
+def test_defaults_match_mock_options() -> None:
+    """With no flags the served options are MockOptions' defaults."""
+    assert ServeFlags().options() == MockOptions()
+
+
+def test_flags_reach_the_app_and_server() -> None:
+    """Every flag lands in MockOptions or the server call; --count overrides preset counts."""
+    tokens = [
+        "serve", "--port", "8123", "--host", "127.0.0.1", "--client-id", "me",
+        "--client-secret", "pw", "--seed", "4", "--preset", "demo",
+        "--count", "users=7", "dashboards=3", "--latency-ms", "5", "--latency-jitter-ms", "1",
+        "--rate-limit-per-s", "20", "--retry-after-s", "2", "--fault-rate", "0.1",
+        "--drop-rate", "0.05", "--token-ttl-s", "60", "--mutate-every", "9",
+    ]  # fmt: skip
+    with mock.patch.object(cli, "run") as run, mock.patch.object(cli, "MockLooker") as looker:
+        with pytest.raises(SystemExit) as exit_info:
+            mock_app(tokens)
+    assert exit_info.value.code == 0
+    expected = MockOptions(
+        seed=4, preset="demo", counts={"users": 7, "dashboards": 3}, client_id="me",
+        client_secret="pw", token_ttl_s=60, latency_ms=5, latency_jitter_ms=1,
+        rate_limit_per_s=20, retry_after_s=2, fault_rate=0.1, drop_rate=0.05, mutate_every=9,
+    )  # fmt: skip
+    looker.assert_called_once_with(expected)
+    assert run.call_args.args[1:] == ("127.0.0.1", 8123)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--port", "abc"],
+        ["--port", "70000"],
+        ["--preset", "XXL"],
+        ["--count", "gizmos=3"],
+        ["--count", "users=many"],
+        ["--fault-rate", "2"],
+        ["--latency-ms", "-1"],
+        ["--bogus"],
+    ],
+)
+def test_bad_flags_are_usage_errors(flags: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad flag values exit 2 through cyclopts before anything is served."""
+    with mock.patch.object(cli, "run") as run, pytest.raises(SystemExit) as exit_info:
+        mock_app(["serve", *flags])
+    assert exit_info.value.code == 2
+    run.assert_not_called()
+    assert capsys.readouterr().out == ""
+
+
+def test_help_never_shows_the_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    """`mock serve --help` documents the flags without printing the default secret."""
+    with pytest.raises(SystemExit):
+        mock_app(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert "--client-secret" in out and "--mutate-every" in out
+    assert MockOptions().client_secret not in out

@@ -1,0 +1,85 @@
+"""The content-type registry agrees with the real Looker API description."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+
+import pytest
+
+from lookervault.content import (
+    CONTENT_TYPES,
+    ChildSource,
+    ListSource,
+    content_type,
+    resolve_content_types,
+)
+from tests.conftest import SPEC_PATH
+
+
+@cache
+def _spec() -> dict:
+    return json.loads(SPEC_PATH.read_text())
+
+
+def _operation(path: str) -> dict:
+    """The spec's GET operation whose template matches a registry path ({0}, {id} -> any name)."""
+    pattern = re.sub(r"\\\{[^}]*\\\}", r"\\{[^}]+\\}", re.escape(path))
+    matches = [p for p in _spec()["paths"] if re.fullmatch(pattern, p)]
+    assert len(matches) == 1, f"{path} matches {matches}"
+    return _spec()["paths"][matches[0]]["get"]
+
+
+def _param_names(operation: dict) -> set[str]:
+    return {p["name"] for p in operation.get("parameters", []) if "name" in p}
+
+
+def _schema_name(operation: dict) -> str:
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    return (schema.get("items") or schema)["$ref"].rsplit("/", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "ct", [c for c in CONTENT_TYPES if isinstance(c.source, ListSource)], ids=str
+)
+def test_list_endpoint_and_parameters_exist_in_spec(ct) -> None:
+    """Every list path and every parameter the pipeline sends to it is in the spec."""
+    source = ct.source
+    names = _param_names(_operation(source.path))
+    sent = set(source.params) | {k for v in source.variants for k in v} | {"fields"}
+    if source.paged:
+        sent |= {"limit", "offset"}
+    if source.sort:
+        sent.add("sorts")
+    assert sent <= names, f"{ct.name}: {sorted(sent - names)} not parameters of {source.path}"
+
+
+@pytest.mark.parametrize("ct", [c for c in CONTENT_TYPES if c.detail_path], ids=str)
+def test_detail_fetch_exactly_where_the_list_schema_gives_less(ct) -> None:
+    """Per-item fetches happen exactly for the types whose list schema differs from get-by-id."""
+    list_schema = _schema_name(_operation(ct.source.path))
+    detail_schema = _schema_name(_operation(ct.detail_path))
+    assert ct.fetch_detail == (list_schema != detail_schema), (ct.name, list_schema, detail_schema)
+
+
+def test_child_endpoints_exist_in_spec() -> None:
+    """Explores and content access come from real endpoints with the parameters we send."""
+    explores = content_type("explores").source
+    access = content_type("content_metadata_access").source
+    assert isinstance(explores, ChildSource) and isinstance(access, ChildSource)
+    _operation(explores.path)
+    assert set(access.params(("7",))) <= _param_names(_operation(access.path))
+
+
+def test_resolve_adds_parents_and_keeps_registry_order() -> None:
+    """Asking for a child type also backs up the parents it is derived from."""
+    names = [ct.name for ct in resolve_content_types(["content_metadata_access", "looks"])]
+    assert names == ["looks", "folders", "boards", "content_metadata_access"]
+    assert len(resolve_content_types([])) == len(CONTENT_TYPES)
+
+
+def test_unknown_name_lists_the_valid_ones() -> None:
+    """A typo is rejected with the list of valid names."""
+    with pytest.raises(ValueError, match="unknown content type 'dashboard'.*dashboards, looks"):
+        resolve_content_types(["dashboard"])
