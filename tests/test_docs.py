@@ -35,7 +35,7 @@ def test_commands_found() -> None:
 def test_every_command_and_flag_is_in_the_readme(path: str) -> None:
     """Each command appears as `lookervault <command>` and each of its long flags appears too."""
     assert f"lookervault {path}" in README
-    sub = dict((" ".join(p), s) for p, s in _leaf_commands())[path]
+    sub = {" ".join(p): s for p, s in _leaf_commands()}[path]
     for argument in sub.assemble_argument_collection():
         for flag in argument.names:
             if flag.startswith("--") and not flag.startswith(("--no-", "--empty-")):
