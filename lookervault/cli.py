@@ -78,7 +78,8 @@ class _RedactSecrets(logging.Filter):
     """Last line of defence: blank out anything that looks like a token or a secret in a log line."""
 
     _PATTERN = re.compile(
-        r"(?i)((?:bearer|token)\s+|(?:access_token|client_secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,]+"
+        r"(?i)((?:bearer|token)\s+|(?:access_token|client_secret)[\"']?\s*[:=]\s*[\"']?)"
+        r"[A-Za-z0-9._~+/=-]{12,}"
     )
 
     def __init__(self, secrets: Sequence[str] = ()) -> None:

@@ -149,6 +149,12 @@ class _PageCursor:
         self._next += self.page_size
         return offset
 
+    def pages_left(self) -> int | None:
+        """How many pages remain when the end is known, else None."""
+        if self._end is None:
+            return None
+        return max(self._end - self._next, -self.page_size) // self.page_size + 1
+
     def short_page_at(self, offset: int) -> None:
         self._end = offset if self._end is None else min(self._end, offset)
 
@@ -295,17 +301,19 @@ class _Extraction:
     async def _produce_list(self, ct: ContentType, source: ListSource, send: _Sender) -> None:
         done: set[str] = await self._vault(self.vault.checkpoints, self.run_id, ct.name)
         await self._retry_failed_items(ct, send)
-        listed_before = await self._list_ids(ct, source, send) if source.paged else None
-        if listed_before is not None:
-            self.progress.add_total(ct.name, len(listed_before))
-        for variant in source.variants:
-            if source.paged:
-                await self._fetch_pages(ct, source, variant, done, send)
-            else:
-                await self._fetch_page(ct, source, variant, None, done, send)
-        if listed_before is not None:
+        listed = await self._list_ids(ct, source, send) if source.paged else None
+        if listed is not None:
+            self.progress.add_total(ct.name, len(set().union(*listed.values())))
+        async with anyio.create_task_group() as tg:
+            for variant in source.variants:
+                if source.paged:
+                    expected = None if listed is None else len(listed[_variant_key(variant)])
+                    tg.start_soon(self._fetch_pages, ct, source, variant, done, send, expected)
+                else:
+                    tg.start_soon(self._fetch_page, ct, source, variant, None, done, send)
+        if listed is not None:
             await self.states[ct.name].idle.wait()
-            await self._reconcile(ct, source, listed_before, send)
+            await self._reconcile(ct, source, set().union(*listed.values()), send)
 
     async def _fetch_pages(
         self,
@@ -314,21 +322,32 @@ class _Extraction:
         variant: Mapping[str, str],
         done: set[str],
         send: _Sender,
+        expected: int | None,
     ) -> None:
+        """Page through one variant with several pages in flight.
+
+        With the item count from the id listing, paging stops at the last page that count
+        needs (items added later are fetched by reconciliation); without it, at the first short
+        page. A resumed run also knows the short page an earlier attempt committed.
+        """
         vkey = _variant_key(variant)
+        page_size = self.options.page_size
         ends = [int(k.rsplit("=", 1)[1]) for k in done if k.startswith(f"{vkey}:end=")]
-        cursor = _PageCursor(self.options.page_size, min(ends) if ends else None)
+        if expected is not None:
+            ends.append(max(expected - 1, 0) // page_size * page_size)
+        cursor = _PageCursor(page_size, min(ends) if ends else None)
+        pages = cursor.pages_left()
 
         async def worker() -> None:
             while (offset := cursor.next()) is not None:
                 if f"{vkey}:offset={offset}" in done:
                     continue
                 count = await self._fetch_page(ct, source, variant, offset, done, send)
-                if count is not None and count < cursor.page_size:
+                if count is not None and count < page_size:
                     cursor.short_page_at(offset)
 
         async with anyio.create_task_group() as tg:
-            for _ in range(self.options.concurrency):
+            for _ in range(min(self.options.concurrency, pages or self.options.concurrency)):
                 tg.start_soon(worker)
 
     async def _fetch_page(
@@ -427,37 +446,44 @@ class _Extraction:
 
     async def _list_ids(
         self, ct: ContentType, source: ListSource, send: _Sender
-    ) -> set[str] | None:
-        """Every id the endpoint lists now (all variants), through cheap `fields=<id>` pages."""
-        ids: set[str] = set()
+    ) -> dict[str, set[str]] | None:
+        """Every id the endpoint lists now, per variant, through cheap `fields=<id>` pages."""
+        listed: dict[str, set[str]] = {}
         try:
             for variant in source.variants:
-                offset = 0
-                while True:
-                    params: dict[str, Any] = {**source.params, **variant, "fields": ct.id_key}
-                    params.update(limit=ID_LISTING_PAGE_SIZE, offset=offset)
-                    if source.sort:
-                        params["sorts"] = source.sort
-                    page = await self.client.get_json(source.path, params)
-                    if not isinstance(page, list):
-                        raise ApiError("GET", source.path, None, "expected a JSON list of ids")
-                    ids.update(i for i in (_item_id(ct, obj) for obj in page) if i)
-                    if len(page) < ID_LISTING_PAGE_SIZE:
-                        break
-                    offset += ID_LISTING_PAGE_SIZE
+                listed[_variant_key(variant)] = await self._list_variant_ids(ct, source, variant)
         except ApiError as exc:
             failure = Failure(ct.name, _RECONCILE_KEY, f"cannot list ids: {_error_line(exc)}")
             await self._send(send, ct, Batch(self.run_id, failures=(failure,)))
             return None
-        return ids
+        return listed
+
+    async def _list_variant_ids(
+        self, ct: ContentType, source: ListSource, variant: Mapping[str, str]
+    ) -> set[str]:
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            params: dict[str, Any] = {**source.params, **variant, "fields": ct.id_key}
+            params.update(limit=ID_LISTING_PAGE_SIZE, offset=offset)
+            if source.sort:
+                params["sorts"] = source.sort
+            page = await self.client.get_json(source.path, params)
+            if not isinstance(page, list):
+                raise ApiError("GET", source.path, None, "expected a JSON list of ids")
+            ids.update(i for i in (_item_id(ct, obj) for obj in page) if i)
+            if len(page) < ID_LISTING_PAGE_SIZE:
+                return ids
+            offset += ID_LISTING_PAGE_SIZE
 
     async def _reconcile(
         self, ct: ContentType, source: ListSource, listed_before: set[str], send: _Sender
     ) -> None:
         """Fetch what paging missed while content moved; record what vanished during the run."""
-        listed_after = await self._list_ids(ct, source, send)
-        if listed_after is None:
+        listed = await self._list_ids(ct, source, send)
+        if listed is None:
             return
+        listed_after = set().union(*listed.values())
         have: set[str] = await self._vault(self.vault.item_ids, ct.name, run_id=self.run_id)
         missing = sorted((listed_before | listed_after) - have, key=_numeric_first)
         vanished = have - listed_after
