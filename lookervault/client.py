@@ -7,12 +7,11 @@ import datetime as dt
 import email.utils
 import json
 import logging
-import re
 import ssl
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import anyio
 import httpx
@@ -41,13 +40,18 @@ from lookervault.throttle import AdaptiveLimiter
 
 __all__ = ["RETRY_STATUSES", "LookerClient", "NotFoundError"]
 
+_T = TypeVar("_T")
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _REFUSED_AT_LOGIN = frozenset({401, 403, 404})  # Looker answers 404 to unknown credentials
 _MS = 1000.0
 # 19 digits can already overflow int64 (-9223372036854775809), so fall back from there on.
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# Integers of 19+ digits may exceed 64 bits: see _has_long_integer.
+_DIGIT_MASK = bytes(
+    0x30 if 0x30 <= i <= 0x39 else 0x78 for i in range(256)
+)  # digit -> "0", else "x"
+_DIGIT_RUN = b"0" * 19
 
 
 class NotFoundError(ApiError):
@@ -138,6 +142,20 @@ class LookerClient:
         """
         return await self._request_json("GET", _api_path(path), params)
 
+    async def get_decoded(
+        self,
+        path: str,
+        params: Mapping[str, str | int | bool] | None = None,
+        *,
+        decode: Callable[[bytes], _T],
+    ) -> _T:
+        """GET *path* and turn the body into a value with *decode* (e.g. split it into items).
+
+        A ValueError from *decode* means a broken body (truncated, an HTML page served with
+        status 200) and is retried like a 5xx; other exceptions from it propagate untouched.
+        """
+        return await self._request_json("GET", _api_path(path), params, decode)
+
     async def versions(self) -> dict[str, Any]:
         """Return Looker's ``GET /versions`` answer (looker_release_version, ...)."""
         answer = await self.get_json("/versions")
@@ -147,7 +165,13 @@ class LookerClient:
 
     # --- requests ------------------------------------------------------------------------
 
-    async def _request_json(self, method: str, url: str, params: _Params | None) -> Any:
+    async def _request_json(
+        self,
+        method: str,
+        url: str,
+        params: _Params | None,
+        decode: Callable[[bytes], Any] | None = None,
+    ) -> Any:
         try:
             async for attempt in stamina.retry_context(
                 on=_retry_delay,
@@ -160,7 +184,7 @@ class LookerClient:
                     if attempt.num > 1:
                         self.metrics.add("retries")
                     response = await self._send_authorized(method, url, params)
-                    return self._read_json(method, url, response)
+                    return self._read_json(method, url, response, decode)
         except _RetryableError as exc:
             raise ApiError(method, self._url(url), exc.status, exc.message) from exc
         except httpx.HTTPError as exc:
@@ -219,7 +243,13 @@ class LookerClient:
         logger.debug("%s %s -> %d (%.0f ms)", method, url, response.status_code, elapsed_ms)
         return response, token
 
-    def _read_json(self, method: str, url: str, response: httpx.Response) -> Any:
+    def _read_json(
+        self,
+        method: str,
+        url: str,
+        response: httpx.Response,
+        decode: Callable[[bytes], Any] | None = None,
+    ) -> Any:
         status = response.status_code
         if status in RETRY_STATUSES:
             self._on_retryable_status(response)
@@ -227,7 +257,7 @@ class LookerClient:
             self.metrics.add("errors")
             self._raise_for_status(method, url, response)
         try:
-            answer = _parse_json(response.content)
+            answer = (decode or _parse_json)(response.content)
         except ValueError:
             self.metrics.add("errors")
             raise _RetryableError(status, "the answer is not valid JSON") from None
@@ -401,12 +431,35 @@ def _parse_retry_after(value: str | None) -> float | None:
     return min(max(seconds, 0.0), RETRY_AFTER_MAX_S)
 
 
+def _has_long_integer(body: bytes) -> bool:
+    """Whether a run of 19+ digits stands where a JSON number can start (not inside a string).
+
+    Long digit runs inside strings (slugs, hashes) are common in Looker content; only a run
+    after `:`, `[` or `,` (whitespace and a minus sign aside) can be a number. Masking the body
+    with `bytes.translate` and searching it with `bytes.find` stays in C: a regex over a page
+    of digits costs more than parsing it.
+    """
+    masked = body.translate(_DIGIT_MASK)
+    start = masked.find(_DIGIT_RUN)
+    while start != -1:
+        i = start - 1
+        while i >= 0 and body[i] in b" \t\r\n-":
+            i -= 1
+        if i < 0 or body[i] in b":[,":
+            return True
+        end = masked.find(b"x", start)
+        if end == -1:
+            return False
+        start = masked.find(_DIGIT_RUN, end)
+    return False
+
+
 def _parse_json(body: bytes) -> Any:
     if not body.strip():
         return None
-    if _LONG_DIGITS.search(body):
+    if _has_long_integer(body):
         # orjson turns integers beyond 64 bits into floats, silently losing digits; the json
-        # module keeps them exact. A long digit run inside a string only costs speed here.
+        # module keeps them exact (and is ten times slower, so only for such bodies).
         return json.loads(body)
     try:
         return orjson.loads(body)

@@ -49,7 +49,8 @@ class ChildSource:
     keys: Callable[[str, Any], Iterable[tuple[str, ...]]]
     path: str
     params: Callable[[tuple[str, ...]], Params] = lambda key: {}
-    item_id: Callable[[tuple[str, ...], Any], str] = lambda key, obj: "::".join(key)
+    # (key, the answer's indexed fields or None when gone) -> the vault id of the child item
+    item_id: Callable[[tuple[str, ...], Any], str] = lambda key, fields: "::".join(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +92,9 @@ def _content_metadata_ids(parent: str, item: Any) -> Iterable[tuple[str, ...]]:
         yield (str(cmid),)
 
 
-def _explore_id(key: tuple[str, ...], obj: Any) -> str:
-    return str(obj.get("id") or "::".join(key)) if isinstance(obj, dict) else "::".join(key)
+def _explore_id(key: tuple[str, ...], fields: Any) -> str:
+    explore_id = getattr(fields, "id", None)
+    return str(explore_id) if explore_id else "::".join(key)
 
 
 _TRASH = ({"deleted": "false"}, {"deleted": "true"})
@@ -202,7 +204,7 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
             keys=_content_metadata_ids,
             path="/content_metadata_access",
             params=lambda key: {"content_metadata_id": key[0]},
-            item_id=lambda key, obj: key[0],
+            item_id=lambda key, fields: key[0],
         ),
         metadata=Metadata(title=(), folder=None, owner=None, created_at=None, updated_at=None),
     ),

@@ -36,6 +36,13 @@ from lookervault.config import (
 from lookervault.content import ChildSource, ContentType, ListSource, resolve_content_types
 from lookervault.errors import ApiError, LookerVaultError
 from lookervault.metrics import Metrics
+from lookervault.payload import (
+    ItemFields,
+    PayloadShapeError,
+    read_fields,
+    split_document,
+    split_page,
+)
 from lookervault.progress import NullProgress, Progress
 from lookervault.throttle import AdaptiveLimiter
 from lookervault.vault import Batch, Failure, ItemRecord, Vault
@@ -163,35 +170,43 @@ def _variant_key(params: Mapping[str, str]) -> str:
     return "&".join(f"{k}={v}" for k, v in params.items()) or "all"
 
 
-def _first(obj: Mapping[str, Any], names: Iterable[str]) -> str | None:
+def _first(fields: ItemFields, names: Iterable[str | None]) -> str | None:
     for name in names:
-        value = obj.get(name)
-        if value is not None:
+        value = getattr(fields, name) if name else None
+        if value is not None and not isinstance(value, dict | list):
             return str(value)
     return None
 
 
-def _record(ct: ContentType, item_id: str, obj: Any) -> ItemRecord:
-    """An ItemRecord carrying `obj` untouched plus the metadata columns the registry names."""
+def _record(ct: ContentType, item_id: str, content: bytes, fields: ItemFields) -> ItemRecord:
+    """An ItemRecord carrying the item's bytes untouched plus the metadata the registry names."""
     meta = ct.metadata
-    fields = obj if isinstance(obj, Mapping) else {}
     return ItemRecord(
         content_type=ct.name,
         item_id=item_id,
-        content=obj,
+        content=content,
         title=_first(fields, meta.title),
-        folder_id=_first(fields, (meta.folder,)) if meta.folder else None,
-        owner_id=_first(fields, (meta.owner,)) if meta.owner else None,
-        created_at=_first(fields, (meta.created_at,)) if meta.created_at else None,
-        updated_at=_first(fields, (meta.updated_at,)) if meta.updated_at else None,
-        deleted=bool(fields.get("deleted")),
+        folder_id=_first(fields, (meta.folder,)),
+        owner_id=_first(fields, (meta.owner,)),
+        created_at=_first(fields, (meta.created_at,)),
+        updated_at=_first(fields, (meta.updated_at,)),
+        deleted=fields.deleted is True,
     )
 
 
-def _item_id(ct: ContentType, obj: Any) -> str | None:
-    if isinstance(obj, Mapping) and obj.get(ct.id_key) not in (None, ""):
-        return str(obj[ct.id_key])
-    return None
+def _item_id(ct: ContentType, fields: ItemFields) -> str | None:
+    value = getattr(fields, ct.id_key)
+    if value is None or value == "" or isinstance(value, dict | list | bool):
+        return None
+    return str(value)
+
+
+def _fields_of_any(content: bytes) -> ItemFields:
+    """Fields of an object; none for other JSON (an access list is a list)."""
+    try:
+        return read_fields(content)
+    except PayloadShapeError:
+        return ItemFields()
 
 
 def _error_line(exc: BaseException) -> str:
@@ -221,6 +236,9 @@ class _Extraction:
             1
         )  # the control connection is used by one thread at a time
         self._writer_threads = anyio.CapacityLimiter(options.workers)
+        # Pages held in memory (fetched, or waiting for room in the stream) across all types:
+        # without this bound every type's page workers could each hold a page at once.
+        self._page_slots = anyio.CapacityLimiter(options.concurrency)
         self.metrics = client.metrics
         self.handle_signals = False
         self.interrupted = False
@@ -364,17 +382,28 @@ class _Extraction:
         key = f"{vkey}:all" if offset is None else f"{vkey}:offset={offset}"
         if key in done:
             return None
+        async with self._page_slots:
+            return await self._fetch_page_held(ct, source, variant, offset, key, send)
+
+    async def _fetch_page_held(
+        self,
+        ct: ContentType,
+        source: ListSource,
+        variant: Mapping[str, str],
+        offset: int | None,
+        key: str,
+        send: _Sender,
+    ) -> int | None:
+        vkey = _variant_key(variant)
         params: dict[str, Any] = {**source.params, **variant}
         if offset is not None:
             params.update(limit=self.options.page_size, offset=offset)
             if source.sort:
                 params["sorts"] = source.sort
         try:
-            page = await self.client.get_json(source.path, params)
-            if not isinstance(page, list):
-                raise ApiError("GET", source.path, None, "expected a JSON list of items")
+            page = await self.client.get_decoded(source.path, params, decode=split_page)
             batch = await self._page_batch(ct, page, key)
-        except ApiError as exc:
+        except (ApiError, PayloadShapeError) as exc:
             await self._send(
                 send, ct, Batch(self.run_id, failures=(Failure(ct.name, key, _error_line(exc)),))
             )
@@ -390,12 +419,15 @@ class _Extraction:
         await self._send(send, ct, batch)
         return len(page)
 
-    async def _page_batch(self, ct: ContentType, page: list[Any], key: str) -> Batch:
-        ids = [_item_id(ct, obj) for obj in page]
+    async def _page_batch(self, ct: ContentType, page: list[bytes], key: str) -> Batch:
+        fields = [read_fields(item) for item in page]
+        ids = [_item_id(ct, f) for f in fields]
         if any(item_id is None for item_id in ids):
-            raise ApiError("GET", key, None, f"an item in the page has no {ct.id_key!r}")
+            raise PayloadShapeError(f"an item in the page has no {ct.id_key!r}")
         if not ct.fetch_detail:
-            items = tuple(_record(ct, i, obj) for i, obj in zip(ids, page, strict=True))
+            items = tuple(
+                _record(ct, i, raw, f) for i, raw, f in zip(ids, page, fields, strict=True) if i
+            )
             return Batch(self.run_id, items=items, checkpoints=((ct.name, key),))
         items, failures, gone = await self._fetch_details(ct, [i for i in ids if i])
         return Batch(
@@ -414,13 +446,14 @@ class _Extraction:
             path = ct.item_path(quote(item_id, safe=""))
             assert path is not None  # only types with a get-by-id endpoint fetch per item
             try:
-                obj = await self.client.get_json(path)
+                content = await self.client.get_decoded(path, decode=split_document)
+                fields = read_fields(content)
             except NotFoundError:
                 gone.append((ct.name, item_id))
-            except ApiError as exc:
+            except (ApiError, PayloadShapeError) as exc:
                 failures.append(Failure(ct.name, f"item:{item_id}", _error_line(exc)))
             else:
-                items.append(_record(ct, _item_id(ct, obj) or item_id, obj))
+                items.append(_record(ct, _item_id(ct, fields) or item_id, content, fields))
 
         async with anyio.create_task_group() as tg:
             for item_id in ids:
@@ -452,7 +485,7 @@ class _Extraction:
         try:
             for variant in source.variants:
                 listed[_variant_key(variant)] = await self._list_variant_ids(ct, source, variant)
-        except ApiError as exc:
+        except (ApiError, PayloadShapeError) as exc:
             failure = Failure(ct.name, _RECONCILE_KEY, f"cannot list ids: {_error_line(exc)}")
             await self._send(send, ct, Batch(self.run_id, failures=(failure,)))
             return None
@@ -468,10 +501,8 @@ class _Extraction:
             params.update(limit=ID_LISTING_PAGE_SIZE, offset=offset)
             if source.sort:
                 params["sorts"] = source.sort
-            page = await self.client.get_json(source.path, params)
-            if not isinstance(page, list):
-                raise ApiError("GET", source.path, None, "expected a JSON list of ids")
-            ids.update(i for i in (_item_id(ct, obj) for obj in page) if i)
+            page = await self.client.get_decoded(source.path, params, decode=split_page)
+            ids.update(i for i in (_item_id(ct, read_fields(item)) for item in page) if i)
             if len(page) < ID_LISTING_PAGE_SIZE:
                 return ids
             offset += ID_LISTING_PAGE_SIZE
@@ -546,7 +577,7 @@ class _Extraction:
         ckey = f"child:{'::'.join(key)}"
         path = source.path.format(*(quote(part, safe="") for part in key))
         try:
-            obj = await self.client.get_json(path, source.params(key))
+            content = await self.client.get_decoded(path, source.params(key), decode=split_document)
         except NotFoundError:
             batch = Batch(
                 self.run_id,
@@ -556,7 +587,8 @@ class _Extraction:
         except ApiError as exc:
             batch = Batch(self.run_id, failures=(Failure(ct.name, ckey, _error_line(exc)),))
         else:
-            record = _record(ct, source.item_id(key, obj), obj)
+            fields = _fields_of_any(content)
+            record = _record(ct, source.item_id(key, fields), content, fields)
             batch = Batch(self.run_id, items=(record,), checkpoints=((ct.name, ckey),))
         await self._send(send, ct, batch)
 

@@ -83,3 +83,14 @@ def test_unknown_name_lists_the_valid_ones() -> None:
     """A typo is rejected with the list of valid names."""
     with pytest.raises(ValueError, match="unknown content type 'dashboard'.*dashboards, looks"):
         resolve_content_types(["dashboard"])
+
+
+def test_metadata_and_id_fields_are_decoded_by_the_payload_reader() -> None:
+    """Every field the registry names is one the payload reader decodes."""
+    from lookervault.payload import ItemFields
+
+    known = set(ItemFields.__struct_fields__)
+    for ct in CONTENT_TYPES:
+        meta = ct.metadata
+        names = {ct.id_key, *meta.title, meta.folder, meta.owner, meta.created_at, meta.updated_at}
+        assert names - {None} <= known, ct.name

@@ -70,6 +70,7 @@ async def test_unknown_fields_nulls_and_unicode_survive_unchanged(tmp_path: Path
         assert content[key] == value
     assert nfd.encode() in stored[first] and unicodedata.is_normalized("NFD", content["title"][:11])
     assert content == data.objects["dashboards"][first]
+    assert stored[first] == orjson.dumps(data.objects["dashboards"][first])  # the very bytes sent
 
 
 async def test_trash_is_backed_up_with_its_deleted_flag(tmp_path: Path) -> None:
