@@ -191,3 +191,33 @@ def test_wrong_credentials_exit_3(served, tmp_path: Path) -> None:
     )
     assert done.returncode == 3
     assert "not-the-secret-xyz" not in done.stderr + done.stdout
+
+
+def test_ctrl_c_stops_cleanly_with_130_and_resume_completes(tmp_path: Path) -> None:
+    """SIGINT mid-run commits what is queued, exits 130, and --resume finishes the same run."""
+    mock = MockLooker(MockOptions(preset="demo", seed=14, latency_ms=5))
+    db = tmp_path / "v.db"
+    with serve_in_thread(mock) as base_url:
+        proc = subprocess.Popen(
+            _cli("extract", "--db", str(db), "--quiet", "--concurrency", "4", "--page-size", "20"),
+            env=_env(base_url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while _committed_items(db) < 100 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run finished before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr
+        assert "Traceback" not in stderr
+        with sqlite3.connect(db) as conn:
+            status = conn.execute("SELECT status FROM runs WHERE run_id = 1").fetchone()[0]
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert status == "interrupted"
+        resumed = _run(base_url, "--db", str(db), "--resume", "--json", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["run_id"] == 1
+    assert_vault_equals(db, mock.ground_truth_hashes())
