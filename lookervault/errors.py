@@ -34,6 +34,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     CONNECT = 3
     PARTIAL = 4
+    VERIFY_FAILED = 5
     INTERRUPTED = 130
 
 

@@ -104,6 +104,102 @@ class _Migration:
     statements: tuple[str, ...]
 
 
+def _quote(name: str) -> str:
+    """Quote an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+_META_COLUMNS = ("title", "folder_id", "owner_id", "created_at", "updated_at", "deleted")
+_V2_ITEM_COLUMNS = (
+    "content_type",
+    "item_id",
+    *_META_COLUMNS,
+    "size",
+    "content_hash",
+    "run_id",
+    "extracted_at",
+    "gone_run_id",
+    "gone_at",
+)
+
+# Schema 2: every run is a snapshot. Content lives once per distinct byte string in "blobs"
+# (content-addressed by sha256); "versions" are the distinct (item, blob) pairs with the
+# metadata lifted from that content; "run_items" says which version each run saw (NULL: the
+# run saw the item gone). "items" stays the latest state, now without the content itself.
+# Runs recorded before schema 2 kept only the latest content: their history is "latest-only".
+_HISTORY_STATEMENTS: tuple[str, ...] = (
+    """CREATE TABLE "blobs" (
+        "blob_id" INTEGER PRIMARY KEY,
+        "hash" TEXT NOT NULL UNIQUE,
+        "size" INTEGER NOT NULL,
+        "run_id" INTEGER NOT NULL REFERENCES "runs" ("run_id"),
+        "content" BLOB NOT NULL
+    )""",
+    # Covers `runs` (bytes each run added) without reading the content pages.
+    'CREATE INDEX "blobs_by_run" ON "blobs" ("run_id", "size")',
+    'INSERT OR IGNORE INTO "blobs" ("hash", "size", "run_id", "content") '
+    'SELECT "content_hash", "size", "run_id", "content" FROM "items" '
+    'ORDER BY "run_id", "content_type", "item_id"',
+    # A stable integer key (not the implicit rowid, which VACUUM may renumber) keeps the
+    # per-run rows small.
+    """CREATE TABLE "items_v2" (
+        "item_key" INTEGER PRIMARY KEY,
+        "content_type" TEXT NOT NULL,
+        "item_id" TEXT NOT NULL,
+        "title" TEXT,
+        "folder_id" TEXT,
+        "owner_id" TEXT,
+        "created_at" TEXT,
+        "updated_at" TEXT,
+        "deleted" INTEGER NOT NULL DEFAULT 0,
+        "size" INTEGER NOT NULL,
+        "content_hash" TEXT NOT NULL,
+        "run_id" INTEGER NOT NULL REFERENCES "runs" ("run_id"),
+        "extracted_at" TEXT NOT NULL,
+        "gone_run_id" INTEGER REFERENCES "runs" ("run_id"),
+        "gone_at" TEXT,
+        UNIQUE ("content_type", "item_id")
+    )""",
+    f'INSERT INTO "items_v2" ({", ".join(_quote(c) for c in _V2_ITEM_COLUMNS)}) '
+    f'SELECT {", ".join(_quote(c) for c in _V2_ITEM_COLUMNS)} FROM "items" '
+    'ORDER BY "content_type", "item_id"',
+    'DROP TABLE "items"',
+    'ALTER TABLE "items_v2" RENAME TO "items"',
+    'CREATE INDEX "items_by_run" ON "items" ("content_type", "run_id")',
+    """CREATE TABLE "versions" (
+        "version_id" INTEGER PRIMARY KEY,
+        "item_key" INTEGER NOT NULL,
+        "blob_id" INTEGER NOT NULL,
+        "title" TEXT,
+        "folder_id" TEXT,
+        "owner_id" TEXT,
+        "created_at" TEXT,
+        "updated_at" TEXT,
+        "deleted" INTEGER NOT NULL DEFAULT 0,
+        UNIQUE ("item_key", "blob_id")
+    )""",
+    'INSERT INTO "versions" ("item_key", "blob_id", "title", "folder_id", "owner_id", '
+    '"created_at", "updated_at", "deleted") '
+    'SELECT i."item_key", b."blob_id", i."title", i."folder_id", i."owner_id", '
+    'i."created_at", i."updated_at", i."deleted" '
+    'FROM "items" AS i JOIN "blobs" AS b ON b."hash" = i."content_hash" ORDER BY i."item_key"',
+    # WITHOUT ROWID: 100k items x 10 runs is a million rows of three integers.
+    """CREATE TABLE "run_items" (
+        "run_id" INTEGER NOT NULL,
+        "item_key" INTEGER NOT NULL,
+        "version_id" INTEGER,
+        PRIMARY KEY ("run_id", "item_key")
+    ) WITHOUT ROWID""",
+    'INSERT INTO "run_items" ("run_id", "item_key", "version_id") '
+    'SELECT i."run_id", i."item_key", v."version_id" '
+    'FROM "items" AS i JOIN "versions" AS v ON v."item_key" = i."item_key"',
+    'INSERT OR REPLACE INTO "run_items" ("run_id", "item_key", "version_id") '
+    'SELECT "gone_run_id", "item_key", NULL FROM "items" WHERE "gone_run_id" IS NOT NULL',
+    """ALTER TABLE "runs" ADD COLUMN "history" TEXT NOT NULL DEFAULT 'full'""",
+    """UPDATE "runs" SET "history" = 'latest-only'""",
+)
+
+
 # Append only: each migration runs once, in order, committed together with its record.
 _MIGRATIONS: tuple[_Migration, ...] = (
     _Migration(
@@ -163,6 +259,7 @@ _MIGRATIONS: tuple[_Migration, ...] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    _Migration(2, "history", _HISTORY_STATEMENTS),
 )
 SCHEMA_VERSION: int = _MIGRATIONS[-1].version
 
@@ -175,18 +272,15 @@ _CREATE_MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS "migrations" (
 _ITEM_KEY = ("content_type", "item_id")
 _ITEM_COLUMNS = (
     *_ITEM_KEY,
-    "content",
-    "title",
-    "folder_id",
-    "owner_id",
-    "created_at",
-    "updated_at",
-    "deleted",
+    *_META_COLUMNS,
     "size",
     "content_hash",
     "run_id",
     "extracted_at",
 )
+_BLOB_COLUMNS = ("hash", "size", "run_id", "content")
+_VERSION_COLUMNS = ("item_key", "blob_id", *_META_COLUMNS)
+_RUN_ITEM_COLUMNS = ("run_id", "item_key", "version_id")
 _INSERT_CHECKPOINT = (
     'INSERT OR IGNORE INTO "checkpoints" ("run_id", "content_type", "key", "done_at") '
     "VALUES (?, ?, ?, ?)"
@@ -202,30 +296,82 @@ _MARK_GONE = (
     'UPDATE "items" SET "gone_run_id" = ?, "gone_at" = ? '
     'WHERE "content_type" = ? AND "item_id" = ? AND "gone_run_id" IS NULL'
 )
+# The run saw the item gone: a NULL version in its snapshot (a diff shows it removed).
+_RUN_SAW_GONE = (
+    'INSERT INTO "run_items" ("run_id", "item_key", "version_id") '
+    'SELECT ?, "item_key", NULL FROM "items" WHERE "content_type" = ? AND "item_id" = ? '
+    'ON CONFLICT ("run_id", "item_key") DO UPDATE SET "version_id" = NULL'
+)
 _MARK_UNSEEN_GONE = (
     'UPDATE "items" SET "gone_run_id" = ?, "gone_at" = ? '
     'WHERE "content_type" = ? AND "run_id" <> ? AND "gone_run_id" IS NULL'
 )
+_RUN_SAW_UNSEEN_GONE = (
+    'INSERT INTO "run_items" ("run_id", "item_key", "version_id") '
+    'SELECT ?, "item_key", NULL FROM "items" '
+    'WHERE "content_type" = ? AND "run_id" <> ? AND "gone_run_id" IS NULL '
+    'ON CONFLICT ("run_id", "item_key") DO UPDATE SET "version_id" = NULL'
+)
+# CROSS JOIN keeps items outermost, so its (content_type, item_id) index gives the order and
+# SQLite never sorts the content.
+_LATEST_ITEMS = (
+    'SELECT i."content_type", i."item_id", b."content" FROM "items" AS i '
+    'CROSS JOIN "blobs" AS b ON b."hash" = i."content_hash" WHERE i."gone_run_id" IS NULL'
+)
+_RUN_ITEMS = (
+    'SELECT i."content_type", i."item_id", b."content" FROM "items" AS i '
+    'CROSS JOIN "run_items" AS r ON r."run_id" = ? AND r."item_key" = i."item_key" '
+    'CROSS JOIN "versions" AS v ON v."version_id" = r."version_id" '
+    'CROSS JOIN "blobs" AS b ON b."blob_id" = v."blob_id" WHERE true'
+)
 _RUN_JSON_COLUMNS = ("options", "counts", "stats")
 
 
-def _quote(name: str) -> str:
-    """Quote an SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
+def _values(columns: Sequence[str], rows: int, one_row: str | None = None) -> str:
+    """``(c1, c2) VALUES (?, ?), (?, ?)...`` for a multi-row insert of ``rows`` rows."""
+    one_row = one_row or "(" + ", ".join(["?"] * len(columns)) + ")"
+    names = ", ".join(_quote(c) for c in columns)
+    return f"({names}) VALUES {', '.join([one_row] * rows)}"
 
 
 @functools.lru_cache(maxsize=32)
 def _upsert_items_sql(rows: int) -> str:
     """Multi-row upsert of ``rows`` items; re-writing an item clears its gone mark."""
-    columns = ", ".join(_quote(c) for c in _ITEM_COLUMNS)
-    one_row = "(" + ", ".join(["?"] * len(_ITEM_COLUMNS)) + ")"
     updates = ", ".join(
         f"{_quote(c)} = excluded.{_quote(c)}" for c in _ITEM_COLUMNS if c not in _ITEM_KEY
     )
     return (
-        f'INSERT INTO "items" ({columns}) VALUES {", ".join([one_row] * rows)} '
+        f'INSERT INTO "items" {_values(_ITEM_COLUMNS, rows)} '
         f'ON CONFLICT ("content_type", "item_id") DO UPDATE SET {updates}, '
-        '"gone_run_id" = NULL, "gone_at" = NULL'
+        '"gone_run_id" = NULL, "gone_at" = NULL '
+        'RETURNING "item_key", "content_type", "item_id"'
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_blobs_sql(rows: int) -> str:
+    """Store each distinct content once: a known hash is left untouched (no page rewrite)."""
+    return f'INSERT INTO "blobs" {_values(_BLOB_COLUMNS, rows)} ON CONFLICT ("hash") DO NOTHING'
+
+
+@functools.lru_cache(maxsize=32)
+def _upsert_versions_sql(rows: int) -> str:
+    """One version per distinct (item, content); the blob is found by its hash."""
+    one_row = '(?, (SELECT "blob_id" FROM "blobs" WHERE "hash" = ?), ?, ?, ?, ?, ?, ?)'
+    updates = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in _META_COLUMNS)
+    return (
+        f'INSERT INTO "versions" {_values(_VERSION_COLUMNS, rows, one_row)} '
+        f'ON CONFLICT ("item_key", "blob_id") DO UPDATE SET {updates} '
+        'RETURNING "item_key", "version_id"'
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _upsert_run_items_sql(rows: int) -> str:
+    """What the run saw of each item; a resumed run (same run id) overwrites its own rows."""
+    return (
+        f'INSERT INTO "run_items" {_values(_RUN_ITEM_COLUMNS, rows)} '
+        'ON CONFLICT ("run_id", "item_key") DO UPDATE SET "version_id" = excluded."version_id"'
     )
 
 
@@ -335,8 +481,18 @@ def _serialize(content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def _item_row(item: ItemRecord, run_id: int, now: str) -> tuple[Any, ...]:
-    """Validate and serialize one item into the values of ``_ITEM_COLUMNS``."""
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One item serialized for the items, blobs and versions tables."""
+
+    key: tuple[str, str]
+    item: tuple[Any, ...]  # values of _ITEM_COLUMNS
+    blob: tuple[Any, ...]  # values of _BLOB_COLUMNS
+    meta: tuple[Any, ...]  # values of _META_COLUMNS
+
+
+def _item_row(item: ItemRecord, run_id: int, now: str) -> _Row:
+    """Validate and serialize one item."""
     if not isinstance(item.item_id, str) or not item.item_id:
         raise VaultError(f"{item.content_type} item without an item_id: {item.item_id!r}")
     if not isinstance(item.content_type, str) or not item.content_type:
@@ -346,28 +502,67 @@ def _item_row(item: ItemRecord, run_id: int, now: str) -> tuple[Any, ...]:
     except (TypeError, ValueError) as exc:
         raise VaultError(f"cannot serialize {item.content_type} {item.item_id}: {exc}") from exc
     digest = hashlib.sha256(data).hexdigest()
-    return (
-        *(item.content_type, item.item_id, data, item.title, item.folder_id, item.owner_id),
-        *(item.created_at, item.updated_at, int(item.deleted), len(data), digest, run_id, now),
+    meta = (item.title, item.folder_id, item.owner_id, item.created_at, item.updated_at)
+    meta += (int(item.deleted),)
+    key = (item.content_type, item.item_id)
+    return _Row(
+        key=key,
+        item=(*key, *meta, len(data), digest, run_id, now),
+        blob=(digest, len(data), run_id, data),
+        meta=meta,
     )
+
+
+def _unique_rows(rows: Iterable[_Row]) -> list[_Row]:
+    """The last write of each item wins, as it would across separate statements."""
+    return list({row.key: row for row in rows}.values())
 
 
 def _one_line(error: str) -> str:
     return " ".join(str(error).split())[:MAX_ERROR_CHARS]
 
 
+def _write_items(
+    conn: sqlite3.Connection, run_id: int, rows: Sequence[_Row], rows_per_statement: int
+) -> None:
+    """Store content once, the item's latest state, its version and this run's view of it."""
+    for start in range(0, len(rows), rows_per_statement):
+        chunk = rows[start : start + rows_per_statement]
+        count = len(chunk)
+        conn.execute(_insert_blobs_sql(count), [v for row in chunk for v in row.blob])
+        cursor = conn.execute(_upsert_items_sql(count), [v for row in chunk for v in row.item])
+        keys = {(ct, item_id): key for key, ct, item_id in cursor.fetchall()}
+        params = [v for row in chunk for v in (keys[row.key], row.blob[0], *row.meta)]
+        versions = dict(conn.execute(_upsert_versions_sql(count), params).fetchall())
+        seen = [v for row in chunk for v in (run_id, keys[row.key], versions[keys[row.key]])]
+        conn.execute(_upsert_run_items_sql(count), seen)
+
+
+def _mark_gone(
+    conn: sqlite3.Connection, run_id: int, now: str, gone: Iterable[tuple[str, str]]
+) -> int:
+    """Record that ``run_id`` saw these items gone; returns how many were newly marked."""
+    pairs = list(dict.fromkeys(gone))
+    conn.executemany(_RUN_SAW_GONE, [(run_id, ct, item_id) for ct, item_id in pairs])
+    cursor = conn.executemany(_MARK_GONE, [(run_id, now, ct, item_id) for ct, item_id in pairs])
+    return cursor.rowcount
+
+
+def _mark_unseen_gone(conn: sqlite3.Connection, run_id: int, now: str, content_type: str) -> int:
+    conn.execute(_RUN_SAW_UNSEEN_GONE, (run_id, content_type, run_id))
+    return conn.execute(_MARK_UNSEEN_GONE, (run_id, now, content_type, run_id)).rowcount
+
+
 def _apply_batch(
     conn: sqlite3.Connection,
     batch: Batch,
-    rows: Sequence[tuple[Any, ...]],
+    rows: Sequence[_Row],
     now: str,
     rows_per_statement: int,
 ) -> None:
     """All statements of one batch; the caller wraps them in one transaction."""
-    for start in range(0, len(rows), rows_per_statement):
-        chunk = rows[start : start + rows_per_statement]
-        conn.execute(_upsert_items_sql(len(chunk)), [value for row in chunk for value in row])
     run = batch.run_id
+    _write_items(conn, run, rows, rows_per_statement)
     if batch.checkpoints:
         conn.executemany(_INSERT_CHECKPOINT, [(run, ct, key, now) for ct, key in batch.checkpoints])
         conn.executemany(_DELETE_FAILURE, [(run, ct, key) for ct, key in batch.checkpoints])
@@ -377,7 +572,7 @@ def _apply_batch(
             [(run, f.content_type, f.key, _one_line(f.error), now) for f in batch.failures],
         )
     if batch.gone:
-        conn.executemany(_MARK_GONE, [(run, now, ct, item_id) for ct, item_id in batch.gone])
+        _mark_gone(conn, run, now, batch.gone)
 
 
 def _json_default(obj: Any) -> Any:
@@ -631,12 +826,10 @@ class Vault:
     def record_gone(self, run_id: int, content_type: str, item_ids: Iterable[str]) -> int:
         """Mark items that disappeared from Looker; returns how many were newly marked."""
         now = _utc_now()
-        params = [(run_id, now, content_type, item_id) for item_id in item_ids]
-        if not params:
+        pairs = [(content_type, item_id) for item_id in item_ids]
+        if not pairs:
             return 0
-        return self._write(
-            "record gone items", lambda c: c.executemany(_MARK_GONE, params).rowcount
-        )
+        return self._write("record gone items", lambda c: _mark_gone(c, run_id, now, pairs))
 
     def mark_unseen_gone(self, run_id: int, content_type: str) -> int:
         """Mark gone every item of ``content_type`` that ``run_id`` did not write.
@@ -644,9 +837,9 @@ class Vault:
         Call it only once ``run_id`` has listed that type completely: otherwise items it
         merely failed to fetch would be marked gone.
         """
-        params = (run_id, _utc_now(), content_type, run_id)
+        now = _utc_now()
         count = self._write(
-            "mark unseen items gone", lambda conn: conn.execute(_MARK_UNSEEN_GONE, params).rowcount
+            "mark unseen items gone", lambda c: _mark_unseen_gone(c, run_id, now, content_type)
         )
         if count:
             logger.info("%d %s no longer in Looker, marked gone", count, content_type)
@@ -688,17 +881,26 @@ class Vault:
         return rows
 
     def iter_items(
-        self, content_types: Iterable[str] | None = None
+        self, content_types: Iterable[str] | None = None, *, run_id: int | None = None
     ) -> Iterator[tuple[str, str, bytes]]:
-        """Stream ``(content_type, item_id, content)`` of items not gone, by type then id."""
-        sql = 'SELECT "content_type", "item_id", "content" FROM "items" WHERE "gone_run_id" IS NULL'
-        params: list[str] = []
+        """Stream ``(content_type, item_id, content)`` by type then id.
+
+        Without ``run_id``: the latest state, items gone excluded. With ``run_id``: that run's
+        snapshot, each item as that run fetched it (what it saw gone is excluded).
+        """
+        params: list[Any] = []
+        if run_id is None:
+            sql = _LATEST_ITEMS
+        else:
+            sql = _RUN_ITEMS
+            params.append(run_id)
         if content_types is not None:
-            params = list(dict.fromkeys(content_types))
-            if not params:
+            wanted = list(dict.fromkeys(content_types))
+            if not wanted:
                 return
-            sql += f' AND "content_type" IN ({", ".join(["?"] * len(params))})'
-        sql += ' ORDER BY "content_type", "item_id"'
+            sql += f' AND i."content_type" IN ({", ".join(["?"] * len(wanted))})'
+            params += wanted
+        sql += ' ORDER BY i."content_type", i."item_id"'
         with self._using("read items") as conn:
             cursor = conn.execute(sql, params)
         try:
@@ -706,6 +908,15 @@ class Vault:
                 yield from cursor
         finally:
             cursor.close()
+
+    @contextlib.contextmanager
+    def reading(self, action: str) -> Generator[sqlite3.Connection]:
+        """The control connection, locked, for read-only queries (history, verify).
+
+        sqlite3 errors raised inside become `VaultError`; finish with every cursor inside.
+        """
+        with self._using(action) as conn:
+            yield conn
 
     def counts(self) -> dict[str, int]:
         """Number of items not gone, per content type."""
@@ -804,7 +1015,7 @@ class VaultWriter:
             raise VaultError(f"cannot write: vault writer for {self.path} is closed")
         now = _utc_now()
         # Serialize and hash before taking the lock, and only once across retries.
-        rows = [_item_row(item, batch.run_id, now) for item in batch.items]
+        rows = _unique_rows(_item_row(item, batch.run_id, now) for item in batch.items)
         work = functools.partial(
             _apply_batch,
             batch=batch,

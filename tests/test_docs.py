@@ -14,9 +14,10 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 def _commands(current, prefix: tuple[str, ...] = ()):
-    for name, sub in current._commands.items() if hasattr(current, "_commands") else ():
+    for name in list(current._commands):
         if name.startswith("-"):
             continue
+        sub = current[name]  # resolves lazily registered commands
         yield (*prefix, name), sub
         yield from _commands(sub, (*prefix, name))
 

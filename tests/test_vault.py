@@ -101,7 +101,7 @@ def test_reopen_runs_no_migration(tmp_path: Path) -> None:
     """Opening an existing vault applies no migration again."""
     path = tmp_path / "v.db"
     with Vault(path) as first:
-        assert first.applied_migrations == ("initial",)
+        assert first.applied_migrations == ("initial", "history")
         before = _raw(first, 'SELECT * FROM "migrations"')
     with Vault(path) as second:
         assert second.applied_migrations == ()
@@ -529,3 +529,137 @@ def test_many_writers_exact_count(vault: Vault, run_id: int, share_lock: bool) -
     assert sum(writer.items_written for writer in writers) == 40_000
     if share_lock:
         assert sum(writer.retries for writer in writers) == 0
+
+
+# --- schema 1 -> 2 migration ------------------------------------------------------------------
+
+V1_RUN = (
+    'INSERT INTO "runs" ("run_id", "started_at", "finished_at", "status", "counts", '
+    '"looker_url", "tool_version") VALUES (?, ?, ?, ?, ?, ?, ?)'
+)
+V1_ITEM = (
+    'INSERT INTO "items" ("content_type", "item_id", "content", "title", "folder_id", '
+    '"owner_id", "created_at", "updated_at", "deleted", "size", "content_hash", "run_id", '
+    '"extracted_at", "gone_run_id", "gone_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+)
+
+
+def _v1_vault(path: Path) -> dict[tuple[str, str], bytes]:
+    """A schema-1 vault built from the v1 DDL: two runs, a shared content, a gone item."""
+    from lookervault.vault import _MIGRATIONS
+
+    contents = {
+        ("dashboards", "1"): b'{"id":"1","title":"One"}',
+        ("dashboards", "2"): b'{"id":"2","title":"Two"}',
+        ("content_metadata_access", "7"): b"[]",
+        ("content_metadata_access", "8"): b"[]",  # same bytes as 7: stored once after migration
+        ("looks", "3"): b'{"id":"3","deleted":true}',
+    }
+    conn = sqlite3.connect(path)
+    with conn:
+        for statement in _MIGRATIONS[0].statements:
+            conn.execute(statement)
+        conn.execute(
+            'CREATE TABLE "migrations" ("version" INTEGER PRIMARY KEY, "name" TEXT NOT NULL, "applied_at" TEXT NOT NULL)'
+        )
+        conn.execute("INSERT INTO migrations VALUES (1, 'initial', 'then')")
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute(
+            V1_RUN,
+            (
+                1,
+                "2025-01-01T00:00:00+00:00",
+                "2025-01-01T00:01:00+00:00",
+                "complete",
+                '{"dashboards":2}',
+                "u",
+                "0",
+            ),
+        )
+        conn.execute(
+            V1_RUN,
+            (
+                2,
+                "2025-01-02T00:00:00+00:00",
+                "2025-01-02T00:01:00+00:00",
+                "complete",
+                '{"dashboards":1}',
+                "u",
+                "0",
+            ),
+        )
+        for (content_type, item_id), data in contents.items():
+            run = 2 if item_id in ("1", "3", "7", "8") else 1
+            gone = 2 if item_id == "2" else None
+            conn.execute(V1_ITEM, (
+                content_type, item_id, data, f"t{item_id}", "5", None, None, None,
+                int(item_id == "3"), len(data), hashlib.sha256(data).hexdigest(), run, "x",
+                gone, "y" if gone else None,
+            ))  # fmt: skip
+    conn.close()
+    return contents
+
+
+def test_migrates_schema_1_without_loss(tmp_path: Path) -> None:
+    """A schema-1 vault opens, migrates to the current schema and keeps every item and run."""
+    path = tmp_path / "v1.db"
+    contents = _v1_vault(path)
+    with Vault(path) as vault:
+        assert vault.applied_migrations == ("history",)
+        latest = {(t, i): c for t, i, c in vault.iter_items()}
+        assert latest == {k: v for k, v in contents.items() if k != ("dashboards", "2")}
+        assert vault.item_ids("dashboards") == {"1"}
+        assert vault.item_ids("dashboards", run_id=1) == set()
+        assert [r["history"] for r in vault.runs()] == ["latest-only", "latest-only"]
+        assert [r["counts"] for r in vault.runs()] == [{"dashboards": 2}, {"dashboards": 1}]
+        run1 = {(t, i): c for t, i, c in vault.iter_items(run_id=1)}
+        assert run1 == {("dashboards", "2"): contents[("dashboards", "2")]}
+        assert _raw(vault, 'SELECT COUNT(*) FROM "blobs"') == [(4,)]
+        assert _raw(vault, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert _raw(vault, "PRAGMA integrity_check") == [("ok",)]
+        # The migrated vault takes new runs like a fresh one.
+        run = vault.start_run(
+            options={}, looker_url="u", looker_release=None, api_version=None, tool_version="0"
+        )
+        _write(vault, Batch(run, items=(_item("1"),)))
+        assert vault.item_ids("dashboards", run_id=run) == {"1"}
+    with Vault(path) as again:
+        assert again.applied_migrations == ()
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+def test_unchanged_content_stored_once(vault: Vault, run_id: int) -> None:
+    """A second run that sees the same content adds rows to its snapshot but no content."""
+    _write(vault, Batch(run_id, items=(_item("1"), _item("2"))))
+    vault.finish_run(run_id, status="complete", counts={"dashboards": 2}, stats={})
+    second = vault.start_run(
+        options={}, looker_url="u", looker_release=None, api_version=None, tool_version="0"
+    )
+    _write(vault, Batch(second, items=(_item("1"), _item("2", v=2))))
+    assert _raw(vault, 'SELECT COUNT(*) FROM "blobs"') == [(3,)]
+    first = {i: orjson.loads(c) for _, i, c in vault.iter_items(run_id=run_id)}
+    assert first == {"1": {"id": "1"}, "2": {"id": "2"}}
+    latest = {i: orjson.loads(c) for _, i, c in vault.iter_items(run_id=second)}
+    assert latest == {"1": {"id": "1"}, "2": {"id": "2", "v": 2}}
+
+
+def test_same_item_twice_in_a_batch(vault: Vault, run_id: int) -> None:
+    """The last write of an item within one batch wins, as across batches."""
+    _write(vault, Batch(run_id, items=(_item("1", v=1), _item("1", v=2))))
+    assert [orjson.loads(c) for _, _, c in vault.iter_items(run_id=run_id)] == [{"id": "1", "v": 2}]
+
+
+def test_gone_is_in_the_run_snapshot(vault: Vault, run_id: int) -> None:
+    """Items a run marks gone leave that run's snapshot but stay in the earlier one."""
+    _write(vault, Batch(run_id, items=(_item("1"), _item("2"))))
+    second = vault.start_run(
+        options={}, looker_url="u", looker_release=None, api_version=None, tool_version="0"
+    )
+    _write(vault, Batch(second, items=(_item("1"),)))
+    assert vault.mark_unseen_gone(second, "dashboards") == 1
+    assert [i for _, i, _ in vault.iter_items(run_id=run_id)] == ["1", "2"]
+    assert [i for _, i, _ in vault.iter_items(run_id=second)] == ["1"]
+    rows = _raw(vault, 'SELECT "version_id" IS NULL FROM "run_items" WHERE "run_id" = ?', (second,))
+    assert sorted(rows) == [(0,), (1,)]

@@ -1,0 +1,208 @@
+"""Export a vault snapshot as pretty JSON files, one per item, in a tree mirroring Looker's folders."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lookervault.content import CONTENT_TYPES
+from lookervault.errors import UsageError, VaultError
+from lookervault.history import load_json, pretty_json
+from lookervault.vault import Vault
+
+__all__ = [
+    "DIR_MODE",
+    "FILE_MODE",
+    "FOLDER_FILE",
+    "MAX_ID_BYTES",
+    "MAX_TITLE_BYTES",
+    "FilesExport",
+    "export_files",
+    "safe_name",
+]
+
+logger = logging.getLogger(__name__)
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+# Well under the 255-byte limit of common file systems once "--<id>~<hash>.json" is added.
+MAX_TITLE_BYTES = 80
+MAX_ID_BYTES = 100
+FOLDER_FILE = "_folder.json"  # a folder's own object; never "<title>--<id>.json"
+_HASH_CHARS = 10
+_FOLDERS = "folders"
+_UNTITLED = "untitled"
+# Path separators, control characters and what Windows forbids: never in a name component.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+_DEFAULT_TITLES = ("title", "name")
+_TITLES = {ct.name: ct.metadata.title for ct in CONTENT_TYPES}
+# Types whose items live in a Looker folder (their "folder_id" names it): dashboards, looks.
+_FOLDERED = frozenset(ct.name for ct in CONTENT_TYPES if ct.metadata.folder == "folder_id")
+
+
+@dataclass(frozen=True, slots=True)
+class FilesExport:
+    """What `export_files` wrote."""
+
+    output: Path
+    files: int
+    directories: int
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_CHARS]
+
+
+def _clean(text: str, max_bytes: int) -> str:
+    """One safe path component, or "" (no separators, no leading dots, bounded length)."""
+    text = unicodedata.normalize("NFC", text)
+    text = " ".join(_UNSAFE.sub("_", text).split()).strip(" .")
+    data = text.encode("utf-8", "replace")[:max_bytes]
+    return data.decode("utf-8", "ignore").strip(" .")
+
+
+def safe_name(title: str | None, item_id: str) -> str:
+    """``<sanitized title>--<id>``: deterministic, a single path component, never "." or "..".
+
+    Ids that sanitizing changed get a hash of the raw id, so distinct ids stay distinct.
+    """
+    stem = _clean(title or "", MAX_TITLE_BYTES) or _UNTITLED
+    safe_id = _clean(item_id, MAX_ID_BYTES)
+    if safe_id != item_id:
+        safe_id = f"{safe_id}~{_short_hash(item_id)}"
+    return f"{stem}--{safe_id}"
+
+
+def _title(content_type: str, obj: Any) -> str | None:
+    if not isinstance(obj, Mapping):
+        return None
+    for name in _TITLES.get(content_type, _DEFAULT_TITLES):
+        if obj.get(name) not in (None, ""):
+            return str(obj[name])
+    return None
+
+
+class _Tree:
+    """Names handed out per directory, so no two items share a file (even case-insensitively)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._used: dict[tuple[str, ...], set[str]] = {}
+        self.created: set[tuple[str, ...]] = set()
+
+    def claim(self, parent: tuple[str, ...], name: str, key: str) -> str:
+        used = self._used.setdefault(parent, set())
+        if name.casefold() in used:
+            name = f"{name}~{_short_hash(key)}"
+        if name.casefold() in used or name in ("", ".", "..") or "/" in name:
+            raise VaultError(f"cannot name {key!r} safely in {'/'.join(parent) or '.'}")
+        used.add(name.casefold())
+        return name
+
+    def ensure(self, parts: tuple[str, ...]) -> Path:
+        """Create the directories of ``parts`` below the root, each 0700."""
+        for depth in range(1, len(parts) + 1):
+            prefix = parts[:depth]
+            if prefix not in self.created:
+                path = self.root.joinpath(*prefix)
+                path.mkdir(mode=DIR_MODE)
+                path.chmod(DIR_MODE)  # the umask may have dropped bits
+                self.created.add(prefix)
+        return self.root.joinpath(*parts)
+
+
+def _folder_paths(folders: dict[str, Any], tree: _Tree) -> dict[str, tuple[str, ...]]:
+    """Each folder's directory parts, from the root folder down; cycles and orphans go on top."""
+    paths: dict[str, tuple[str, ...]] = {}
+
+    def resolve(folder_id: str, seen: frozenset[str]) -> tuple[str, ...]:
+        if folder_id in paths:
+            return paths[folder_id]
+        obj = folders[folder_id]
+        parent = obj.get("parent_id") if isinstance(obj, Mapping) else None
+        parent = str(parent) if parent is not None else None
+        above: tuple[str, ...] = (_FOLDERS,)
+        if parent in folders and parent not in seen:
+            above = resolve(parent, seen | {folder_id})
+        name = tree.claim(above, safe_name(_title(_FOLDERS, obj), folder_id), f"folder {folder_id}")
+        paths[folder_id] = (*above, name)
+        return paths[folder_id]
+
+    for folder_id in folders:
+        resolve(folder_id, frozenset())
+    return paths
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Create a new 0600 file; never follow a link or overwrite anything."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _prepare_output(output: Path) -> None:
+    """A missing directory is created 0700; an existing one may hold only dot-entries (.git)."""
+    if not output.exists():
+        if not output.parent.is_dir():
+            raise UsageError(f"cannot export to {output}: {output.parent} is not a directory")
+        output.mkdir(mode=DIR_MODE)
+        output.chmod(DIR_MODE)
+        return
+    if not output.is_dir():
+        raise UsageError(f"cannot export to {output}: not a directory")
+    if any(not entry.name.startswith(".") for entry in output.iterdir()):
+        raise UsageError(f"cannot export to {output}: the directory is not empty")
+
+
+def _place(
+    content_type: str, item_id: str, obj: Any, folders: dict[str, tuple[str, ...]], tree: _Tree
+) -> tuple[tuple[str, ...], str]:
+    """(directory parts, file name) of one item."""
+    if content_type == _FOLDERS and item_id in folders:
+        return folders[item_id], FOLDER_FILE
+    folder = obj.get("folder_id") if isinstance(obj, Mapping) else None
+    if content_type in _FOLDERED and folder is not None and str(folder) in folders:
+        parent = (*folders[str(folder)], content_type)
+    else:
+        parent = (_clean(content_type, MAX_TITLE_BYTES) or _UNTITLED,)
+    stem = safe_name(_title(content_type, obj), item_id)
+    return parent, tree.claim(parent, stem, f"{content_type} {item_id}") + ".json"
+
+
+def export_files(vault: Vault, output: Path, *, run_id: int | None = None) -> FilesExport:
+    """Write every item of the latest state (or of ``run_id``'s snapshot) under ``output``.
+
+    Folders become directories named ``<name>--<id>`` under ``output/folders`` (the folder's own
+    object is ``_folder.json``); dashboards and looks go in ``<their folder>/<type>/``; other
+    items in ``output/<type>/``. Files are ``<title>--<id>.json``, mode 0600; directories 0700.
+
+    Raises:
+        UsageError: ``output`` exists and is not an empty directory.
+    """
+    _prepare_output(output)
+    tree = _Tree(output)
+    folders = {
+        item_id: load_json(content)
+        for _, item_id, content in vault.iter_items([_FOLDERS], run_id=run_id)
+    }
+    paths = _folder_paths(folders, tree)
+    files = 0
+    for content_type, item_id, content in vault.iter_items(run_id=run_id):
+        obj = folders[item_id] if content_type == _FOLDERS else load_json(content)
+        parent, name = _place(content_type, item_id, obj, paths, tree)
+        _write_file(tree.ensure(parent) / name, pretty_json(obj))
+        files += 1
+    logger.info("exported %d files into %s", files, output)
+    return FilesExport(output, files, len(tree.created))
