@@ -565,10 +565,8 @@ class _Extraction:
         """Keys of the child requests, read from the parents this run stored (runs in a thread)."""
         keys: dict[tuple[str, ...], None] = {}
         for parent in source.parents:
-            current = self.vault.item_ids(parent, run_id=self.run_id)
-            for _, item_id, content in self.vault.iter_items([parent]):
-                if item_id in current:
-                    keys.update(dict.fromkeys(source.keys(parent, orjson.loads(content))))
+            for _, _, content in self.vault.iter_items([parent], run_id=self.run_id):
+                keys.update(dict.fromkeys(source.keys(parent, orjson.loads(content))))
         return list(keys)
 
     async def _fetch_child(
