@@ -641,29 +641,36 @@ async def extract(
         metrics=metrics,
         transport=transport,
     )
-    async with client:
-        versions = await client.versions()
-        run_id = await _open_run(vault, settings, options, versions)
-        job = _Extraction(client, vault, run_id, types, options, progress)
-        job.handle_signals = handle_signals
-        status = "failed"
-        failures: list[Failure] = []
-        try:
+    try:
+        async with client:
+            versions = await client.versions()
+            run_id = await _open_run(vault, settings, options, versions)
+            job = _Extraction(client, vault, run_id, types, options, progress)
+            job.handle_signals = handle_signals
+            status, failures = "failed", []
             try:
-                await job.run()
-            except* LookerVaultError as group:
-                raise _first_leaf(group) from None
-            failures = await job.close_out()
-            status = "interrupted" if job.interrupted else ("partial" if failures else "complete")
-        finally:
-            counts = {ct.name: len(vault.item_ids(ct.name, run_id=run_id)) for ct in types}
-            stats = {**metrics.snapshot(), "elapsed_s": round(metrics.elapsed(), 3)}
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(
-                    lambda: vault.finish_run(run_id, status=status, counts=counts, stats=stats)
-                )
-            progress.close()
+                status, failures = await _run_job(job)
+            finally:
+                counts = {ct.name: len(vault.item_ids(ct.name, run_id=run_id)) for ct in types}
+                stats = {**metrics.snapshot(), "elapsed_s": round(metrics.elapsed(), 3)}
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(
+                        lambda: vault.finish_run(run_id, status=status, counts=counts, stats=stats)
+                    )
+    finally:
+        progress.close()
     return ExtractResult(run_id, status, counts, failures, metrics.snapshot(), metrics.elapsed())
+
+
+async def _run_job(job: _Extraction) -> tuple[str, list[Failure]]:
+    """Run the pipeline; the status and the failures still outstanding."""
+    try:
+        await job.run()
+    except* LookerVaultError as group:
+        raise _first_leaf(group) from None
+    failures = await job.close_out()
+    status = "interrupted" if job.interrupted else ("partial" if failures else "complete")
+    return status, failures
 
 
 async def _open_run(
