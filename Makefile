@@ -29,6 +29,10 @@ format: bootstrap
 typecheck: bootstrap
 	$(UV) run --locked ty check lookervault
 
+chaos: bootstrap
+	LOOKERVAULT_CHAOS=long LOOKERVAULT_CHAOS_REPORT=.pytest_cache/chaos-report.json \
+		$(UV) run --locked pytest tests/chaos -m "not benchmark" $(PYTEST_ARGS)
+
 bench: bootstrap
 	$(UV) run --locked python -m benchmarks
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json as stdlib_json
 import logging
+import math
 import os
 import re
 import sys
@@ -47,6 +48,7 @@ from lookervault.history import (
     vault_size,
     verify_vault,
 )
+from lookervault.lock import RunLock
 from lookervault.pipeline import ExtractOptions, ExtractResult, extract
 from lookervault.progress import make_progress
 from lookervault.tuner import PerformanceTuner
@@ -97,7 +99,8 @@ PageSize = Annotated[
         validator=validators.Number(gte=1, lte=MAX_PAGE_SIZE),
     ),
 ]
-Rate = Annotated[float | None, Parameter(validator=validators.Number(gt=0))]
+# lt=inf: the limiter refuses an infinite rate, which would otherwise surface as exit 1.
+Rate = Annotated[float | None, Parameter(validator=validators.Number(gt=0, lt=math.inf))]
 RunOption = Annotated[int | None, Parameter(help="Run id (see `lookervault runs`).")]
 
 
@@ -226,7 +229,8 @@ def extract_command(
             resume=resume,
         )
         progress = make_progress(quiet=quiet, is_terminal=sys.stderr.isatty())
-        with Vault(db) as vault:
+        # The run lock comes first: a second extract must fail before touching the vault.
+        with RunLock(db), Vault(db) as vault:
             result = anyio.run(
                 lambda: extract(settings, vault, options, progress=progress, handle_signals=True),
                 backend="asyncio",
@@ -305,6 +309,7 @@ def export(
                 sys.stdout.flush()
             else:
                 fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.fchmod(fd, 0o600)  # O_CREAT's mode applies only to a new file
                 with os.fdopen(fd, "wb") as sink:
                     _write_jsonl(vault, sink, run_id)
         return ExitCode.OK

@@ -51,6 +51,7 @@ class ChildSource:
     params: Callable[[tuple[str, ...]], Params] = lambda key: {}
     # (key, the answer's indexed fields or None when gone) -> the vault id of the child item
     item_id: Callable[[tuple[str, ...], Any], str] = lambda key, fields: "::".join(key)
+    answer: str = "object"  # the JSON each request answers: "object", or "list" of objects
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +206,7 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
             path="/content_metadata_access",
             params=lambda key: {"content_metadata_id": key[0]},
             item_id=lambda key, fields: key[0],
+            answer="list",
         ),
         metadata=Metadata(title=(), folder=None, owner=None, created_at=None, updated_at=None),
     ),

@@ -209,6 +209,14 @@ def _fields_of_any(content: bytes) -> ItemFields:
         return ItemFields()
 
 
+def _check_child_shape(source: ChildSource, content: bytes) -> None:
+    """A child answer must be what its source declares, every object in it carrying an id."""
+    entries = split_page(content) if source.answer == "list" else [content]
+    for entry in entries:
+        if read_fields(entry).id in (None, ""):
+            raise PayloadShapeError("expected JSON objects with an id")
+
+
 def _error_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
@@ -448,12 +456,14 @@ class _Extraction:
             try:
                 content = await self.client.get_decoded(path, decode=split_document)
                 fields = read_fields(content)
+                if _item_id(ct, fields) != item_id:
+                    raise PayloadShapeError(f"the answer's {ct.id_key!r} is not {item_id!r}")
             except NotFoundError:
                 gone.append((ct.name, item_id))
             except (ApiError, PayloadShapeError) as exc:
                 failures.append(Failure(ct.name, f"item:{item_id}", _error_line(exc)))
             else:
-                items.append(_record(ct, _item_id(ct, fields) or item_id, content, fields))
+                items.append(_record(ct, item_id, content, fields))
 
         async with anyio.create_task_group() as tg:
             for item_id in ids:
@@ -502,7 +512,11 @@ class _Extraction:
             if source.sort:
                 params["sorts"] = source.sort
             page = await self.client.get_decoded(source.path, params, decode=split_page)
-            ids.update(i for i in (_item_id(ct, read_fields(item)) for item in page) if i)
+            found = [_item_id(ct, read_fields(item)) for item in page]
+            if None in found:
+                # Skipping it would let reconciliation mark that item gone: a silent loss.
+                raise PayloadShapeError(f"an item in the id listing has no {ct.id_key!r}")
+            ids.update(i for i in found if i is not None)
             if len(page) < ID_LISTING_PAGE_SIZE:
                 return ids
             offset += ID_LISTING_PAGE_SIZE
@@ -576,13 +590,14 @@ class _Extraction:
         path = source.path.format(*(quote(part, safe="") for part in key))
         try:
             content = await self.client.get_decoded(path, source.params(key), decode=split_document)
+            _check_child_shape(source, content)
         except NotFoundError:
             batch = Batch(
                 self.run_id,
                 checkpoints=((ct.name, ckey),),
                 gone=((ct.name, source.item_id(key, None)),),
             )
-        except ApiError as exc:
+        except (ApiError, PayloadShapeError) as exc:
             batch = Batch(self.run_id, failures=(Failure(ct.name, ckey, _error_line(exc)),))
         else:
             fields = _fields_of_any(content)

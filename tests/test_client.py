@@ -485,6 +485,34 @@ async def test_redirect_not_followed(make_client, looker: FakeLooker) -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_login_redirect_never_carries_the_secret_away(
+    make_client, looker: FakeLooker, status: int
+) -> None:
+    """A redirected login fails; neither the secret nor a token reaches the other host."""
+    looker.login_replies.append(
+        httpx.Response(status, headers={"Location": "https://evil.test/api/4.0/login"})
+    )
+    with pytest.raises(ApiError, match="not followed") as info:
+        async with make_client():
+            pass
+    assert SECRET not in str(info.value)
+    assert {r.url.host for r in looker.requests} == {"looker.test"}
+
+
+@pytest.mark.anyio
+async def test_api_redirect_keeps_the_token_home(make_client, looker: FakeLooker) -> None:
+    """Redirects of API calls are never followed: the Authorization header stays on our host."""
+    looker.script("/user", httpx.Response(307, headers={"Location": "https://evil.test/user"}))
+    async with make_client() as client:
+        with pytest.raises(ApiError, match="not followed") as info:
+            await client.get_json("/user")
+    sent_elsewhere = [r for r in looker.requests if r.url.host != "looker.test"]
+    assert sent_elsewhere == []
+    assert all(token not in str(info.value) for token in looker.tokens)
+
+
+@pytest.mark.anyio
 async def test_absolute_url_refused(make_client) -> None:
     """Only paths relative to /api/4.0 are accepted."""
     async with make_client() as client:

@@ -1,4 +1,12 @@
-"""The mock Looker API 4.0: a raw ASGI application with cached pages and reproducible fault knobs."""
+"""The mock Looker API 4.0: a raw ASGI application with cached pages and reproducible fault knobs.
+
+Beside the basic knobs (latency, rate limit, 5xx faults, dropped connections, token expiry,
+mutation) the chaos knobs model what real deployments and the proxies in front of them do: 5xx
+bursts, 429 storms, responses that stall past a client's timeout, 200 answers whose body is
+truncated JSON, an HTML error page or the wrong shape, list pages shifted by one item (duplicates
+and gaps across pages) and one very large item. Every knob draws from a seeded random stream on
+every request, so a schedule replays for the same sequence of requests.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +28,7 @@ from lookervault.mock.data import CONTENT_TYPES, MockData, canonical_hash, gener
 
 __all__ = [
     "API_PREFIX",
+    "BIG_ITEM_FIELD",
     "CONTROL_PREFIX",
     "DOCUMENTATION_URL",
     "FAULT_STATUSES",
@@ -57,6 +66,15 @@ _UNVERSIONED_LOGOUT = "/api/logout"
 _JSON_HEADERS: _Headers = [(b"content-type", b"application/json; charset=utf-8")]
 _TRUE_WORDS = frozenset({"true", "1"})
 _FALSE_WORDS = frozenset({"false", "0"})
+# The proxy error page the html_rate knob serves with status 200.
+_HTML_ERROR_PAGE = (
+    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    b"<body><h1>Bad Gateway</h1><p>The upstream server did not answer.</p></body></html>"
+)
+_HTML_HEADERS: _Headers = [(b"content-type", b"text/html; charset=utf-8")]
+# Not UTF-8 at all: \xff and \xfe never occur in UTF-8 text.
+_NON_UTF8_BODY = b'[{"id": "\xff\xfe", "title": "caf\xe9"}]'
+BIG_ITEM_FIELD = "x_mock_big_blob"  # the field the big_item_bytes knob fills
 _PAGED = ("fields", "page", "per_page", "limit", "offset", "sorts")
 _SEARCH = ("fields", "limit", "offset", "sorts")
 
@@ -78,6 +96,21 @@ class MockOptions:
     fault_rate: float = 0.0
     drop_rate: float = 0.0
     mutate_every: int = 0
+    # --- chaos knobs (all off by default) ---
+    fault_burst: int = 1  # a 5xx fault answers this many consecutive API requests
+    storm_rate: float = 0.0  # chance per API request that a 429 storm begins
+    storm_s: float = 1.0  # how long a storm answers every API request 429 (Retry-After if set)
+    stall_rate: float = 0.0  # share of API requests that wait stall_s before answering
+    stall_s: float = 5.0
+    bad_json_rate: float = 0.0  # 200 answers whose body is truncated or invalid JSON
+    html_rate: float = 0.0  # 200 answers carrying an HTML error page, as proxies do
+    shift_rate: float = 0.0  # paged list answers shifted by one item (duplicates and gaps)
+    # list/search answers of the wrong shape (an object, an item without id, non-UTF-8 bytes)
+    wrong_shape_rate: float = 0.0
+    wrong_shape_listings: bool = True  # False: spare `fields=`-projected (id listing) requests
+    # single answers (get by id, content_metadata_access) of the wrong shape
+    wrong_item_rate: float = 0.0
+    big_item_bytes: int = 0  # the first dashboard carries a field of this many bytes
     looker_release: str = "26.12.3"
     api_version: str = "4.0"
 
@@ -172,6 +205,18 @@ class MockStats:
     faults: int = 0
     drops: int = 0
     mutations: int = 0
+    bursts: int = 0
+    storms: int = 0
+    stalls: int = 0
+    bad_bodies: int = 0
+    shifts: int = 0
+    wrong_shapes: int = 0
+
+    def injected(self) -> int:
+        """Every fault the knobs injected (5xx, 429, drops, stalls, bad bodies, shifts...)."""
+        return (self.rate_limited + self.faults + self.drops + self.stalls + self.bad_bodies) + (
+            self.shifts + self.wrong_shapes
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The counters as JSON-ready data (status codes become string keys)."""
@@ -195,6 +240,21 @@ class _Response:
     status: int
     body: bytes = b""
     headers: _Headers = field(default_factory=list)
+    content_headers: _Headers = field(default_factory=lambda: _JSON_HEADERS)
+
+
+@dataclass(frozen=True)
+class _Chaos:
+    """What the chaos knobs decided for one request (drawn before routing, applied after)."""
+
+    storm: bool = False
+    stall: bool = False
+    bad_json: bool = False
+    html: bool = False
+    shift: bool = False
+    wrong_shape: bool = False
+    wrong_item: bool = False
+    variant: float = 0.0  # picks among the forms of a fault
 
 
 def _error(status: int, message: str, headers: _Headers | None = None) -> _Response:
@@ -369,7 +429,11 @@ class MockLooker:
         self.options = options or MockOptions()
         opts = self.options
         self.data = data or generate(opts.seed, opts.counts, preset=opts.preset)
+        if opts.big_item_bytes > 0:
+            _add_big_item(self.data, opts.big_item_bytes)
         self.stats = MockStats()
+        # Tokens handed out, so a test can grep for them in output, logs and the vault.
+        self.issued_tokens: list[str] = []
         self.mutation_log: list[Mutation] = []
         self._clock = clock
         self._tokens: dict[str, float] = {}
@@ -377,6 +441,9 @@ class MockLooker:
         self._fault_rng = random.Random(f"{opts.seed}:faults")
         self._latency_rng = random.Random(f"{opts.seed}:latency")
         self._mutation_rng = random.Random(f"{opts.seed}:mutations")
+        self._chaos_rng = random.Random(f"{opts.seed}:chaos")
+        self._burst: tuple[int, int] = (0, 0)  # (status, API requests it still answers)
+        self._storm_until = -math.inf
         self._api_requests = 0
         self._sorted: dict[str, list[str]] = {}
         self._same_shapes: dict[str, bool] = {}
@@ -473,15 +540,22 @@ class MockLooker:
         refused, drop = self._apply_knobs()
         if refused is not None:
             return refused, False
+        chaos = self._draw_chaos()
+        if self._storming(chaos):
+            return self._rate_limited(), False
+        if chaos.stall:
+            self.stats.stalls += 1
+            await anyio.sleep(self.options.stall_s)
         if matched is None:
             return _not_found(), drop
         route, args = matched
         if route.kind != "versions" and not self._authenticated(scope["headers"]):
             return _error(401, "Requires authentication."), drop
         try:
-            return self._dispatch(route, args, query, scope), drop
+            response = self._dispatch(route, args, query, scope, shift=self._shift(chaos, query))
         except _BadRequestError as exc:
             return _error(400, str(exc)), drop
+        return self._corrupt(route, response, chaos, query), drop
 
     def _apply_knobs(self) -> tuple[_Response | None, bool]:
         """(a 429/5xx answer or None, drop?); both draws happen every time so runs replay."""
@@ -489,16 +563,82 @@ class MockLooker:
         self._api_requests += 1
         if self._bucket is not None and not self._bucket.take():
             return self._rate_limited(), False
+        burst_status, burst_left = self._burst
+        if burst_left > 0:
+            self._burst = (burst_status, burst_left - 1)
+            self.stats.faults += 1
+            return _error(burst_status, _FAULT_MESSAGES[burst_status]), False
         fault_draw, drop_draw = self._fault_rng.random(), self._fault_rng.random()
         if fault_draw < opts.fault_rate:
             self.stats.faults += 1
             # Given a fault, draw/rate is uniform on [0, 1): reuse it to pick the status.
             index = int(fault_draw / opts.fault_rate * len(FAULT_STATUSES))
             status = FAULT_STATUSES[min(index, len(FAULT_STATUSES) - 1)]
+            if opts.fault_burst > 1:
+                self.stats.bursts += 1
+                self._burst = (status, opts.fault_burst - 1)
             return _error(status, _FAULT_MESSAGES[status]), False
         if opts.mutate_every and self._api_requests % opts.mutate_every == 0:
             self._mutate()
         return None, drop_draw < opts.drop_rate
+
+    def _draw_chaos(self) -> _Chaos:
+        """Draw every chaos knob, every time, so the same request sequence replays exactly."""
+        opts, rng = self.options, self._chaos_rng
+        rates = (
+            opts.storm_rate,
+            opts.stall_rate,
+            opts.bad_json_rate,
+            opts.html_rate,
+            opts.shift_rate,
+            opts.wrong_shape_rate,
+            opts.wrong_item_rate,
+        )
+        hits = [rng.random() < rate for rate in rates]
+        return _Chaos(*hits, variant=rng.random())
+
+    def _storming(self, chaos: _Chaos) -> bool:
+        """Whether a 429 storm is on (a drawn storm starts one lasting storm_s)."""
+        now = self._clock()
+        if chaos.storm and now >= self._storm_until:
+            self.stats.storms += 1
+            self._storm_until = now + self.options.storm_s
+        return now < self._storm_until
+
+    def _shift(self, chaos: _Chaos, query: dict[str, str]) -> int:
+        """-1 repeats the previous page's last item, +1 skips one; only on pages past the first.
+
+        The first page (offset 0) stays put, as it does on a real server whose content moves.
+        """
+        if not chaos.shift or not query.get("offset", "0").strip("0"):
+            return 0
+        self.stats.shifts += 1
+        return -1 if chaos.variant < 0.5 else 1
+
+    def _may_misshape(self, query: dict[str, str]) -> bool:
+        return self.options.wrong_shape_listings or not query.get("fields")
+
+    def _corrupt(
+        self, route: Route, response: _Response, chaos: _Chaos, query: dict[str, str]
+    ) -> _Response:
+        """Spoil a 200 answer the way the drawn chaos says (bad JSON, HTML, wrong shape)."""
+        if response.status != 200 or route.kind in ("versions", "logout"):
+            return response
+        if chaos.bad_json:
+            self.stats.bad_bodies += 1
+            cut = response.body[: len(response.body) // 2]
+            return _Response(200, cut if chaos.variant < 0.5 else b'{"id": 1,, oops')
+        if chaos.html:
+            self.stats.bad_bodies += 1
+            return _Response(200, _HTML_ERROR_PAGE, content_headers=_HTML_HEADERS)
+        if chaos.wrong_shape and route.kind == "list" and self._may_misshape(query):
+            self.stats.wrong_shapes += 1
+            return _Response(200, _wrong_list(response.body, chaos.variant))
+        if chaos.wrong_item and route.kind in ("get", "access"):
+            self.stats.wrong_shapes += 1
+            wrong = _wrong_list if route.kind == "access" else _wrong_item
+            return _Response(200, wrong(response.body, chaos.variant))
+        return response
 
     async def _sleep_latency(self) -> None:
         opts = self.options
@@ -530,6 +670,7 @@ class MockLooker:
             return _not_found()
         token = secrets.token_urlsafe(30)
         self._tokens[token] = self._clock() + opts.token_ttl_s
+        self.issued_tokens.append(token)
         # Looker's expires_in is whole seconds; rounding a test's sub-second TTL down to 0 would
         # read as "no expiry given" to clients, so round up.
         expires_in = math.ceil(opts.token_ttl_s)
@@ -547,10 +688,10 @@ class MockLooker:
     # ----- routing ------------------------------------------------------------------------------
 
     def _dispatch(
-        self, route: Route, args: list[str], query: dict[str, str], scope: _Scope
+        self, route: Route, args: list[str], query: dict[str, str], scope: _Scope, shift: int = 0
     ) -> _Response:
         if route.kind == "list":
-            return self._list(route, query)
+            return self._list(route, query, shift)
         if route.kind == "get":
             return self._get(route, args, query)
         if route.kind == "me":
@@ -570,13 +711,14 @@ class MockLooker:
         fields = _parse_fields(query.get("fields", "")) if "fields" in route.params else None
         return _Response(200, self._encode_items(content_type, "full", fields, [item_id]))
 
-    def _list(self, route: Route, query: dict[str, str]) -> _Response:
+    def _list(self, route: Route, query: dict[str, str], shift: int = 0) -> _Response:
         content_type = route.content_type or ""
         read = _Reader(route, query)
         fields = _parse_fields(read.text("fields") or "")
         sorts = _parse_sorts(read.text("sorts") or "")
         filters = self._filters(content_type, read)
         offset, limit = read.window()
+        offset = max(0, offset + shift)
         ids = self._view(content_type, filters, sorts)
         wanted = read.text("ids")
         if wanted:  # the SDK sends a comma-separated list
@@ -773,9 +915,38 @@ async def _read_body(receive: _Receive) -> bytes:
             return b"".join(chunks)
 
 
+def _add_big_item(data: MockData, size: int) -> None:
+    """Give the first dashboard one field of `size` bytes (replacing the dict marks it changed)."""
+    objects = data.objects["dashboards"]
+    if not objects:
+        return
+    first = min(objects, key=_id_key)
+    objects[first] = {**objects[first], BIG_ITEM_FIELD: "x" * size}
+
+
+def _wrong_list(body: bytes, variant: float) -> bytes:
+    """A list answer gone wrong: an object where the list belongs, an item without id, bad bytes."""
+    if variant < 1 / 3:
+        return b'{"items": ' + body + b"}"
+    if variant < 2 / 3:
+        items = orjson.loads(body)
+        if items and isinstance(items[0], dict):
+            items[0] = {k: v for k, v in items[0].items() if k not in ("id", "name")}
+        return orjson.dumps(items) if items else b'[{"title": "no id"}]'
+    return _NON_UTF8_BODY
+
+
+def _wrong_item(body: bytes, variant: float) -> bytes:
+    """A get-by-id answer gone wrong: a list where the object belongs, or the object without id."""
+    obj = orjson.loads(body)
+    if variant < 0.5 or not isinstance(obj, dict):
+        return orjson.dumps([obj])
+    return orjson.dumps({k: v for k, v in obj.items() if k not in ("id", "name")})
+
+
 async def _send(send: _Send, response: _Response) -> None:
     headers = [
-        *_JSON_HEADERS,
+        *response.content_headers,
         (b"content-length", str(len(response.body)).encode()),
         *response.headers,
     ]
@@ -786,7 +957,7 @@ async def _send(send: _Send, response: _Response) -> None:
 async def _send_truncated(send: _Send, response: _Response) -> None:
     """Announce the full length, send half the body, then fail so the connection breaks."""
     headers = [
-        *_JSON_HEADERS,
+        *response.content_headers,
         (b"content-length", str(len(response.body)).encode()),
         *response.headers,
     ]

@@ -70,6 +70,30 @@ class ServeFlags:
     """Lifetime of access tokens, in seconds."""
     mutate_every: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
     """Apply one create/update/delete every N API requests (0: never)."""
+    fault_burst: Annotated[int, Parameter(validator=validators.Number(gte=1))] = 1
+    """Consecutive API requests each 5xx fault answers (a burst)."""
+    storm_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
+    """Chance per API request that a 429 storm begins."""
+    storm_s: Annotated[float, Parameter(validator=_NON_NEGATIVE)] = _DEFAULTS.storm_s
+    """How long a 429 storm lasts, in seconds (Retry-After as --retry-after-s says)."""
+    stall_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
+    """Share of API requests that stall before answering."""
+    stall_s: Annotated[float, Parameter(validator=_NON_NEGATIVE)] = _DEFAULTS.stall_s
+    """How long a stalled request waits, in seconds (set it past the client's timeout)."""
+    bad_json_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
+    """Share of 200 answers whose body is truncated or invalid JSON."""
+    html_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
+    """Share of 200 answers that carry an HTML error page instead of JSON."""
+    shift_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
+    """Share of paged list answers shifted by one item (duplicates and gaps across pages)."""
+    wrong_shape_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
+    """Share of list answers of the wrong shape (an object, an item without id, non-UTF-8)."""
+    wrong_shape_listings: bool = True
+    """Let wrong shapes hit id listings (`fields=` requests) too."""
+    wrong_item_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
+    """Share of get-by-id and access answers of the wrong shape (a list, no id, an object)."""
+    big_item_bytes: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
+    """Size in bytes of one extra field on the first dashboard (0: none)."""
 
     def options(self) -> MockOptions:
         """The MockOptions these flags describe."""
@@ -88,6 +112,18 @@ class ServeFlags:
             fault_rate=self.fault_rate,
             drop_rate=self.drop_rate,
             mutate_every=self.mutate_every,
+            fault_burst=self.fault_burst,
+            storm_rate=self.storm_rate,
+            storm_s=self.storm_s,
+            stall_rate=self.stall_rate,
+            stall_s=self.stall_s,
+            bad_json_rate=self.bad_json_rate,
+            html_rate=self.html_rate,
+            shift_rate=self.shift_rate,
+            wrong_shape_rate=self.wrong_shape_rate,
+            wrong_shape_listings=self.wrong_shape_listings,
+            wrong_item_rate=self.wrong_item_rate,
+            big_item_bytes=self.big_item_bytes,
         )
 
 

@@ -67,3 +67,23 @@ def test_help_never_shows_the_secret(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "--client-secret" in out and "--mutate-every" in out
     assert MockOptions().client_secret not in out
+
+
+def test_chaos_flags_reach_the_app() -> None:
+    """The chaos knobs are flags too, so a scripted mock can misbehave the same way."""
+    tokens = [
+        "serve", "--fault-burst", "3", "--storm-rate", "0.01", "--storm-s", "0.5",
+        "--stall-rate", "0.02", "--stall-s", "2", "--bad-json-rate", "0.03", "--html-rate", "0.04",
+        "--shift-rate", "0.1", "--wrong-shape-rate", "0.05", "--wrong-item-rate", "0.06",
+        "--big-item-bytes", "1024", "--no-wrong-shape-listings",
+    ]  # fmt: skip
+    with mock.patch.object(cli, "run"), mock.patch.object(cli, "MockLooker") as looker:
+        with pytest.raises(SystemExit) as exit_info:
+            mock_app(tokens)
+    assert exit_info.value.code == 0
+    expected = MockOptions(
+        fault_burst=3, storm_rate=0.01, storm_s=0.5, stall_rate=0.02, stall_s=2,
+        bad_json_rate=0.03, html_rate=0.04, shift_rate=0.1, wrong_shape_rate=0.05,
+        wrong_item_rate=0.06, big_item_bytes=1024, wrong_shape_listings=False,
+    )  # fmt: skip
+    looker.assert_called_once_with(expected)
