@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import functools
 import logging
 import math
 import os
@@ -11,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from looker_sdk.rtl.api_settings import ApiSettings
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
 from lookervault.errors import ConfigError
@@ -201,7 +201,7 @@ def _resolve_section(filename: str, section: str | None) -> str:
 
 
 def _read_with_looker_sdk(filename: str | None, section: str | None) -> dict[str, str]:
-    reader = _LookerIniReader(filename or DEFAULT_CONFIG_FILE, section)
+    reader = _looker_ini_reader()(filename or DEFAULT_CONFIG_FILE, section)
     try:
         with warnings.catch_warnings():
             # looker-sdk warns about deprecated keys (api_version...), which we ignore.
@@ -217,17 +217,24 @@ def _read_with_looker_sdk(filename: str | None, section: str | None) -> dict[str
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
-class _LookerIniReader(ApiSettings):
+@functools.cache
+def _looker_ini_reader() -> type:
     """looker-sdk's own reader (ini section, then LOOKERSDK_* overrides, quotes stripped).
 
-    ApiSettings.__init__ also converts values with int()/bool() and raises bare
-    TypeError/ValueError; we skip it and validate with clear messages instead.
+    Imported on first use: importing looker_sdk loads its whole generated SDK, about a second
+    that commands other than `extract` should not pay. ApiSettings.__init__ also converts
+    values with int()/bool() and raises bare TypeError/ValueError; the subclass skips it and
+    we validate with clear messages instead.
     """
+    from looker_sdk.rtl.api_settings import ApiSettings
 
-    def __init__(self, filename: str, section: str | None) -> None:
-        self.filename = filename
-        self.section = section
-        self.env_prefix = ENV_PREFIX
+    class _LookerIniReader(ApiSettings):
+        def __init__(self, filename: str, section: str | None) -> None:
+            self.filename = filename
+            self.section = section
+            self.env_prefix = ENV_PREFIX
+
+    return _LookerIniReader
 
 
 def _check_required(values: Mapping[str, str], filename: str | None, section: str | None) -> None:
