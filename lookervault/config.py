@@ -37,8 +37,11 @@ __all__ = [
     "RATE_DECREASE_FACTOR",
     "RATE_DECREASE_WINDOW_S",
     "RATE_LIMIT_COOLOFF_S",
+    "RATE_CEILING_MARGIN",
     "RATE_MIN_PER_S",
     "RATE_OBSERVE_WINDOW_S",
+    "RATE_PROBE_STEP",
+    "RATE_PROBE_SUCCESSES",
     "RATE_RECOVERY_STEP",
     "RATE_RECOVERY_SUCCESSES",
     "RETRY_AFTER_MAX_S",
@@ -95,6 +98,9 @@ RATE_RECOVERY_STEP = 0.1  # additive recovery, as a fraction of the ceiling rate
 RATE_RECOVERY_SUCCESSES = 20  # consecutive successes before each recovery step
 RATE_OBSERVE_WINDOW_S = 5.0  # window used to measure the rate when none was configured
 RATE_MIN_PER_S = 0.2  # never throttle below this, so a backup always progresses
+RATE_CEILING_MARGIN = 0.95  # fast recovery climbs back to this share of the rate Looker refused
+RATE_PROBE_STEP = 0.01  # above that, probe for a higher limit in steps this small...
+RATE_PROBE_SUCCESSES = 100  # ...each after this many successes in a row
 
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "on"})
 _FALSE = frozenset({"no", "n", "false", "f", "0", "off"})

@@ -12,11 +12,14 @@ import anyio
 from aiolimiter import AsyncLimiter
 
 from lookervault.config import (
+    RATE_CEILING_MARGIN,
     RATE_DECREASE_FACTOR,
     RATE_DECREASE_WINDOW_S,
     RATE_LIMIT_COOLOFF_S,
     RATE_MIN_PER_S,
     RATE_OBSERVE_WINDOW_S,
+    RATE_PROBE_STEP,
+    RATE_PROBE_SUCCESSES,
     RATE_RECOVERY_STEP,
     RATE_RECOVERY_SUCCESSES,
     RETRY_AFTER_MAX_S,
@@ -36,9 +39,11 @@ class AdaptiveLimiter:
     The configured limits (``per_second``, which is also the burst size, and ``per_minute``)
     are always respected. On a 429 every caller pauses until the Retry-After delay (or a
     default cool-off) has passed and the rate is halved; a burst of 429s from requests sent
-    before the slowdown counts as one decrease. After sustained success the rate climbs back
-    in steps of a tenth of the ceiling (the configured rate, or the rate observed before the
-    first 429), and returns to unlimited when no limit was configured.
+    before the slowdown counts as one decrease. The rate Looker refused teaches a ceiling (a
+    little below it, never above the configured rate). After sustained success the rate climbs
+    back to the ceiling in steps of a tenth of it, then probes above it in small, slow steps,
+    so it neither stays low when Looker allows more nor runs into the limit over and over
+    (which going back to unlimited would do).
 
     Not thread-safe: call it from the event loop only (the client does).
     """
@@ -112,12 +117,15 @@ class AdaptiveLimiter:
 
     def on_success(self) -> None:
         """Record a success; enough of them in a row raise a lowered rate one step."""
-        if self._rate is None or self._ceiling is None or self._rate >= self._ceiling:
+        if self._rate is None or self._ceiling is None:
+            return
+        if self._configured is not None and self._rate >= self._configured:
             return
         if self._clock() < self._pause_until:
             return  # answers to requests sent before the pause prove nothing
         self._successes += 1
-        if self._successes >= RATE_RECOVERY_SUCCESSES:
+        probing = self._rate >= self._ceiling
+        if self._successes >= (RATE_PROBE_SUCCESSES if probing else RATE_RECOVERY_SUCCESSES):
             self._successes = 0
             self._recover_step()
 
@@ -143,8 +151,8 @@ class AdaptiveLimiter:
 
     def _decrease(self, now: float) -> None:
         base = self._rate if self._rate is not None else self._observed_rate(now)
-        if self._ceiling is None:
-            self._ceiling = max(base, RATE_MIN_PER_S)
+        learned = max(base * RATE_CEILING_MARGIN, RATE_MIN_PER_S)
+        self._ceiling = learned if self._configured is None else min(learned, self._configured)
         self._set_rate(max(RATE_MIN_PER_S, base * RATE_DECREASE_FACTOR))
         logger.warning(
             "Looker rate limit hit: pausing %.1f s, then %.2f requests/s for all workers",
@@ -154,14 +162,16 @@ class AdaptiveLimiter:
 
     def _recover_step(self) -> None:
         assert self._rate is not None and self._ceiling is not None
-        rate = self._rate + RATE_RECOVERY_STEP * self._ceiling
-        if rate < self._ceiling * (1 - 1e-9):
-            self._set_rate(rate)
-            logger.debug("rate limit recovery: %.2f requests/s", rate)
+        if self._rate < self._ceiling:
+            rate = min(self._rate + RATE_RECOVERY_STEP * self._ceiling, self._ceiling)
+        else:  # probing above the rate Looker last refused
+            rate = self._rate + RATE_PROBE_STEP * self._ceiling
+        if self._configured is not None and rate >= self._configured * (1 - 1e-9):
+            self._set_rate(self._configured)
+            logger.info("rate limit recovered: back to %s requests/s", self._configured)
             return
-        self._ceiling = self._configured
-        self._set_rate(self._configured)
-        logger.info("rate limit recovered: back to %s requests/s", self._configured or "unlimited")
+        self._set_rate(rate)
+        logger.debug("rate limit recovery: %.2f requests/s", rate)
 
     def _set_rate(self, rate: float | None) -> None:
         self._rate = rate

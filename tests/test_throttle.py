@@ -8,10 +8,13 @@ import anyio
 import pytest
 
 from lookervault.config import (
+    RATE_CEILING_MARGIN,
     RATE_DECREASE_FACTOR,
     RATE_DECREASE_WINDOW_S,
     RATE_LIMIT_COOLOFF_S,
     RATE_MIN_PER_S,
+    RATE_PROBE_STEP,
+    RATE_PROBE_SUCCESSES,
     RATE_RECOVERY_STEP,
     RATE_RECOVERY_SUCCESSES,
     RETRY_AFTER_MAX_S,
@@ -137,16 +140,17 @@ def test_rate_never_drops_below_floor() -> None:
 
 
 def test_recovery_after_sustained_success() -> None:
-    """Each run of successes adds a tenth of the configured rate, up to the configured rate."""
+    """Runs of successes climb a tenth of the learned ceiling at a time, then probe up to the limit."""
     clock = FakeClock()
     limiter = AdaptiveLimiter(per_second=10, clock=clock)
     limiter.on_rate_limited(1.0)
     clock.advance(1.0)
+    ceiling = 10 * RATE_CEILING_MARGIN
     succeed(limiter, RATE_RECOVERY_SUCCESSES - 1)
     assert limiter.current_rate == 5.0
     succeed(limiter, 1)
-    assert limiter.current_rate == pytest.approx(5.0 + 10 * RATE_RECOVERY_STEP)
-    succeed(limiter, RATE_RECOVERY_SUCCESSES * 10)
+    assert limiter.current_rate == pytest.approx(5.0 + ceiling * RATE_RECOVERY_STEP)
+    succeed(limiter, RATE_RECOVERY_SUCCESSES * 10 + RATE_PROBE_SUCCESSES * 10)
     assert limiter.current_rate == 10.0
 
 
@@ -183,19 +187,20 @@ async def test_unconfigured_decrease_starts_from_observed_rate() -> None:
 
 
 @pytest.mark.anyio
-async def test_unconfigured_recovery_returns_to_unlimited() -> None:
-    """Once recovery completes with no limit configured, the limiter is unlimited again."""
+async def test_unconfigured_recovery_stops_below_the_refused_rate_then_probes() -> None:
+    """With no limit set, recovery climbs to just below the refused rate, then probes slowly."""
     clock = FakeClock()
     limiter = AdaptiveLimiter(clock=clock)
-    for _ in range(40):
+    for _ in range(40):  # 10/s refused
         await limiter.acquire()
         clock.advance(0.1)
     limiter.on_rate_limited(0.0)
     clock.advance(1.0)
-    succeed(limiter, RATE_RECOVERY_SUCCESSES * 4)
-    assert limiter.current_rate == pytest.approx(9.0)
-    succeed(limiter, RATE_RECOVERY_SUCCESSES * 10)
-    assert limiter.current_rate is None
+    ceiling = 10.0 * RATE_CEILING_MARGIN
+    succeed(limiter, RATE_RECOVERY_SUCCESSES * 5)  # 5 -> 9.5 in steps of 0.95
+    assert limiter.current_rate == pytest.approx(ceiling)  # not back to unlimited
+    succeed(limiter, RATE_PROBE_SUCCESSES)
+    assert limiter.current_rate == pytest.approx(ceiling * (1 + RATE_PROBE_STEP))
 
 
 @pytest.mark.anyio
