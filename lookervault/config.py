@@ -69,7 +69,7 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 # Listing only ids (fields=<id>) makes tiny rows, so those pages can be as large as allowed.
 ID_LISTING_PAGE_SIZE = MAX_PAGE_SIZE
-STREAM_BATCHES_PER_WORKER = 2  # stream buffer: enough to keep every writer busy, still bounded
+STREAM_BATCHES_PER_WORKER = 1  # stream buffer: one batch per writer keeps each busy; more only costs memory
 DEFAULT_DB_PATH = "lookervault.db"
 
 # --- connection ----------------------------------------------------------------------------
