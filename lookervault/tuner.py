@@ -1,10 +1,30 @@
-"""Recommended --workers and --concurrency, from the benchmark measurements in benchmarks/results."""
+"""Recommended --workers and --concurrency, from the S4 scaling grid of `make bench` (benchmarks/results).
+
+Where the numbers come from (S4, 2026-11-29, a shared 2-core VM, mock Looker dataset M/40: 500 dashboards,
+500 looks and the rest of preset M's mix scaled, 7.9 KB per item on average; median of 3 runs per cell):
+
+- latency 0: items/s falls as --concurrency rises (--concurrency 8 beat 16 and 32 for every --workers;
+  best --workers 4 --concurrency 8 at 529 items/s, --workers 4 --concurrency 32 at 414). The extract is
+  CPU-bound in one process: every connection adds httpcore pool bookkeeping to each request.
+- latency 100 +- 20 ms: --concurrency 32 beat 8 (250 vs 153 items/s) and 128 (186-212), whatever the
+  number of writer threads.
+- writer threads: 2-4 are as fast as 8-32 at both latencies, and each thread adds about 1 MB of peak
+  RSS (110 MB with 1, 138 MB with 32), so more writers than 8 buy nothing (`CONTENTION_WORKERS`).
+
+A real Looker answers in 100 ms or more, so the profiles favour --concurrency 32. Item size is the only
+shape the API receives: only the middle band (up to 25 KB, the M mix) was measured as a grid; the small-item
+band is from one users-only run (1,170 items/s) and the large-item band is extrapolated from the extract's
+byte rate (3-14 MB/s), so treat those two as estimates.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 __all__ = ["PerformanceTuner", "TuningProfile"]
+
+_SMALL_INSTANCE_ITEMS = 1000  # below this a couple of writer threads suffice
+_SMALL_INSTANCE_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -17,32 +37,30 @@ class TuningProfile:
 
 
 class PerformanceTuner:
-    """Turns a dataset's size and item size into settings.
+    """Turns a dataset's size and item size into settings (see the module docstring for the data)."""
 
-    The figures come from the S4 scaling grid of `make bench` (see README, Performance): writer threads
-    beyond a few add SQLite lock contention without throughput, because one writer at a time holds the
-    WAL write lock; requests in flight matter most when the server is slow, and big items are bound by
-    JSON and SQLite byte handling rather than by round trips.
-    """
+    CONTENTION_WORKERS = 8  # S4: no gain past 4 writer threads, and none at all past 8
 
-    CONTENTION_WORKERS = 16  # past this, --verbose warns about write-lock contention
-
-    # (max average item KB, profile) from the S4 grid; measured items/s at latency 0.
+    # (max average item KB, profile); expected_throughput is items/s at latency 0 with that profile.
     _PROFILES: tuple[tuple[float, TuningProfile], ...] = (
-        (2.0, TuningProfile(workers=2, concurrency=16, expected_throughput=9000.0)),
-        (25.0, TuningProfile(workers=4, concurrency=16, expected_throughput=2500.0)),
-        (float("inf"), TuningProfile(workers=4, concurrency=8, expected_throughput=600.0)),
+        (2.0, TuningProfile(workers=2, concurrency=32, expected_throughput=1100.0)),
+        (25.0, TuningProfile(workers=4, concurrency=32, expected_throughput=414.0)),
+        (float("inf"), TuningProfile(workers=4, concurrency=16, expected_throughput=100.0)),
     )
 
     def recommend_for_dataset(self, total_items: int, avg_item_size_kb: float) -> TuningProfile:
-        """The profile for `total_items` items of `avg_item_size_kb` KB on average."""
+        """The profile for `total_items` items of `avg_item_size_kb` KB on average.
+
+        Raises:
+            ValueError: a negative size.
+        """
         if total_items < 0 or avg_item_size_kb < 0:
             raise ValueError("total_items and avg_item_size_kb must not be negative")
         for max_kb, profile in self._PROFILES:
             if avg_item_size_kb <= max_kb:
-                if total_items < 1000:  # small instances: a couple of threads suffice
+                if total_items < _SMALL_INSTANCE_ITEMS:
                     return TuningProfile(
-                        workers=min(profile.workers, 2),
+                        workers=min(profile.workers, _SMALL_INSTANCE_WORKERS),
                         concurrency=profile.concurrency,
                         expected_throughput=profile.expected_throughput,
                     )

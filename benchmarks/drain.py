@@ -1,0 +1,174 @@
+"""The drain: replay the requests an extract makes, at the same concurrency, and throw the answers away.
+
+`plan_requests` walks the mock once (untimed) to list every request `lookervault extract` makes for
+the registry in lookervault.content: id listings (twice: before the pages and to reconcile), the pages
+of every paged type and variant, the per-item fetches of types with `fetch_detail`, the single-page
+lists and the child requests (explores, content metadata access). `python -m benchmarks.drain`
+then fetches that list with httpx (on uvloop, like the extractor) and reports its own elapsed time:
+the most the server can deliver to one Python process on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import anyio
+import httpx
+import orjson
+
+from lookervault.config import API_PATH, DEFAULT_PAGE_SIZE, ID_LISTING_PAGE_SIZE
+from lookervault.content import CONTENT_TYPES, ChildSource, ContentType, ListSource
+
+__all__ = ["drain", "login", "plan_requests"]
+
+_LISTINGS_PER_TYPE = 2  # the extractor lists ids before the pages and again to reconcile
+_TIMEOUT_S = 120.0
+
+
+def login(http: httpx.Client, base_url: str, client_id: str, client_secret: str) -> str:
+    """An access token from POST /login."""
+    data = {"client_id": client_id, "client_secret": client_secret}
+    response = http.post(f"{base_url}{API_PATH}/login", data=data)
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def _url(path: str, params: dict[str, Any]) -> str:
+    return f"{API_PATH}{path}?{urlencode(params)}" if params else f"{API_PATH}{path}"
+
+
+def _iter_all(http: httpx.Client, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    offset = 0
+    while True:
+        page = http.get(_url(path, {**params, "limit": ID_LISTING_PAGE_SIZE, "offset": offset}))
+        page.raise_for_status()
+        rows = page.json()
+        yield from rows
+        if len(rows) < ID_LISTING_PAGE_SIZE:
+            return
+        offset += ID_LISTING_PAGE_SIZE
+
+
+def _plan_list(http: httpx.Client, ct: ContentType, src: ListSource, page_size: int) -> list[str]:
+    urls: list[str] = []
+    sort = {"sorts": src.sort} if src.sort else {}
+    if not src.paged:
+        return [_url(src.path, {**src.params, **variant}) for variant in src.variants]
+    ids: list[str] = []
+    for variant in src.variants:
+        base = {**src.params, **variant}
+        listing = {**base, "fields": ct.id_key, **sort}
+        found = [str(row[ct.id_key]) for row in _iter_all(http, src.path, listing)]
+        ids += found
+        id_pages = len(found) // ID_LISTING_PAGE_SIZE + 1
+        for offset in range(0, id_pages * ID_LISTING_PAGE_SIZE, ID_LISTING_PAGE_SIZE):
+            page = {**listing, "limit": ID_LISTING_PAGE_SIZE, "offset": offset}
+            urls += [_url(src.path, page)] * _LISTINGS_PER_TYPE
+        for offset in range(0, (len(found) // page_size + 1) * page_size, page_size):
+            urls.append(_url(src.path, {**base, "limit": page_size, "offset": offset, **sort}))
+    if ct.fetch_detail:
+        urls += [_url(ct.item_path(quote(i, safe="")) or "", {}) for i in ids]
+    return urls
+
+
+def _plan_children(http: httpx.Client, src: ChildSource) -> list[str]:
+    urls: list[str] = []
+    for parent in src.parents:
+        psrc = next(c for c in CONTENT_TYPES if c.name == parent).source
+        assert isinstance(psrc, ListSource)
+        for variant in psrc.variants:
+            for obj in _iter_all(http, psrc.path, {**psrc.params, **variant}):
+                for key in src.keys(parent, obj):
+                    path = src.path.format(*(quote(part, safe="") for part in key))
+                    urls.append(_url(path, dict(src.params(key))))
+    return urls
+
+
+def plan_requests(
+    base_url: str, client_id: str, client_secret: str, page_size: int = DEFAULT_PAGE_SIZE
+) -> list[str]:
+    """Every API request (path and query) a complete extract of the mock makes, in registry order."""
+    with httpx.Client(base_url=base_url, timeout=_TIMEOUT_S) as http:
+        http.headers["Authorization"] = f"Bearer {login(http, base_url, client_id, client_secret)}"
+        urls = [_url("/versions", {})]
+        for ct in CONTENT_TYPES:
+            if isinstance(ct.source, ListSource):
+                urls += _plan_list(http, ct, ct.source, page_size)
+            else:
+                urls += _plan_children(http, ct.source)
+    return urls
+
+
+async def drain(base_url: str, token: str, urls: list[str], concurrency: int) -> dict[str, Any]:
+    """GET every url with `concurrency` requests in flight; count statuses and bytes, keep nothing."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    statuses: dict[str, int] = {}
+    size = 0
+    todo = iter(urls)
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, limits=limits, timeout=_TIMEOUT_S
+    ) as http:
+
+        async def worker() -> None:
+            nonlocal size
+            for url in todo:
+                response = await http.get(url)
+                size += len(response.content)
+                key = str(response.status_code)
+                statuses[key] = statuses.get(key, 0) + 1
+
+        start = time.perf_counter()
+        async with anyio.create_task_group() as tg:
+            for _ in range(concurrency):
+                tg.start_soon(worker)
+        elapsed = time.perf_counter() - start
+    return {"requests": len(urls), "elapsed_s": elapsed, "bytes": size, "statuses": statuses}
+
+
+def _skip_sniffio_probe() -> None:
+    """Make httpcore's per-lock `import sniffio` fail fast (about 80 us a call otherwise).
+
+    httpcore 1.0.9 imports sniffio in `current_async_library()` each time it builds a lock (about
+    nine times a request); sniffio is not installed, so each call scans sys.path and fails. A None
+    entry in sys.modules makes that import fail at once, so the drain measures the server, not
+    this probe. (The extractor still pays it: see the benchmark report.)
+    """
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks.drain --plan FILE --concurrency N`, LOOKERSDK_* in the environment."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plan", type=Path, required=True, help="JSON list of request URLs")
+    parser.add_argument("--concurrency", type=int, required=True)
+    args = parser.parse_args(argv)
+    _skip_sniffio_probe()
+    urls = orjson.loads(args.plan.read_bytes())
+    base_url = os.environ["LOOKERSDK_BASE_URL"]
+    with httpx.Client(timeout=_TIMEOUT_S) as http:
+        token = login(
+            http, base_url, os.environ["LOOKERSDK_CLIENT_ID"], os.environ["LOOKERSDK_CLIENT_SECRET"]
+        )
+    result = anyio.run(
+        drain,
+        base_url,
+        token,
+        urls,
+        args.concurrency,
+        backend="asyncio",
+        backend_options={"use_uvloop": True},
+    )
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

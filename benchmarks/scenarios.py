@@ -1,0 +1,374 @@
+"""The seven scenarios (S1-S7): each runs measured processes and returns its figures and ratios."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from benchmarks.completeness import check_baseline
+from benchmarks.drain import plan_requests
+from benchmarks.harness import (
+    Context,
+    Flags,
+    committed_items,
+    median,
+    medians,
+    ratio,
+    record_of,
+)
+from benchmarks.mockserver import MockKnobs, MockServer
+from benchmarks.process import run_measured
+from lookervault.config import DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, DEFAULT_WORKERS
+
+__all__ = ["FULL", "SCENARIOS", "SMOKE", "Sizes"]
+
+logger = logging.getLogger(__name__)
+
+LATENCY_MS = 100.0
+JITTER_MS = 20.0
+SLOW = MockKnobs(latency_ms=LATENCY_MS, latency_jitter_ms=JITTER_MS)
+FAST = MockKnobs()
+DEFAULT = Flags()
+_MB = 1_000_000
+_KILL_POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Which dataset each scenario uses, and the S4 grid, for one mode (full or smoke)."""
+
+    s1: str
+    s2: str
+    s3: str
+    s3_rate: float
+    s4_fast: str
+    s4_slow: str
+    s4_workers: tuple[int, ...]
+    s4_concurrency: tuple[int, ...]
+    s4_slow_workers: tuple[int, ...]
+    s4_slow_concurrency: tuple[int, ...]
+    s5: tuple[str, str]
+    s5_big_runs: int | None
+    s6_fast: str
+    s6_slow: str
+    s7: str
+
+
+FULL = Sizes(
+    s1="M",
+    s2="M/10",
+    s3="M/40",
+    s3_rate=50.0,
+    s4_fast="M/40",
+    s4_slow="M/40",
+    s4_workers=(1, 2, 4, 8, 16, 32),
+    s4_concurrency=(8, 16, 32),
+    s4_slow_workers=(1, 4, 16),
+    s4_slow_concurrency=(8, 32, 128),
+    s5=("M", "5M"),
+    s5_big_runs=1,
+    s6_fast="M/40",
+    s6_slow="M/40",
+    s7="M/10",
+)
+SMOKE = Sizes(
+    s1="M/400",
+    s2="M/400",
+    s3="M/400",
+    s3_rate=100.0,
+    s4_fast="M/400",
+    s4_slow="M/400",
+    s4_workers=(1, 4),
+    s4_concurrency=(16,),
+    s4_slow_workers=(4,),
+    s4_slow_concurrency=(16,),
+    s5=("M/400", "5M/400"),
+    s5_big_runs=None,
+    s6_fast="M/400",
+    s6_slow="M/400",
+    s7="M/100",
+)
+
+_HEADLINE = (
+    "report.elapsed_s",
+    "report.items_per_s",
+    "report.requests",
+    "wall_s",
+    "cpu_s",
+    "peak_rss_mb",
+    "completeness.content_bytes",
+)
+
+
+def _items(record: dict[str, Any]) -> int:
+    return sum(record["report"].get("items", {}).values())
+
+
+def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
+    out = medians(records, *_HEADLINE)
+    elapsed = out["report.elapsed_s"]
+    out["items"] = median(_items(r) for r in records)
+    out["requests_per_s"] = round(out["report.requests"] / elapsed, 1) if elapsed else 0.0
+    out["mb_per_s"] = (
+        round(out["completeness.content_bytes"] / _MB / elapsed, 2) if elapsed else 0.0
+    )
+    out["complete"] = all(r.get("completeness", {}).get("ok") for r in records)
+    return out
+
+
+def _run_drain(ctx: Context, server: MockServer, plan: Path, concurrency: int) -> dict[str, Any]:
+    server.reset_stats()
+    cmd = [sys.executable, "-m", "benchmarks.drain", "--plan", str(plan)]
+    cmd += ["--concurrency", str(concurrency)]
+    record = record_of(run_measured(cmd, server.env(), plan.parent))
+    report = record["report"]
+    report["requests_per_s"] = round(report["requests"] / report["elapsed_s"], 1)
+    return record
+
+
+# --- S1 -------------------------------------------------------------------------------------
+
+
+def s1_throughput(ctx: Context, sz: Sizes) -> dict[str, Any]:
+    """Latency 0: extract at default settings beside the drain replaying the same requests."""
+    server = ctx.mock(sz.s1)
+    env = server.env()
+    plan = ctx.scratch("plan") / "plan.json"
+    urls = plan_requests(server.url, env["LOOKERSDK_CLIENT_ID"], env["LOOKERSDK_CLIENT_SECRET"])
+    plan.write_bytes(orjson.dumps(urls))
+    extracts, drains = [], []
+    for i in range(ctx.runs):  # interleaved, so both see the same machine load
+        extracts.append(ctx.extract_runs(sz.s1, FAST, DEFAULT, label="S1", runs=i + 1)[i])
+        drains.append(_run_drain(ctx, server, plan, DEFAULT_CONCURRENCY))
+        logger.info("S1 drain: %s requests/s", drains[-1]["report"]["requests_per_s"])
+    ext = _summary(extracts)
+    drain = medians(drains, "report.elapsed_s", "report.requests_per_s", "cpu_s", "peak_rss_mb")
+    drain["requests"] = len(urls)
+    return {
+        "dataset": sz.s1,
+        "settings": {"workers": DEFAULT_WORKERS, "concurrency": DEFAULT_CONCURRENCY},
+        "extract": ext,
+        "drain": drain,
+        "extract_over_drain": ratio(ext["requests_per_s"], drain["report.requests_per_s"]),
+        "goal": "extract / drain >= 0.8",
+        "runs": {"extract": extracts, "drain": drains},
+    }
+
+
+# --- S2 -------------------------------------------------------------------------------------
+
+
+def _latency_figures(summary: dict[str, Any], concurrency: int) -> dict[str, Any]:
+    latency_s = LATENCY_MS / 1000
+    ideal_s = summary["report.requests"] * latency_s / concurrency
+    page_ideal = concurrency * DEFAULT_PAGE_SIZE / latency_s
+    return {
+        "ideal_s_for_these_requests": round(ideal_s, 3),
+        "achieved_over_ideal": ratio(ideal_s, summary["report.elapsed_s"]),
+        "ideal_items_per_s_full_pages": page_ideal,
+        "achieved_over_full_page_ideal": ratio(summary["report.items_per_s"], page_ideal),
+    }
+
+
+def s2_latency(ctx: Context, sz: Sizes) -> dict[str, Any]:
+    """100 +- 20 ms per request: everything, and dashboards alone (full pages only)."""
+    out: dict[str, Any] = {"dataset": sz.s2, "latency_ms": [LATENCY_MS, JITTER_MS]}
+    for key, flags in (("all_types", DEFAULT), ("dashboards_only", Flags(types=("dashboards",)))):
+        records = ctx.extract_runs(sz.s2, SLOW, flags, label=f"S2 {key}")
+        summary = _summary(records)
+        out[key] = {**summary, **_latency_figures(summary, DEFAULT_CONCURRENCY), "runs": records}
+    out["goal"] = "achieved / ideal >= 0.9"
+    return out
+
+
+# --- S3 -------------------------------------------------------------------------------------
+
+
+def _rate_figures(records: list[dict[str, Any]], rate: float) -> dict[str, Any]:
+    ok = [r["mock"]["by_status"].get("200", 0) for r in records]
+    limited = [r["mock"]["rate_limited"] for r in records]
+    total = [r["mock"]["requests"] for r in records]
+    per_s = [o / r["report"]["elapsed_s"] for o, r in zip(ok, records, strict=True)]
+    return {
+        "ok_requests_per_s": round(median(per_s), 2),
+        "achieved_over_allowed": ratio(median(per_s), rate),
+        "share_429": round(median(lim / t for lim, t in zip(limited, total, strict=True)), 4),
+        "complete": all(r["completeness"]["ok"] for r in records),
+        "elapsed_s": round(median(r["report"]["elapsed_s"] for r in records), 3),
+    }
+
+
+def s3_rate_limit(ctx: Context, sz: Sizes) -> dict[str, Any]:
+    """The mock allows R requests/s (429 + Retry-After 1 beyond): adaptive, then told R."""
+    knobs = MockKnobs(rate_limit_per_s=sz.s3_rate, retry_after_s=1.0)
+    out: dict[str, Any] = {"dataset": sz.s3, "allowed_per_s": sz.s3_rate}
+    for key, flags in (
+        ("adaptive", DEFAULT),
+        ("told_rate", Flags(rate_limit_per_second=sz.s3_rate)),
+    ):
+        records = ctx.extract_runs(sz.s3, knobs, flags, label=f"S3 {key}")
+        out[key] = {**_rate_figures(records, sz.s3_rate), "runs": records}
+    out["goal"] = "achieved / allowed >= 0.9 with 429s < 2%"
+    return out
+
+
+# --- S4 -------------------------------------------------------------------------------------
+
+
+def _grid(
+    ctx: Context, name: str, knobs: MockKnobs, workers: tuple[int, ...], conc: tuple[int, ...]
+) -> list[dict[str, Any]]:
+    cells = []
+    for c in conc:
+        for w in workers:
+            records = ctx.extract_runs(
+                name, knobs, Flags(workers=w, concurrency=c), label=f"S4 w{w} c{c}"
+            )
+            summary = _summary(records)
+            cells.append({"workers": w, "concurrency": c, **summary})
+    return cells
+
+
+def s4_scaling(ctx: Context, sz: Sizes) -> dict[str, Any]:
+    """--workers x --concurrency at latency 0 and at 100 ms: items/s per cell, and the best."""
+    fast = _grid(ctx, sz.s4_fast, FAST, sz.s4_workers, sz.s4_concurrency)
+    slow = _grid(ctx, sz.s4_slow, SLOW, sz.s4_slow_workers, sz.s4_slow_concurrency)
+
+    def best(cells: list[dict[str, Any]]) -> dict[str, Any]:
+        top = max(cells, key=lambda c: c["report.items_per_s"])
+        return {k: top[k] for k in ("workers", "concurrency", "report.items_per_s")}
+
+    return {
+        "latency_0": {"dataset": sz.s4_fast, "cells": fast, "best": best(fast)},
+        "latency_100ms": {"dataset": sz.s4_slow, "cells": slow, "best": best(slow)},
+    }
+
+
+# --- S5 -------------------------------------------------------------------------------------
+
+
+def s5_memory(ctx: Context, sz: Sizes) -> dict[str, Any]:
+    """Peak RSS of the extract process on a dataset and on five times it."""
+    small, big = sz.s5
+    small_runs = ctx.extract_runs(small, FAST, DEFAULT, label=f"S5 {small}")
+    ctx.release_large()  # the 1x server is not needed while the 5x one runs
+    big_runs = ctx.extract_runs(big, FAST, DEFAULT, label=f"S5 {big}", runs=sz.s5_big_runs)
+    rss_small = median(r["peak_rss_mb"] for r in small_runs)
+    rss_big = median(r["peak_rss_mb"] for r in big_runs)
+    return {
+        "datasets": [small, big],
+        "runs_each": [len(small_runs), len(big_runs)],
+        "peak_rss_mb": [rss_small, rss_big],
+        "items": [median(_items(r) for r in small_runs), median(_items(r) for r in big_runs)],
+        "elapsed_s": [
+            median(r["report"]["elapsed_s"] for r in small_runs),
+            median(r["report"]["elapsed_s"] for r in big_runs),
+        ],
+        "big_over_small": ratio(rss_big, rss_small),
+        "complete": all(r["completeness"]["ok"] for r in small_runs + big_runs),
+        "goal": "5x costs <= 1.2x peak memory and < 150 MB",
+    }
+
+
+# --- S6 -------------------------------------------------------------------------------------
+
+
+def _baseline_runs(ctx: Context, name: str, knobs: MockKnobs) -> list[dict[str, Any]]:
+    server = ctx.mock(name, knobs)
+    records = []
+    for _ in range(ctx.runs):
+        folder = ctx.scratch("baseline")
+        server.reset_stats()
+        cmd = [sys.executable, "-m", "benchmarks.baseline_sdk", "--db", str(folder / "b.db")]
+        record = record_of(run_measured(cmd, server.env(), folder))
+        result = check_baseline(folder / "b.db", server.ground_truth_hashes())
+        if not result.ok:
+            ctx.incomplete.append(f"S6 baseline {name}: {result.detail}")
+        record["completeness"] = result.as_dict()
+        logger.info("S6 baseline %s: %.1f s", name, record["report"].get("elapsed_s", 0))
+        records.append(record)
+    return records
+
+
+def s6_baseline(ctx: Context, sz: Sizes) -> dict[str, Any]:
+    """A sequential looker-sdk script against LookerVault's defaults, at latency 0 and 100 ms."""
+    out: dict[str, Any] = {"goal": ">= 10x baseline at latency 0, >= 20x at 100 ms"}
+    for key, name, knobs in (("latency_0", sz.s6_fast, FAST), ("latency_100ms", sz.s6_slow, SLOW)):
+        base = _baseline_runs(ctx, name, knobs)
+        ours = ctx.extract_runs(name, knobs, DEFAULT, label=f"S6 {key}")
+        base_s = median(r["report"].get("elapsed_s", 0) for r in base)
+        ours_s = median(r["report"]["elapsed_s"] for r in ours)
+        out[key] = {
+            "dataset": name,
+            "baseline_elapsed_s": round(base_s, 3),
+            "baseline_requests": median(r["report"].get("requests", 0) for r in base),
+            "lookervault_elapsed_s": round(ours_s, 3),
+            "lookervault_over_baseline": ratio(base_s, ours_s),
+            "complete": all(r["completeness"]["ok"] for r in base + ours),
+            "baseline_runs": base,
+        }
+    return out
+
+
+# --- S7 -------------------------------------------------------------------------------------
+
+
+def _half_way(total: int) -> Callable[[Path], bool]:
+    last = [0.0]
+
+    def reached(db: Path) -> bool:
+        now = time.monotonic()
+        if now - last[0] < _KILL_POLL_S:
+            return False
+        last[0] = now
+        return committed_items(db) >= total // 2
+
+    return reached
+
+
+def s7_resume(ctx: Context, sz: Sizes) -> dict[str, Any]:
+    """kill -9 half way, then --resume: total time against uninterrupted runs, vault complete."""
+    server = ctx.mock(sz.s7)
+    total = sum(len(ids) for ids in server.ground_truth_hashes().values())
+    plain = ctx.extract_runs(sz.s7, FAST, DEFAULT, label="S7 uninterrupted")
+    attempts = []
+    for _ in range(ctx.runs):
+        db = ctx.scratch("resume") / "vault.db"
+        first = ctx.run_extract(
+            sz.s7, FAST, DEFAULT, label="S7 killed", check=False, kill_when=_half_way(total), db=db
+        )
+        first["committed_at_kill"] = committed_items(db)
+        second = ctx.run_extract(sz.s7, FAST, Flags(resume=True), label="S7 resumed", db=db)
+        attempts.append(
+            {"killed": first, "resumed": second, "wall_s": first["wall_s"] + second["wall_s"]}
+        )
+    plain_wall = median(r["wall_s"] for r in plain)
+    resumed_wall = median(a["wall_s"] for a in attempts)
+    return {
+        "dataset": sz.s7,
+        "items": total,
+        "uninterrupted_wall_s": round(plain_wall, 3),
+        "killed_plus_resumed_wall_s": round(resumed_wall, 3),
+        "resumed_over_uninterrupted": ratio(resumed_wall, plain_wall),
+        "all_killed_mid_run": all(a["killed"]["killed"] for a in attempts),
+        "complete": all(a["resumed"]["completeness"]["ok"] for a in attempts),
+        "attempts": attempts,
+    }
+
+
+SCENARIOS: dict[str, Callable[[Context, Sizes], dict[str, Any]]] = {
+    "S1": s1_throughput,
+    "S2": s2_latency,
+    "S3": s3_rate_limit,
+    "S4": s4_scaling,
+    "S5": s5_memory,
+    "S6": s6_baseline,
+    "S7": s7_resume,
+}
