@@ -213,7 +213,8 @@ def extract_command(
         )
         if verbose and workers > PerformanceTuner.CONTENTION_WORKERS:
             logger.warning(
-                "--workers %d: above %d writer threads SQLite write contention costs more than it gives; %s",
+                "--workers %d: above %d writer threads only queue for SQLite's one write lock, "
+                "costing memory and no speed; %s",
                 workers,
                 PerformanceTuner.CONTENTION_WORKERS,
                 PerformanceTuner().describe_default(),
