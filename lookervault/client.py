@@ -41,6 +41,7 @@ from lookervault.throttle import AdaptiveLimiter
 __all__ = ["RETRY_STATUSES", "LookerClient", "NotFoundError"]
 
 _T = TypeVar("_T")
+_SENT_AT = "lookervault.sent_at"  # response extension: limiter clock time the request left
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -226,6 +227,7 @@ class LookerClient:
         http = self._require_http()
         async with self._slots if authorized else contextlib.nullcontext():
             await self.limiter.acquire()
+            sent_at = self.limiter.now()
             token = await self._current_token() if authorized else None
             headers = {"Authorization": f"Bearer {token}"} if token else None
             self.metrics.add("requests")
@@ -238,6 +240,7 @@ class LookerClient:
                 self.metrics.add("errors")
                 logger.debug("%s %s -> %s", method, url, type(exc).__name__)
                 raise
+        response.extensions[_SENT_AT] = sent_at
         self.metrics.add("bytes", len(response.content))
         elapsed_ms = (time.perf_counter() - started) * _MS
         logger.debug("%s %s -> %d (%.0f ms)", method, url, response.status_code, elapsed_ms)
@@ -270,7 +273,7 @@ class LookerClient:
         self.metrics.add("errors")
         if status == httpx.codes.TOO_MANY_REQUESTS:
             self.metrics.add("rate_limited")
-            self.limiter.on_rate_limited(retry_after)
+            self.limiter.on_rate_limited(retry_after, sent_at=response.extensions.get(_SENT_AT))
         raise _RetryableError(status, _looker_message(response), retry_after)
 
     def _raise_for_status(self, method: str, url: str, response: httpx.Response) -> NoReturn:

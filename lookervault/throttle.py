@@ -70,6 +70,7 @@ class AdaptiveLimiter:
         self._adaptive: AsyncLimiter | None = None
         self._pause_until = -math.inf
         self._burst_until = -math.inf
+        self._decreased_at = -math.inf
         self._successes = 0
         self._created = clock()
         self._sent: deque[float] = deque()
@@ -102,10 +103,22 @@ class AdaptiveLimiter:
                 break
         self._record_sent(self._clock())
 
-    def on_rate_limited(self, retry_after: float | None) -> None:
-        """Record a 429: pause everyone, and slow down unless this burst already did."""
+    def now(self) -> float:
+        """The limiter's clock: the client stamps each request's send time with it."""
+        return self._clock()
+
+    def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
+        """Record a 429: pause everyone, and slow down unless this burst already did.
+
+        With `sent_at` (when the refused request left), a 429 belongs to the burst already
+        answered exactly when its request left before the last decrease; without it, 429s
+        within a short window of the decrease do.
+        """
         now = self._clock()
-        same_burst = now < self._burst_until
+        if sent_at is not None:
+            same_burst = sent_at < self._decreased_at
+        else:
+            same_burst = now < self._burst_until
         self._pause_until = max(self._pause_until, now + _pause_for(retry_after))
         self._successes = 0
         if same_burst:
@@ -113,6 +126,7 @@ class AdaptiveLimiter:
             return
         # Nothing is sent during the pause, so 429s until it ends answer older requests.
         self._burst_until = max(now + RATE_DECREASE_WINDOW_S, self._pause_until)
+        self._decreased_at = now
         self._decrease(now)
 
     def on_success(self) -> None:

@@ -50,7 +50,8 @@ class SpyLimiter(AdaptiveLimiter):
     async def acquire(self) -> None:
         self.acquired += 1
 
-    def on_rate_limited(self, retry_after: float | None) -> None:
+    def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
+        assert sent_at is not None  # the client stamps when the refused request left
         self.rate_limited.append(retry_after)
 
     def on_success(self) -> None:

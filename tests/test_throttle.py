@@ -249,3 +249,18 @@ async def test_decreased_rate_is_enforced() -> None:
     granted = await count_granted(limiter)
     elapsed = time.monotonic() - started
     assert 1 <= granted <= 1 + RATE_MIN_PER_S * elapsed  # a bucket holding one permit
+
+
+def test_429_for_a_request_sent_after_the_decrease_decreases_again() -> None:
+    """With send times, only 429s for requests that left before the last decrease are one burst."""
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(per_second=16, clock=clock)
+    sent_before = limiter.now()
+    clock.advance(0.01)
+    limiter.on_rate_limited(0.0, sent_at=sent_before)
+    assert limiter.current_rate == 8.0
+    limiter.on_rate_limited(0.0, sent_at=sent_before)  # answered the same burst
+    assert limiter.current_rate == 8.0
+    clock.advance(0.5)  # still inside the old time window, but sent after the decrease
+    limiter.on_rate_limited(0.0, sent_at=limiter.now() - 0.1)
+    assert limiter.current_rate == 4.0
