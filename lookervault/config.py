@@ -69,7 +69,8 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 # Listing only ids (fields=<id>) makes tiny rows, so those pages can be as large as allowed.
 ID_LISTING_PAGE_SIZE = MAX_PAGE_SIZE
-STREAM_BATCHES_PER_WORKER = 1  # stream buffer: one batch per writer keeps each busy; more only costs memory
+# Stream buffer: one queued batch per writer keeps each busy; more only costs memory.
+STREAM_BATCHES_PER_WORKER = 1
 DEFAULT_DB_PATH = "lookervault.db"
 
 # --- connection ----------------------------------------------------------------------------
