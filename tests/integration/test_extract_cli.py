@@ -94,16 +94,8 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
     mock = MockLooker(MockOptions(preset="demo", seed=12, latency_ms=5, latency_jitter_ms=2))
     db = tmp_path / "v.db"
     with serve_in_thread(mock) as base_url:
-        proc = subprocess.Popen(
-            _cli("extract", "--db", str(db), "--quiet", "--concurrency", "4", "--page-size", "20"),
-            env=_env(base_url),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while _committed_items(db) < 200 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        assert proc.poll() is None, "the run finished before it could be killed"
+        proc = _start_slow_extract(base_url, db, stdout=subprocess.DEVNULL)
+        _wait_until_committed(db, proc, 200)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         resumed = _run(base_url, "--db", str(db), "--resume", "--json", "--quiet")
@@ -115,6 +107,25 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
     assert _export(db) == _export(reference)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _start_slow_extract(base_url: str, db: Path, *, stdout: int) -> subprocess.Popen[str]:
+    """An extract with few requests in flight and small pages, so it can be stopped mid-way."""
+    return subprocess.Popen(
+        _cli("extract", "--db", str(db), "--quiet", "--concurrency", "4", "--page-size", "20"),
+        env=_env(base_url),
+        stdout=stdout,
+        stderr=stdout,
+        text=True,
+    )
+
+
+def _wait_until_committed(db: Path, proc: subprocess.Popen[str], items: int) -> None:
+    """Wait until the run has committed `items` items; it must still be running then."""
+    deadline = time.monotonic() + 60
+    while _committed_items(db) < items and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be stopped"
 
 
 def _committed_items(db: Path) -> int:
@@ -198,17 +209,8 @@ def test_ctrl_c_stops_cleanly_with_130_and_resume_completes(tmp_path: Path) -> N
     mock = MockLooker(MockOptions(preset="demo", seed=14, latency_ms=5))
     db = tmp_path / "v.db"
     with serve_in_thread(mock) as base_url:
-        proc = subprocess.Popen(
-            _cli("extract", "--db", str(db), "--quiet", "--concurrency", "4", "--page-size", "20"),
-            env=_env(base_url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 60
-        while _committed_items(db) < 100 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        assert proc.poll() is None, "the run finished before it could be interrupted"
+        proc = _start_slow_extract(base_url, db, stdout=subprocess.PIPE)
+        _wait_until_committed(db, proc, 100)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 130, stderr
