@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -25,6 +25,7 @@ import orjson
 
 from lookervault.config import API_PATH, DEFAULT_PAGE_SIZE, ID_LISTING_PAGE_SIZE
 from lookervault.content import CONTENT_TYPES, ChildSource, ContentType, ListSource
+from lookervault.pools import PooledClients
 
 __all__ = ["drain", "login", "plan_requests"]
 
@@ -92,13 +93,22 @@ def _plan_children(http: httpx.Client, src: ChildSource) -> list[str]:
 
 
 def plan_requests(
-    base_url: str, client_id: str, client_secret: str, page_size: int = DEFAULT_PAGE_SIZE
+    base_url: str,
+    client_id: str,
+    client_secret: str,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    types: Sequence[str] = (),
 ) -> list[str]:
-    """Every API request (path and query) a complete extract of the mock makes, in registry order."""
+    """Every API request (path and query) an extract of the mock makes, in registry order.
+
+    With `types`, only those content types (as `lookervault extract TYPES...` would fetch).
+    """
     with httpx.Client(base_url=base_url, timeout=_TIMEOUT_S) as http:
         http.headers["Authorization"] = f"Bearer {login(http, base_url, client_id, client_secret)}"
         urls = [_url("/versions", {})]
         for ct in CONTENT_TYPES:
+            if types and ct.name not in types:
+                continue
             if isinstance(ct.source, ListSource):
                 urls += _plan_list(http, ct, ct.source, page_size)
             else:
@@ -108,19 +118,26 @@ def plan_requests(
 
 async def drain(base_url: str, token: str, urls: list[str], concurrency: int) -> dict[str, Any]:
     """GET every url with `concurrency` requests in flight; count statuses and bytes, keep nothing."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     statuses: dict[str, int] = {}
     size = 0
     todo = iter(urls)
-    async with httpx.AsyncClient(
-        base_url=base_url, headers=headers, limits=limits, timeout=_TIMEOUT_S
-    ) as http:
+
+    def make(connections: int) -> httpx.AsyncClient:
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        return httpx.AsyncClient(
+            base_url=base_url, headers=headers, limits=limits, timeout=_TIMEOUT_S
+        )
+
+    # The extractor's own spread over small pools (lookervault.pools), so the drain stays the
+    # fastest way this machine's httpx can fetch these pages.
+    http = PooledClients(make, concurrency)
+    try:
 
         async def worker() -> None:
             nonlocal size
             for url in todo:
-                response = await http.get(url)
+                response = await http.request("GET", url)
                 size += len(response.content)
                 key = str(response.status_code)
                 statuses[key] = statuses.get(key, 0) + 1
@@ -130,6 +147,8 @@ async def drain(base_url: str, token: str, urls: list[str], concurrency: int) ->
             for _ in range(concurrency):
                 tg.start_soon(worker)
         elapsed = time.perf_counter() - start
+    finally:
+        await http.aclose()
     return {"requests": len(urls), "elapsed_s": elapsed, "bytes": size, "statuses": statuses}
 
 

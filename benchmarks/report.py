@@ -129,6 +129,16 @@ def _rows(s: dict[str, Any]) -> list[tuple[str, str, Any, str, bool | None]]:
                     None,
                 )
             )
+            if "drain_over_ideal" in v:
+                rows.append(
+                    (
+                        "S2",
+                        f"{key}: drain / ideal; extract / drain",
+                        f"{_fmt(v['drain_over_ideal'])}; {_fmt(v['extract_over_drain'])}",
+                        "",
+                        None,
+                    )
+                )
     if "S3" in s:
         for key in ("adaptive", "told_rate"):
             v = s["S3"][key]

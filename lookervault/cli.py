@@ -49,6 +49,7 @@ from lookervault.history import (
     verify_vault,
 )
 from lookervault.lock import RunLock
+from lookervault.malloc import release_large_buffers
 from lookervault.pipeline import ExtractOptions, ExtractResult, extract
 from lookervault.progress import make_progress
 from lookervault.tuner import PerformanceTuner
@@ -230,6 +231,7 @@ def extract_command(
             resume=resume,
         )
         progress = make_progress(quiet=quiet, is_terminal=sys.stderr.isatty())
+        release_large_buffers()
         # The run lock comes first: a second extract must fail before touching the vault.
         with RunLock(db), Vault(db) as vault:
             result = anyio.run(

@@ -21,6 +21,7 @@ import stamina
 from lookervault import __version__
 from lookervault.config import (
     API_PATH,
+    CONNECTIONS_PER_POOL,
     DEFAULT_CONCURRENCY,
     DEFAULT_TOKEN_LIFETIME_S,
     KEEPALIVE_EXPIRY_S,
@@ -36,6 +37,7 @@ from lookervault.config import (
 )
 from lookervault.errors import ApiError, AuthError, ConnectError
 from lookervault.metrics import Metrics
+from lookervault.pools import PooledClients
 from lookervault.throttle import AdaptiveLimiter
 
 __all__ = ["RETRY_STATUSES", "LookerClient", "NotFoundError"]
@@ -101,7 +103,7 @@ class LookerClient:
         self._concurrency = concurrency
         self._transport = transport
         self._clock = clock
-        self._http: httpx.AsyncClient | None = None
+        self._http: PooledClients | None = None
         self._slots = anyio.Semaphore(concurrency)
         self._auth_lock = anyio.Lock()
         self._token: str | None = None
@@ -243,6 +245,7 @@ class LookerClient:
         response.extensions[_SENT_AT] = sent_at
         self.metrics.add("bytes", len(response.content))
         elapsed_ms = (time.perf_counter() - started) * _MS
+        self.metrics.add("request_ms", round(elapsed_ms))  # time in flight: slot utilization
         logger.debug("%s %s -> %d (%.0f ms)", method, url, response.status_code, elapsed_ms)
         return response, token
 
@@ -352,8 +355,8 @@ class LookerClient:
             return
         try:
             with anyio.fail_after(LOGOUT_TIMEOUT_S):
-                response = await self._http.delete(
-                    API_PATH + "/logout", headers={"Authorization": f"Bearer {token}"}
+                response = await self._http.request(
+                    "DELETE", API_PATH + "/logout", headers={"Authorization": f"Bearer {token}"}
                 )
         except Exception as exc:  # best effort: the token expires on its own anyway
             logger.info("logout from %s failed: %s", self.base_url, type(exc).__name__)
@@ -365,24 +368,32 @@ class LookerClient:
 
     # --- plumbing ------------------------------------------------------------------------
 
-    def _open_http(self) -> httpx.AsyncClient:
-        limits = httpx.Limits(
-            max_connections=self._concurrency,
-            max_keepalive_connections=self._concurrency,
-            keepalive_expiry=KEEPALIVE_EXPIRY_S,
-        )
-        return httpx.AsyncClient(
-            base_url=self.base_url,
-            headers={"Accept": "application/json", "User-Agent": f"lookervault/{__version__}"},
-            timeout=httpx.Timeout(self.settings.timeout),
-            limits=limits,
-            verify=self.settings.verify_ssl,
-            follow_redirects=False,
-            http2=False,
-            transport=self._transport,
-        )
+    def _open_http(self) -> PooledClients:
+        # One TLS context for every pool: each costs a read of the CA bundle and a few MB.
+        tls = httpx.create_ssl_context(verify=self.settings.verify_ssl)
 
-    def _require_http(self) -> httpx.AsyncClient:
+        def make(connections: int) -> httpx.AsyncClient:
+            limits = httpx.Limits(
+                max_connections=connections,
+                max_keepalive_connections=connections,
+                keepalive_expiry=KEEPALIVE_EXPIRY_S,
+            )
+            return httpx.AsyncClient(
+                base_url=self.base_url,
+                headers={"Accept": "application/json", "User-Agent": f"lookervault/{__version__}"},
+                timeout=httpx.Timeout(self.settings.timeout),
+                limits=limits,
+                verify=tls,
+                follow_redirects=False,
+                http2=False,
+                transport=self._transport,
+            )
+
+        # An injected transport (tests) has no pool to spread over.
+        per_pool = self._concurrency if self._transport is not None else CONNECTIONS_PER_POOL
+        return PooledClients(make, self._concurrency, per_pool)
+
+    def _require_http(self) -> PooledClients:
         if self._http is None:
             raise RuntimeError("use LookerClient inside 'async with'")
         return self._http

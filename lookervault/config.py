@@ -1,13 +1,11 @@
-"""Connection settings (looker.ini and LOOKERSDK_* variables) and every tunable default."""
+"""Connection settings (looker.ini, LOOKERSDK_*) read as looker-sdk does; every tunable default."""
 
 from __future__ import annotations
 
 import configparser
-import functools
 import logging
 import math
 import os
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,27 +26,32 @@ __all__ = [
     "ENV_PREFIX",
     "ID_LISTING_PAGE_SIZE",
     "KEEPALIVE_EXPIRY_S",
+    "CONNECTIONS_PER_POOL",
     "LOGIN_RETRY_ATTEMPTS",
     "LOGOUT_TIMEOUT_S",
     "MAX_CONCURRENCY",
     "MAX_PAGE_SIZE",
     "MAX_WORKERS",
     "MIN_WORKERS",
+    "RATE_BURST_S",
+    "RATE_CEILING_MARGIN",
     "RATE_DECREASE_FACTOR",
     "RATE_DECREASE_WINDOW_S",
     "RATE_LIMIT_COOLOFF_S",
-    "RATE_CEILING_MARGIN",
     "RATE_MIN_PER_S",
     "RATE_OBSERVE_WINDOW_S",
+    "RATE_PROBE_INTERVAL_S",
+    "RATE_PROBE_MIN_USE",
+    "RATE_PROBE_SLOWDOWN_MAX",
     "RATE_PROBE_STEP",
     "RATE_PROBE_SUCCESSES",
-    "RATE_RECOVERY_STEP",
-    "RATE_RECOVERY_SUCCESSES",
+    "RATE_REFILL_S",
     "RETRY_AFTER_MAX_S",
     "RETRY_ATTEMPTS",
     "RETRY_TIMEOUT_S",
     "RETRY_WAIT_INITIAL_S",
     "RETRY_WAIT_MAX_S",
+    "PAGE_MEMORY_BUDGET_BYTES",
     "STREAM_BATCHES_PER_WORKER",
     "TOKEN_REFRESH_MARGIN_S",
     "ConnectionSettings",
@@ -71,6 +74,9 @@ MAX_PAGE_SIZE = 1000
 ID_LISTING_PAGE_SIZE = MAX_PAGE_SIZE
 # Stream buffer: one queued batch per writer keeps each busy; more only costs memory.
 STREAM_BATCHES_PER_WORKER = 1
+# Bytes of page content held between request and commit (see budget.py); about eight pages of
+# dashboards, more than the CPU can turn into rows while the next ones arrive.
+PAGE_MEMORY_BUDGET_BYTES = 12_000_000
 DEFAULT_DB_PATH = "lookervault.db"
 
 # --- connection ----------------------------------------------------------------------------
@@ -79,6 +85,7 @@ ENV_PREFIX = "LOOKERSDK"
 API_PATH = "/api/4.0"
 DEFAULT_TIMEOUT_S = 120.0  # looker-sdk's default timeout
 KEEPALIVE_EXPIRY_S = 30.0
+CONNECTIONS_PER_POOL = 2  # httpcore pays O(connections) per request: see pools.py
 TOKEN_REFRESH_MARGIN_S = 60.0  # refresh this long before the access token expires
 DEFAULT_TOKEN_LIFETIME_S = 3600  # Looker's usual expires_in, used if the login answer omits it
 LOGOUT_TIMEOUT_S = 5.0  # logout is best effort and must not hold up exit
@@ -93,19 +100,40 @@ RETRY_AFTER_MAX_S = 120.0  # never trust a Retry-After longer than this
 
 # --- adaptive rate limiting (throttle.py) --------------------------------------------------
 RATE_LIMIT_COOLOFF_S = 5.0  # shared pause after a 429 that carries no Retry-After
-RATE_DECREASE_FACTOR = 0.5  # multiplicative decrease on a 429
-RATE_DECREASE_WINDOW_S = 2.0  # 429s this soon after a decrease belong to the same burst
-RATE_RECOVERY_STEP = 0.1  # additive recovery, as a fraction of the ceiling rate
-RATE_RECOVERY_SUCCESSES = 20  # consecutive successes before each recovery step
-RATE_OBSERVE_WINDOW_S = 5.0  # window used to measure the rate when none was configured
+RATE_DECREASE_WINDOW_S = 2.0  # without send times: 429s this soon after a decrease are one burst
+RATE_OBSERVE_WINDOW_S = 10.0  # how far back the served and sent rates are measured
+# Looker's burst is spent when it answers 429; it refills in about Retry-After seconds (this
+# long when it sends none), so that time counts against what it served since the last 429.
+RATE_REFILL_S = 1.0
+RATE_CEILING_MARGIN = 0.97  # after a 429, run at this share of the rate Looker served...
+RATE_DECREASE_FACTOR = 0.5  # ...but never below this share of the rate we were sending
 RATE_MIN_PER_S = 0.2  # never throttle below this, so a backup always progresses
-RATE_CEILING_MARGIN = 0.95  # fast recovery climbs back to this share of the rate Looker refused
-RATE_PROBE_STEP = 0.01  # above that, probe for a higher limit in steps this small...
-RATE_PROBE_SUCCESSES = 100  # ...each after this many successes in a row
+# A token bucket slightly above Looker's rate only runs dry after many seconds, so probe for a
+# higher limit slowly: a step this small (a share of the rate)...
+RATE_PROBE_STEP = 0.01
+RATE_PROBE_SUCCESSES = 50  # ...after this many successes in a row...
+RATE_PROBE_INTERVAL_S = 1.0  # ...and this long since the last step (or pause)
+RATE_PROBE_SLOWDOWN_MAX = 16  # each later 429 doubles both, up to this many times
+RATE_PROBE_MIN_USE = 0.5  # probe only while answers arrive at this share of the rate or more
+RATE_BURST_S = 0.25  # the adaptive limit lets this many seconds' worth of requests burst
 
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "on"})
 _FALSE = frozenset({"no", "n", "false", "f", "0", "off"})
 _REQUIRED = ("base_url", "client_id", "client_secret")
+# looker-sdk's SettingsConfig: the only ini keys its reader keeps (others, e.g. api_version, are
+# dropped), and the subset it also takes from LOOKERSDK_<KEY> when that variable is not empty.
+_INI_KEYS = (
+    "client_id",
+    "client_secret",
+    "base_url",
+    "verify_ssl",
+    "timeout",
+    "redirect_uri",
+    "looker_url",
+)
+_ENV_KEYS = ("base_url", "verify_ssl", "timeout", "client_id", "client_secret")
+_EMPTY_VALUES = frozenset({"", '""', "''"})
+_QUOTES = "\"'"
 
 
 class ConnectionSettings(BaseModel):
@@ -153,7 +181,7 @@ def load_connection_settings(
     *,
     overrides: Mapping[str, str | None] | None = None,
 ) -> ConnectionSettings:
-    """Read connection settings the way looker-sdk does.
+    """Read connection settings the way looker-sdk does, without importing looker_sdk.
 
     Args:
         config_file: a looker.ini file; it must exist when given. By default ``looker.ini``
@@ -166,11 +194,7 @@ def load_connection_settings(
         ConfigError: one line saying what is missing or wrong, never the secret.
     """
     filename = _resolve_file(config_file)
-    if filename is not None:
-        section = _resolve_section(filename, section)
-    elif section is not None:
-        raise ConfigError(f"section [{section}] asked for, but no {DEFAULT_CONFIG_FILE} found")
-    values = _read_with_looker_sdk(filename, section)
+    section, values = _read_settings(filename, section)
     values.update({k: v for k, v in (overrides or {}).items() if v is not None and v != ""})
     _check_required(values, filename, section)
     settings = _build(values)
@@ -188,15 +212,40 @@ def _resolve_file(config_file: str | os.PathLike[str] | None) -> str | None:
     return os.fspath(path)
 
 
-def _resolve_section(filename: str, section: str | None) -> str:
-    # Read the section names ourselves: looker-sdk reports an unknown or absent section
-    # with a bare NoSectionError/IndexError, and we want to list what the file offers.
-    parser = configparser.RawConfigParser()
+def _read_settings(filename: str | None, section: str | None) -> tuple[str | None, dict[str, str]]:
+    """The section read, and what looker-sdk's ``ApiSettings.read_config()`` returns for it.
+
+    Importing looker_sdk loads its whole generated API 4.0 SDK (about 20 MB and a second), so we
+    reproduce its reader instead: the section's known keys, then non-empty LOOKERSDK_* variables,
+    then its cleaning. tests/test_config.py compares the two on generated files and environments.
+    """
+    values = {"client_id": "", "client_secret": ""}
+    if filename is not None:
+        parser = _parse_ini(filename)
+        section = _resolve_section(filename, parser.sections(), section)
+        values.update(_read_section(filename, parser, section))
+    elif section is not None:
+        raise ConfigError(f"section [{section}] asked for, but no {DEFAULT_CONFIG_FILE} found")
+    values.update(_read_environment())
+    return section, _clean_values(values)
+
+
+def _parse_ini(filename: str) -> configparser.ConfigParser:
+    # ConfigParser with its default interpolation, as looker-sdk: a literal % is written %%.
+    parser = configparser.ConfigParser()
     try:
-        parser.read(filename, encoding="utf-8")
+        with open(filename, encoding="utf-8") as file:
+            parser.read_file(file)
+    except OSError as exc:
+        raise ConfigError(f"{filename}: cannot be read ({type(exc).__name__})") from exc
     except (configparser.Error, UnicodeDecodeError) as exc:
         raise ConfigError(f"{filename}: not a valid ini file ({type(exc).__name__})") from exc
-    sections = parser.sections()
+    return parser
+
+
+def _resolve_section(filename: str, sections: list[str], section: str | None) -> str:
+    # looker-sdk reports an unknown or absent section with a bare NoSectionError/IndexError;
+    # we say so in one line that lists what the file offers.
     if not sections:
         raise ConfigError(f"{filename}: no [section] found (e.g. [Looker])")
     if section is None:
@@ -207,41 +256,29 @@ def _resolve_section(filename: str, section: str | None) -> str:
     return section
 
 
-def _read_with_looker_sdk(filename: str | None, section: str | None) -> dict[str, str]:
-    reader = _looker_ini_reader()(filename or DEFAULT_CONFIG_FILE, section)
+def _read_section(filename: str, parser: configparser.ConfigParser, section: str) -> dict[str, str]:
     try:
-        with warnings.catch_warnings():
-            # looker-sdk warns about deprecated keys (api_version...), which we ignore.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            data = reader.read_config()
+        # Every key is interpolated, unknown ones too, exactly as looker-sdk's dict(section).
+        items = dict(parser[section])
     except configparser.InterpolationError as exc:
         # The message would quote the value, which may be the secret.
         raise ConfigError(
             f"{filename}: cannot read {exc.option} in [{exc.section}] (write a literal % as %%)"
         ) from exc
-    except (configparser.Error, OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{filename}: cannot be read ({type(exc).__name__})") from exc
-    return {k: v for k, v in data.items() if isinstance(v, str)}
+    return {key: items[key] for key in _INI_KEYS if key in items}
 
 
-@functools.cache
-def _looker_ini_reader() -> type:
-    """looker-sdk's own reader (ini section, then LOOKERSDK_* overrides, quotes stripped).
+def _read_environment() -> dict[str, str]:
+    names = {key: f"{ENV_PREFIX}_{key.upper()}" for key in _ENV_KEYS}
+    return {key: value for key, name in names.items() if (value := os.getenv(name))}
 
-    Imported on first use: importing looker_sdk loads its whole generated SDK, about a second
-    that commands other than `extract` should not pay. ApiSettings.__init__ also converts
-    values with int()/bool() and raises bare TypeError/ValueError; the subclass skips it and
-    we validate with clear messages instead.
-    """
-    from looker_sdk.rtl.api_settings import ApiSettings
 
-    class _LookerIniReader(ApiSettings):
-        def __init__(self, filename: str, section: str | None) -> None:
-            self.filename = filename
-            self.section = section
-            self.env_prefix = ENV_PREFIX
-
-    return _LookerIniReader
+def _clean_values(values: Mapping[str, str]) -> dict[str, str]:
+    # looker-sdk drops empty and quoted-empty values, and strips quotes when a value starts or
+    # ends with one; str.strip only removes quotes found at an end, so it needs no such test.
+    return {
+        key: value.strip(_QUOTES) for key, value in values.items() if value not in _EMPTY_VALUES
+    }
 
 
 def _check_required(values: Mapping[str, str], filename: str | None, section: str | None) -> None:

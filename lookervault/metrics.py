@@ -13,7 +13,7 @@ class Metrics:
     """Named integer counters, safe to bump from the event loop and from writer threads.
 
     Names in use: requests, bytes, retries, rate_limited, errors, items, items:<type>,
-    batches, busy_retries.
+    batches, busy_retries, request_ms (milliseconds requests spent in flight, summed).
     """
 
     def __init__(self) -> None:

@@ -24,17 +24,20 @@ import orjson
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
 from lookervault import __version__
+from lookervault.budget import ByteBudget
 from lookervault.client import LookerClient, NotFoundError
 from lookervault.config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PAGE_SIZE,
     DEFAULT_WORKERS,
     ID_LISTING_PAGE_SIZE,
+    PAGE_MEMORY_BUDGET_BYTES,
     STREAM_BATCHES_PER_WORKER,
     ConnectionSettings,
 )
 from lookervault.content import ChildSource, ContentType, ListSource, resolve_content_types
 from lookervault.errors import ApiError, LookerVaultError
+from lookervault.ledger import AFTER, BEFORE, ListedIds
 from lookervault.metrics import Metrics
 from lookervault.payload import (
     ItemFields,
@@ -51,7 +54,8 @@ __all__ = ["ExtractOptions", "ExtractResult", "extract"]
 
 logger = logging.getLogger(__name__)
 
-_Queued = tuple[str, Batch]  # (content type name, batch): the writer reports commits per type
+# (content type name, batch, the page slot it holds or None): the writer reports each commit.
+_Queued = tuple[str, Batch, "_PageSlot | None"]
 _Sender = ObjectSendStream[_Queued]
 
 _RECONCILE_KEY = "reconcile"
@@ -166,6 +170,40 @@ class _PageCursor:
         self._end = offset if self._end is None else min(self._end, offset)
 
 
+class _PageSlot:
+    """A page slot and its bytes, held by a page from its request until its batch is committed."""
+
+    def __init__(self, slots: anyio.Semaphore, budget: ByteBudget, reserved: int) -> None:
+        self._slots = slots
+        self._budget = budget
+        self._bytes = reserved
+        self._held = True
+        self.handed_over = False  # True once the batch carrying it is in the stream
+
+    def resize(self, actual: int) -> None:
+        if self._held:
+            self._budget.adjust(self._bytes, actual)
+            self._bytes = actual
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._budget.release(self._bytes)
+            self._slots.release()
+
+
+@dataclass
+class _Listing:
+    """The first id listing of one content type, shared by its page workers."""
+
+    counts: dict[str, int] | None = None  # ids listed per variant; None until (or unless) done
+    ready: anyio.Event = field(default_factory=anyio.Event)
+
+    @property
+    def ok(self) -> bool:
+        return self.counts is not None
+
+
 def _variant_key(params: Mapping[str, str]) -> str:
     return "&".join(f"{k}={v}" for k, v in params.items()) or "all"
 
@@ -232,9 +270,11 @@ class _Extraction:
         types: tuple[ContentType, ...],
         options: ExtractOptions,
         progress: Progress,
+        ledger: ListedIds,
     ) -> None:
         self.client = client
         self.vault = vault
+        self.ledger = ledger
         self.run_id = run_id
         self.types = types
         self.options = options
@@ -243,10 +283,13 @@ class _Extraction:
         self._vault_lock = anyio.CapacityLimiter(
             1
         )  # the control connection is used by one thread at a time
+        self._ledger_lock = anyio.CapacityLimiter(1)  # the ledger serializes calls anyway
         self._writer_threads = anyio.CapacityLimiter(options.workers)
-        # Pages held in memory (fetched, or waiting for room in the stream) across all types:
-        # without this bound every type's page workers could each hold a page at once.
-        self._page_slots = anyio.CapacityLimiter(options.concurrency)
+        # Pages held in memory, from the request until their batch is committed, across all
+        # types: without this bound pages would also pile up in the stream and the writers.
+        self._page_slots = anyio.Semaphore(options.concurrency)
+        self._page_bytes = ByteBudget(PAGE_MEMORY_BUDGET_BYTES)
+        self._last_page_bytes: dict[str, int] = {}  # per type: what the next page reserves
         self.metrics = client.metrics
         self.handle_signals = False
         self.interrupted = False
@@ -254,6 +297,9 @@ class _Extraction:
     async def _vault(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         call = functools.partial(func, *args, **kwargs)
         return await anyio.to_thread.run_sync(call, limiter=self._vault_lock)
+
+    async def _ledger(self, func: Any, *args: Any) -> Any:
+        return await anyio.to_thread.run_sync(func, *args, limiter=self._ledger_lock)
 
     # --- orchestration ------------------------------------------------------------------
 
@@ -281,9 +327,13 @@ class _Extraction:
                 scope.cancel()
                 return
 
-    async def _send(self, send: _Sender, ct: ContentType, batch: Batch) -> None:
+    async def _send(
+        self, send: _Sender, ct: ContentType, batch: Batch, slot: _PageSlot | None = None
+    ) -> None:
         self.states[ct.name].sent()
-        await send.send((ct.name, batch))
+        await send.send((ct.name, batch, slot))
+        if slot is not None:
+            slot.handed_over = True  # the writer releases it once the batch is committed
 
     # --- writers ------------------------------------------------------------------------
 
@@ -296,13 +346,15 @@ class _Extraction:
         with self.vault.writer() as writer:
             while True:
                 try:
-                    name, batch = anyio.from_thread.run(receive.receive)
+                    name, batch, slot = anyio.from_thread.run(receive.receive)
                 except (anyio.EndOfStream, anyio.ClosedResourceError):
                     return
                 writer.write(batch)
-                anyio.from_thread.run_sync(self._committed, name, len(batch.items))
+                anyio.from_thread.run_sync(self._committed, name, len(batch.items), slot)
 
-    def _committed(self, name: str, items: int) -> None:
+    def _committed(self, name: str, items: int, slot: _PageSlot | None = None) -> None:
+        if slot is not None:
+            slot.release()
         self.metrics.add("batches")
         self.metrics.add("items", items)
         self.metrics.add(f"items:{name}", items)
@@ -327,19 +379,30 @@ class _Extraction:
     async def _produce_list(self, ct: ContentType, source: ListSource, send: _Sender) -> None:
         done: set[str] = await self._vault(self.vault.checkpoints, self.run_id, ct.name)
         await self._retry_failed_items(ct, send)
-        listed = await self._list_ids(ct, source, send) if source.paged else None
-        if listed is not None:
-            self.progress.add_total(ct.name, len(set().union(*listed.values())))
-        async with anyio.create_task_group() as tg:
-            for variant in source.variants:
-                if source.paged:
-                    expected = None if listed is None else len(listed[_variant_key(variant)])
-                    tg.start_soon(self._fetch_pages, ct, source, variant, done, send, expected)
-                else:
+        if not source.paged:
+            async with anyio.create_task_group() as tg:
+                for variant in source.variants:
                     tg.start_soon(self._fetch_page, ct, source, variant, None, done, send)
-        if listed is not None:
-            await self.states[ct.name].idle.wait()
-            await self._reconcile(ct, source, set().union(*listed.values()), send)
+            return
+        # The id listing runs beside the first pages: it tells the page workers where to stop,
+        # and reconciliation what to look for.
+        listing = _Listing()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._list_before, ct, source, listing, send)
+            for variant in source.variants:
+                tg.start_soon(self._fetch_pages, ct, source, variant, done, send, listing)
+        if listing.ok:
+            await self._reconcile(ct, source, send)
+
+    async def _list_before(
+        self, ct: ContentType, source: ListSource, listing: _Listing, send: _Sender
+    ) -> None:
+        try:
+            listing.counts = await self._list_ids(ct, source, BEFORE, send)
+        finally:
+            listing.ready.set()
+        if listing.ok:
+            self.progress.add_total(ct.name, await self._ledger(self.ledger.count, ct.name))
 
     async def _fetch_pages(
         self,
@@ -348,33 +411,43 @@ class _Extraction:
         variant: Mapping[str, str],
         done: set[str],
         send: _Sender,
-        expected: int | None,
+        listing: _Listing,
     ) -> None:
         """Page through one variant with several pages in flight.
 
-        With the item count from the id listing, paging stops at the last page that count
-        needs (items added later are fetched by reconciliation); without it, at the first short
-        page. A resumed run also knows the short page an earlier attempt committed.
+        The first page goes out at once; the other workers wait for the id listing, whose count
+        says where paging stops (items added later are fetched by reconciliation), or for a
+        short first page. Without a count, paging stops at the first short page. A resumed run
+        also knows the short page an earlier attempt committed.
         """
         vkey = _variant_key(variant)
         page_size = self.options.page_size
         ends = [int(k.rsplit("=", 1)[1]) for k in done if k.startswith(f"{vkey}:end=")]
-        if expected is not None:
-            ends.append(max(expected - 1, 0) // page_size * page_size)
         cursor = _PageCursor(page_size, min(ends) if ends else None)
-        pages = cursor.pages_left()
+        known = anyio.Event()
 
-        async def worker() -> None:
+        async def learn_end() -> None:
+            await listing.ready.wait()
+            if listing.counts is not None:
+                expected = listing.counts.get(vkey, 0)
+                cursor.short_page_at(max(expected - 1, 0) // page_size * page_size)
+            known.set()
+
+        async def worker(first: bool) -> None:
+            if not first:
+                await known.wait()
             while (offset := cursor.next()) is not None:
                 if f"{vkey}:offset={offset}" in done:
                     continue
                 count = await self._fetch_page(ct, source, variant, offset, done, send)
                 if count is not None and count < page_size:
                     cursor.short_page_at(offset)
+                    known.set()
 
         async with anyio.create_task_group() as tg:
-            for _ in range(min(self.options.concurrency, pages or self.options.concurrency)):
-                tg.start_soon(worker)
+            tg.start_soon(learn_end)
+            for i in range(self.options.concurrency):
+                tg.start_soon(worker, i == 0)
 
     async def _fetch_page(
         self,
@@ -390,8 +463,19 @@ class _Extraction:
         key = f"{vkey}:all" if offset is None else f"{vkey}:offset={offset}"
         if key in done:
             return None
-        async with self._page_slots:
-            return await self._fetch_page_held(ct, source, variant, offset, key, send)
+        reserved = self._last_page_bytes.get(ct.name, 0)
+        await self._page_slots.acquire()
+        try:
+            await self._page_bytes.reserve(reserved)
+        except BaseException:
+            self._page_slots.release()
+            raise
+        slot = _PageSlot(self._page_slots, self._page_bytes, reserved)
+        try:
+            return await self._fetch_page_held(ct, source, variant, offset, key, send, slot)
+        finally:
+            if not slot.handed_over:
+                slot.release()
 
     async def _fetch_page_held(
         self,
@@ -401,6 +485,7 @@ class _Extraction:
         offset: int | None,
         key: str,
         send: _Sender,
+        slot: _PageSlot,
     ) -> int | None:
         vkey = _variant_key(variant)
         params: dict[str, Any] = {**source.params, **variant}
@@ -412,9 +497,8 @@ class _Extraction:
             page = await self.client.get_decoded(source.path, params, decode=split_page)
             batch = await self._page_batch(ct, page, key)
         except (ApiError, PayloadShapeError) as exc:
-            await self._send(
-                send, ct, Batch(self.run_id, failures=(Failure(ct.name, key, _error_line(exc)),))
-            )
+            failure = Failure(ct.name, key, _error_line(exc))
+            await self._send(send, ct, Batch(self.run_id, failures=(failure,)), slot)
             return None
         if offset is not None and len(page) < self.options.page_size:
             batch = Batch(
@@ -424,7 +508,10 @@ class _Extraction:
                 failures=batch.failures,
                 gone=batch.gone,
             )
-        await self._send(send, ct, batch)
+        size = sum(len(item.content) for item in batch.items)
+        self._last_page_bytes[ct.name] = size
+        slot.resize(size)
+        await self._send(send, ct, batch, slot)
         return len(page)
 
     async def _page_batch(self, ct: ContentType, page: list[bytes], key: str) -> Batch:
@@ -488,23 +575,29 @@ class _Extraction:
     # --- completeness -------------------------------------------------------------------
 
     async def _list_ids(
-        self, ct: ContentType, source: ListSource, send: _Sender
-    ) -> dict[str, set[str]] | None:
-        """Every id the endpoint lists now, per variant, through cheap `fields=<id>` pages."""
-        listed: dict[str, set[str]] = {}
+        self, ct: ContentType, source: ListSource, phase: str, send: _Sender
+    ) -> dict[str, int] | None:
+        """List every id the endpoint has now, per variant, through cheap `fields=<id>` pages.
+
+        The ids go to the ledger; the answer is how many each variant listed (None: the listing
+        failed, recorded as a failure that keeps the run from claiming completeness).
+        """
+        counts: dict[str, int] = {}
         try:
             for variant in source.variants:
-                listed[_variant_key(variant)] = await self._list_variant_ids(ct, source, variant)
+                counts[_variant_key(variant)] = await self._list_variant_ids(
+                    ct, source, variant, phase
+                )
         except (ApiError, PayloadShapeError) as exc:
             failure = Failure(ct.name, _RECONCILE_KEY, f"cannot list ids: {_error_line(exc)}")
             await self._send(send, ct, Batch(self.run_id, failures=(failure,)))
             return None
-        return listed
+        return counts
 
     async def _list_variant_ids(
-        self, ct: ContentType, source: ListSource, variant: Mapping[str, str]
-    ) -> set[str]:
-        ids: set[str] = set()
+        self, ct: ContentType, source: ListSource, variant: Mapping[str, str], phase: str
+    ) -> int:
+        count = 0
         offset = 0
         while True:
             params: dict[str, Any] = {**source.params, **variant, "fields": ct.id_key}
@@ -516,22 +609,28 @@ class _Extraction:
             if None in found:
                 # Skipping it would let reconciliation mark that item gone: a silent loss.
                 raise PayloadShapeError(f"an item in the id listing has no {ct.id_key!r}")
-            ids.update(i for i in found if i is not None)
+            await self._ledger(self.ledger.add, ct.name, phase, found)
+            count += len(found)
             if len(page) < ID_LISTING_PAGE_SIZE:
-                return ids
+                return count
             offset += ID_LISTING_PAGE_SIZE
 
-    async def _reconcile(
-        self, ct: ContentType, source: ListSource, listed_before: set[str], send: _Sender
-    ) -> None:
+    async def _reconcile(self, ct: ContentType, source: ListSource, send: _Sender) -> None:
         """Fetch what paging missed while content moved; record what vanished during the run."""
-        listed = await self._list_ids(ct, source, send)
-        if listed is None:
+        # The second listing needs no commits; the comparison needs them all.
+        listed: list[dict[str, int] | None] = []
+
+        async def list_after() -> None:
+            listed.append(await self._list_ids(ct, source, AFTER, send))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(list_after)
+            await self.states[ct.name].idle.wait()
+        if listed[0] is None:
             return
-        listed_after = set().union(*listed.values())
-        have: set[str] = await self._vault(self.vault.item_ids, ct.name, run_id=self.run_id)
-        missing = sorted((listed_before | listed_after) - have, key=_numeric_first)
-        vanished = have - listed_after
+        missing, vanished = await self._ledger(self.ledger.compare, ct.name, self.run_id)
+        await self._ledger(self.ledger.forget, ct.name)
+        missing.sort(key=_numeric_first)
         items, failures, gone = await self._fetch_details(ct, missing) if missing else ((), (), ())
         gone_ids = {*vanished, *(i for _, i in gone)}
         checkpoints: list[tuple[str, str]] = []
@@ -660,13 +759,14 @@ async def extract(
         async with client:
             versions = await client.versions()
             run_id = await _open_run(vault, settings, options, versions)
-            job = _Extraction(client, vault, run_id, types, options, progress)
-            job.handle_signals = handle_signals
             status, failures = "failed", []
             try:
-                status, failures = await _run_job(job)
+                with ListedIds(vault.path) as ledger:
+                    job = _Extraction(client, vault, run_id, types, options, progress, ledger)
+                    job.handle_signals = handle_signals
+                    status, failures = await _run_job(job)
             finally:
-                counts = {ct.name: len(vault.item_ids(ct.name, run_id=run_id)) for ct in types}
+                counts = {ct.name: vault.count_items(ct.name, run_id=run_id) for ct in types}
                 stats = {**metrics.snapshot(), "elapsed_s": round(metrics.elapsed(), 3)}
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(

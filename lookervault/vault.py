@@ -47,6 +47,8 @@ CONTROL_BUSY_TIMEOUT_MS = 5_000
 # Writers wait only briefly inside SQLite: its busy handler is unfair, so stamina's jittered
 # backoff does the real waiting and spreads the threads out.
 WRITER_BUSY_TIMEOUT_MS = 200
+_SQLITE_STATEMENT_CACHE = 128  # sqlite3's default
+WRITER_CACHE_KIB = 256  # SQLite page cache per writer connection (its default is 2,000 KiB)
 BUSY_RETRY_ATTEMPTS = 20
 BUSY_RETRY_TIMEOUT_S = 60.0
 _BUSY_WAIT_INITIAL_S = 0.02
@@ -388,7 +390,9 @@ def _sqlite_errors(context: str) -> Generator[None]:
         raise VaultError(f"{context}: {exc}") from exc
 
 
-def _connect(path: Path, *, busy_timeout_ms: int) -> sqlite3.Connection:
+def _connect(
+    path: Path, *, busy_timeout_ms: int, cached_statements: int = _SQLITE_STATEMENT_CACHE
+) -> sqlite3.Connection:
     """Open an existing vault file (never create it, so its 0600 mode stays ours)."""
     conn = sqlite3.connect(
         f"{path.as_uri()}?mode=rw",
@@ -396,6 +400,7 @@ def _connect(path: Path, *, busy_timeout_ms: int) -> sqlite3.Connection:
         timeout=busy_timeout_ms / 1000,
         isolation_level=None,  # we issue BEGIN/COMMIT ourselves
         check_same_thread=False,  # a writer may be created and closed outside its thread
+        cached_statements=cached_statements,
     )
     try:
         conn.execute("PRAGMA foreign_keys = ON")
@@ -536,6 +541,13 @@ def _write_items(
         versions = dict(conn.execute(_upsert_versions_sql(count), params).fetchall())
         seen = [v for row in chunk for v in (run_id, keys[row.key], versions[keys[row.key]])]
         conn.execute(_upsert_run_items_sql(count), seen)
+
+
+def _present_items(content_type: str, run_id: int | None) -> tuple[str, tuple[Any, ...]]:
+    """WHERE clause and parameters for items present, optionally only those `run_id` wrote."""
+    if run_id is None:
+        return '"content_type" = ? AND "gone_run_id" IS NULL', (content_type,)
+    return '"content_type" = ? AND "gone_run_id" IS NULL AND "run_id" = ?', (content_type, run_id)
 
 
 def _mark_gone(
@@ -815,13 +827,18 @@ class Vault:
 
     def item_ids(self, content_type: str, *, run_id: int | None = None) -> set[str]:
         """Ids of the items present (not gone); with ``run_id``, only those it wrote last."""
-        sql = 'SELECT "item_id" FROM "items" WHERE "content_type" = ? AND "gone_run_id" IS NULL'
-        params: tuple[Any, ...] = (content_type,)
-        if run_id is not None:
-            sql += ' AND "run_id" = ?'
-            params += (run_id,)
+        where, params = _present_items(content_type, run_id)
         with self._using("read item ids") as conn:
-            return {item_id for (item_id,) in conn.execute(sql, params)}
+            rows = conn.execute(f'SELECT "item_id" FROM "items" WHERE {where}', params)
+            return {item_id for (item_id,) in rows}
+
+    def count_items(self, content_type: str, *, run_id: int | None = None) -> int:
+        """How many ids `item_ids` would return, without holding them in memory."""
+        where, params = _present_items(content_type, run_id)
+        with self._using("count items") as conn:
+            return int(
+                conn.execute(f'SELECT COUNT(*) FROM "items" WHERE {where}', params).fetchone()[0]
+            )
 
     def record_gone(self, run_id: int, content_type: str, item_ids: Iterable[str]) -> int:
         """Mark items that disappeared from Looker; returns how many were newly marked."""
@@ -996,7 +1013,11 @@ class VaultWriter:
         self.batches_written = 0
         self.items_written = 0
         with _sqlite_errors(f"cannot open vault at {path}"):
-            conn = _connect(path, busy_timeout_ms=busy_timeout_ms)
+            # Not cached: a cached statement keeps its last bound values, here up to a page of
+            # item blobs per multi-row statement and connection.
+            conn = _connect(path, busy_timeout_ms=busy_timeout_ms, cached_statements=0)
+            # Writers append: a small page cache each is enough, and N of them add up.
+            conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
         self._conn: sqlite3.Connection | None = conn
         limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         per_statement = min(MAX_ROWS_PER_STATEMENT, limit // len(_ITEM_COLUMNS))

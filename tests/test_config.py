@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import configparser
 import logging
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from looker_sdk.rtl import api_settings
+from looker_sdk.rtl.api_settings import ApiSettings
 from pydantic import SecretStr
 
+from lookervault import config
 from lookervault.config import (
     DEFAULT_TIMEOUT_S,
+    ENV_PREFIX,
     ConnectionSettings,
     load_connection_settings,
 )
@@ -226,3 +238,179 @@ def test_deprecated_keys_are_ignored(tmp_path: Path) -> None:
         "[Looker]\napi_version=4.0\nbase_url=https://x.looker.com\nclient_id=id\nclient_secret=s\n"
     )
     assert load_connection_settings(write_ini(tmp_path, body)).client_id == "id"
+
+
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that cannot be opened is one ConfigError line naming it."""
+    ini = write_ini(tmp_path, f"[Looker]\nclient_secret={SECRET}\n")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(config, "open", refuse, raising=False)  # chmod 000 is no bar to root
+    with pytest.raises(ConfigError, match="custom.ini: cannot be read \\(PermissionError\\)"):
+        load_connection_settings(ini)
+
+
+def test_percent_escape_and_utf8(tmp_path: Path) -> None:
+    """A literal %% reads as %, and the file is read as UTF-8."""
+    body = "[Looker]\nbase_url=https://x.looker.com\nclient_id=caf\u00e9\nclient_secret=100%%\n"
+    settings = load_connection_settings(write_ini(tmp_path, body))
+    assert settings.client_id == "caf\u00e9"
+    assert settings.client_secret.get_secret_value() == "100%"
+
+
+def test_loading_does_not_import_looker_sdk(ini: Path) -> None:
+    """load_connection_settings never imports looker_sdk (its generated SDK costs ~20 MB)."""
+    code = (
+        "import sys; from lookervault.config import load_connection_settings as load; "
+        "load(sys.argv[1]); print('looker_sdk' in sys.modules, 'looker_sdk.rtl' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX + "_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(ini)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
+
+
+# ----- conformance with looker-sdk's own reader ----------------------------------------------
+
+_CONFORMANCE_EXAMPLES = 400
+_CONFORMANCE = settings(max_examples=_CONFORMANCE_EXAMPLES, deadline=None, database=None)
+_SDK_KEYS = ("client_id", "client_secret", "base_url", "verify_ssl", "timeout")
+_KEY_NAMES = (
+    *_SDK_KEYS,
+    "redirect_uri",
+    "looker_url",
+    "Client_ID",  # option names are case-insensitive
+    "BASE_URL",
+    "api_version",  # deprecated keys looker-sdk drops
+    "embed_secret",
+    "unknown",
+)
+_SECTION_NAMES = ("Looker", "Staging", "looker", "DEFAULT")
+_TRICKY_VALUES = (
+    "",
+    '""',
+    "''",
+    '"',
+    "'",
+    "'\"'",
+    '"quoted"',
+    "'half",
+    'half"',
+    "in'side",
+    "%%",
+    "%",
+    "100%%",
+    "a%b",
+    "%(client_id)s",
+    "%(base_url)s/api",
+    "%(missing)s",
+    "%(client_id)",
+    "https://x.looker.com:19999",
+    "true",
+    "30",
+)
+# Quotes, % escapes and the ini syntax's own characters are where two readers would differ;
+# the % cases are mostly in _TRICKY_VALUES, so that most files are valid and get compared.
+_TEXTS = st.text(alphabet="aZ09 :/._-=;#\"'()s", max_size=12)
+_VALUES = st.one_of(
+    st.sampled_from(_TRICKY_VALUES),
+    _TEXTS,
+    _TEXTS,
+    st.builds("{}\n  {}".format, _TEXTS, _TEXTS),  # a value continued on the next line
+)
+_OPTIONS = st.lists(
+    st.tuples(st.sampled_from(_KEY_NAMES), st.sampled_from(("=", ":", " = ")), _VALUES),
+    max_size=6,
+    unique_by=lambda option: option[0].lower(),
+)
+# Mostly harmless lines; a repeated key or a line without "=" makes looker-sdk raise.
+_OTHER_LINES = st.lists(
+    st.sampled_from(("", "# comment", "; comment", "", "", "", "client_id=again", "no separator")),
+    max_size=1,
+)
+_SECTIONS = st.builds(
+    lambda name, options, other: "\n".join([f"[{name}]", *map("".join, options), *other]),
+    st.sampled_from(_SECTION_NAMES),
+    _OPTIONS,
+    _OTHER_LINES,
+)
+_INI_TEXTS = st.builds(
+    lambda preamble, sections: "\n".join([*preamble, *sections]) + "\n",
+    st.lists(
+        st.sampled_from(("# looker.ini", "", ";", "client_id=before any section")), max_size=1
+    ),
+    st.lists(_SECTIONS, min_size=1, max_size=3, unique_by=lambda text: text.split("]", 1)[0]),
+)
+# looker-sdk reads no LOOKERSDK_REDIRECT_URI or LOOKERSDK_LOOKER_URL: set them to check that.
+_ENVIRONMENTS = st.fixed_dictionaries(
+    {
+        f"{ENV_PREFIX}_{key.upper()}": st.one_of(st.none(), st.just(""), _VALUES)
+        for key in (*_SDK_KEYS, "redirect_uri", "looker_url")
+    }
+)
+# What looker-sdk's read_config raises on a bad file or section; we raise ConfigError instead.
+_LOOKER_SDK_ERRORS = (configparser.Error, IndexError)
+
+
+def _read_with_looker_sdk(filename: str, section: str | None) -> dict[str, str] | None:
+    # ApiSettings.__init__ would also run int(timeout) and its own bool parsing, which refuse
+    # values ("7.5", "on") its reader returns and we accept: skip it, compare the reader alone.
+    reader = ApiSettings.__new__(ApiSettings)
+    reader.filename, reader.section, reader.env_prefix = filename, section, ENV_PREFIX
+    opened: list[IO[str]] = []
+
+    def open_and_track(*args: Any, **kwargs: Any) -> IO[str]:
+        opened.append(open(*args, **kwargs))
+        return opened[-1]
+
+    # read_config leaves its file open when parsing fails: close it ourselves.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(api_settings, "open", open_and_track, raising=False)
+        try:
+            return dict(reader.read_config())
+        except _LOOKER_SDK_ERRORS:
+            return None
+        finally:
+            for file in opened:
+                file.close()
+
+
+@_CONFORMANCE
+@given(
+    ini=_INI_TEXTS,
+    has_file=st.sampled_from((True, True, True, False)),
+    wanted=st.one_of(st.none(), st.none(), st.sampled_from((*_SECTION_NAMES, "Missing"))),
+    env=_ENVIRONMENTS,
+)
+def test_reader_matches_looker_sdk(
+    ini: str, has_file: bool, wanted: str | None, env: dict[str, str | None]
+) -> None:
+    """Our reader returns exactly what looker-sdk's read_config returns, or ConfigError if it raises."""
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        path = Path(tmp) / "looker.ini"
+        if has_file:
+            path.write_text(ini, encoding="utf-8")
+        else:
+            wanted = None  # without a file we refuse a section name; looker-sdk ignores it
+        for name, value in env.items():
+            if value is None:
+                patch.delenv(name, raising=False)
+            else:
+                patch.setenv(name, value)
+        filename = str(path) if has_file else None
+        expected = _read_with_looker_sdk(str(path), wanted)
+        event("looker-sdk raises" if expected is None else f"compared, {len(expected)} keys")
+        if expected is None:
+            with pytest.raises(ConfigError):
+                config._read_settings(filename, wanted)
+        else:
+            assert config._read_settings(filename, wanted)[1] == expected

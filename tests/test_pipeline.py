@@ -155,3 +155,75 @@ async def test_writers_retry_while_another_connection_holds_the_write_lock(tmp_p
         holder.join()
     assert result.status == "complete"
     assert_vault_equals(db, mock.ground_truth_hashes(), ["dashboards", "users"])
+
+
+class _Recording(httpx.AsyncBaseTransport):
+    """Wraps a transport and logs ("start"|"end", path, query) in the order things happen."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.events: list[tuple[str, str, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        key = (request.url.path, request.url.query.decode())
+        self.events.append(("start", *key))
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        self.events.append(("end", *key))
+        return response
+
+
+def _dashboard_pages(events: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """(start|end, query) of dashboards pages, not of id listings."""
+    return [
+        (kind, query)
+        for kind, path, query in events
+        if path.endswith("/dashboards/search") and "fields=id" not in query
+    ]
+
+
+async def _extract_dashboards_recorded(
+    tmp_path: Path, *, latency_ms: float, page_size: int
+) -> tuple[MockLooker, _Recording]:
+    """A complete dashboards-only run against a slowed mock, every request recorded."""
+    mock = MockLooker(MockOptions(preset="tiny", latency_ms=latency_ms))
+    recording = _Recording(httpx.ASGITransport(app=mock))
+    with Vault(tmp_path / "v.db") as vault:
+        options = ExtractOptions(content_types=("dashboards",), workers=2, page_size=page_size)
+        result = await extract(_settings(), vault, options, transport=recording)
+    assert result.status == "complete"
+    return mock, recording
+
+
+async def test_first_page_goes_out_while_ids_are_listed(tmp_path: Path) -> None:
+    """Paging does not wait for the id listing: page 0 is requested before the listing answers."""
+    mock, recording = await _extract_dashboards_recorded(tmp_path, latency_ms=20, page_size=5)
+    listing = [i for i, e in enumerate(recording.events) if "fields=id" in e[2]]
+    first_page = next(
+        i
+        for i, e in enumerate(recording.events)
+        if "offset=0" in e[2] and e[0] == "start" and "fields=id" not in e[2]
+    )
+    first_listing_end = next(i for i in listing if recording.events[i][0] == "end")
+    assert first_page < first_listing_end
+    assert_vault_equals(tmp_path / "v.db", mock.ground_truth_hashes(), ["dashboards"])
+
+
+async def test_big_pages_are_fetched_one_at_a_time_past_the_byte_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a budget smaller than one page, once a page's size is known pages go one by one."""
+    monkeypatch.setattr("lookervault.pipeline.PAGE_MEMORY_BUDGET_BYTES", 1)
+    mock, recording = await _extract_dashboards_recorded(tmp_path, latency_ms=5, page_size=2)
+    pages = _dashboard_pages(recording.events)
+    # Once a page of each variant has come back, every later page reserves more than the budget.
+    settled = max(pages.index(("end", q)) for kind, q in pages[:2] if kind == "start")
+    in_flight = {q for i, (kind, q) in enumerate(pages[: settled + 1]) if kind == "start"} - {
+        q for kind, q in pages[: settled + 1] if kind == "end"
+    }
+    most = len(in_flight)
+    for kind, query in pages[settled + 1 :]:
+        (in_flight.add if kind == "start" else in_flight.discard)(query)
+        most = max(most, len(in_flight))
+    assert len(pages) > 6 and most == 1
+    assert_vault_equals(tmp_path / "v.db", mock.ground_truth_hashes(), ["dashboards"])

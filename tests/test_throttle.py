@@ -1,22 +1,25 @@
-"""Tests for lookervault.throttle: configured limits, shared pause, decrease and recovery."""
+"""Tests for lookervault.throttle: configured limits, shared pause, learned ceiling, probing."""
 
 from __future__ import annotations
 
+import math
 import time
 
 import anyio
 import pytest
 
 from lookervault.config import (
+    RATE_BURST_S,
     RATE_CEILING_MARGIN,
     RATE_DECREASE_FACTOR,
     RATE_DECREASE_WINDOW_S,
     RATE_LIMIT_COOLOFF_S,
     RATE_MIN_PER_S,
+    RATE_PROBE_INTERVAL_S,
+    RATE_PROBE_SLOWDOWN_MAX,
     RATE_PROBE_STEP,
     RATE_PROBE_SUCCESSES,
-    RATE_RECOVERY_STEP,
-    RATE_RECOVERY_SUCCESSES,
+    RATE_REFILL_S,
     RETRY_AFTER_MAX_S,
 )
 from lookervault.throttle import AdaptiveLimiter
@@ -52,6 +55,13 @@ def succeed(limiter: AdaptiveLimiter, times: int) -> None:
         limiter.on_success()
 
 
+def probe(limiter: AdaptiveLimiter, clock: FakeClock, steps: int = 1, slowdown: int = 1) -> None:
+    """Enough time and successes for *steps* probe steps at the given slowdown."""
+    for _ in range(steps):
+        clock.advance(RATE_PROBE_INTERVAL_S * slowdown)
+        succeed(limiter, RATE_PROBE_SUCCESSES * slowdown)
+
+
 def test_unlimited_by_default() -> None:
     """Without limits the current rate is None (unlimited)."""
     limiter = AdaptiveLimiter(clock=FakeClock())
@@ -75,7 +85,7 @@ def test_rejects_non_positive_rates(kwargs: dict[str, float]) -> None:
 
 
 def test_decrease_on_429_with_retry_after() -> None:
-    """A 429 halves the rate and pauses everyone for Retry-After seconds."""
+    """With nothing served to learn from, a 429 halves the rate and pauses for Retry-After."""
     clock = FakeClock()
     limiter = AdaptiveLimiter(per_second=10, clock=clock)
     limiter.on_rate_limited(3.0)
@@ -139,19 +149,65 @@ def test_rate_never_drops_below_floor() -> None:
     assert limiter.current_rate == RATE_MIN_PER_S
 
 
-def test_recovery_after_sustained_success() -> None:
-    """Runs of successes climb a tenth of the learned ceiling at a time, then probe up to the limit."""
+def test_floor_never_exceeds_a_slower_configured_rate() -> None:
+    """A configured rate below the floor stays in force after a 429."""
+    limiter = AdaptiveLimiter(per_minute=3, clock=FakeClock())
+    limiter.on_rate_limited(1.0)
+    assert limiter.current_rate == limiter.configured_rate == 3 / 60
+
+
+def test_probes_upward_in_small_steps_after_sustained_success() -> None:
+    """Each run of successes raises a lowered rate by a small share, up to the configured limit."""
     clock = FakeClock()
     limiter = AdaptiveLimiter(per_second=10, clock=clock)
     limiter.on_rate_limited(1.0)
-    clock.advance(1.0)
-    ceiling = 10 * RATE_CEILING_MARGIN
-    succeed(limiter, RATE_RECOVERY_SUCCESSES - 1)
+    clock.advance(1.0 + RATE_PROBE_INTERVAL_S)
+    succeed(limiter, RATE_PROBE_SUCCESSES - 1)
     assert limiter.current_rate == 5.0
     succeed(limiter, 1)
-    assert limiter.current_rate == pytest.approx(5.0 + ceiling * RATE_RECOVERY_STEP)
-    succeed(limiter, RATE_RECOVERY_SUCCESSES * 10 + RATE_PROBE_SUCCESSES * 10)
+    assert limiter.current_rate == pytest.approx(5.0 * (1 + RATE_PROBE_STEP))
+    probe(limiter, clock, steps=100)
     assert limiter.current_rate == 10.0
+
+
+def test_probes_wait_for_time_as_well_as_successes() -> None:
+    """A fast stream of successes cannot probe faster than one step per interval."""
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(per_second=10, clock=clock)
+    limiter.on_rate_limited(0.0)
+    succeed(limiter, RATE_PROBE_SUCCESSES * 10)  # all at once
+    assert limiter.current_rate == 5.0
+    clock.advance(RATE_PROBE_INTERVAL_S)
+    succeed(limiter, 1)
+    assert limiter.current_rate == pytest.approx(5.0 * (1 + RATE_PROBE_STEP))
+
+
+def test_no_probing_while_answers_arrive_far_below_the_rate() -> None:
+    """When we send well below the rate, success proves nothing about a higher limit."""
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(per_second=100, clock=clock)
+    limiter.on_rate_limited(0.0)  # 50/s
+    for _ in range(RATE_PROBE_SUCCESSES * 3):
+        clock.advance(1.0)  # one answer a second: something else holds us back
+        limiter.on_success()
+    assert limiter.current_rate == 50.0
+
+
+def test_each_later_429_makes_probes_rarer() -> None:
+    """Once Looker has confirmed its limit, probes wait twice as long, up to a cap."""
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(per_second=10, clock=clock)
+    limiter.on_rate_limited(0.0)  # learns a ceiling: probes at the base pace
+    probe(limiter, clock)
+    assert limiter.current_rate == pytest.approx(5.0 * (1 + RATE_PROBE_STEP))
+    for _ in range(10):  # confirmed again and again
+        clock.advance(RATE_DECREASE_WINDOW_S + 0.1)
+        limiter.on_rate_limited(0.0)
+    lowered = limiter.current_rate
+    probe(limiter, clock, slowdown=RATE_PROBE_SLOWDOWN_MAX // 2)
+    assert limiter.current_rate == lowered
+    probe(limiter, clock, slowdown=RATE_PROBE_SLOWDOWN_MAX)
+    assert limiter.current_rate == pytest.approx(lowered * (1 + RATE_PROBE_STEP))
 
 
 def test_successes_during_pause_do_not_count() -> None:
@@ -159,7 +215,7 @@ def test_successes_during_pause_do_not_count() -> None:
     clock = FakeClock()
     limiter = AdaptiveLimiter(per_second=10, clock=clock)
     limiter.on_rate_limited(5.0)
-    succeed(limiter, RATE_RECOVERY_SUCCESSES * 3)
+    succeed(limiter, RATE_PROBE_SUCCESSES * 3)
     assert limiter.current_rate == 5.0
 
 
@@ -168,39 +224,131 @@ def test_429_resets_the_success_run() -> None:
     clock = FakeClock()
     limiter = AdaptiveLimiter(per_second=10, clock=clock)
     limiter.on_rate_limited(0.0)
-    succeed(limiter, RATE_RECOVERY_SUCCESSES - 1)
+    succeed(limiter, RATE_PROBE_SUCCESSES - 1)
     limiter.on_rate_limited(0.0)  # same burst: no decrease, but the run restarts
-    succeed(limiter, RATE_RECOVERY_SUCCESSES - 1)
+    succeed(limiter, RATE_PROBE_SUCCESSES - 1)
     assert limiter.current_rate == 5.0
 
 
 @pytest.mark.anyio
-async def test_unconfigured_decrease_starts_from_observed_rate() -> None:
-    """With no limit set, the first 429 halves the rate actually observed."""
+async def test_unconfigured_decrease_without_successes_halves_the_sent_rate() -> None:
+    """With nothing served to learn from, the first 429 halves the rate we were sending."""
     clock = FakeClock()
     limiter = AdaptiveLimiter(clock=clock)
     for _ in range(40):  # 40 requests over 4 s = 10/s
         await limiter.acquire()
         clock.advance(0.1)
     limiter.on_rate_limited(0.0)
-    assert limiter.current_rate == pytest.approx(5.0)
+    assert limiter.current_rate == pytest.approx(10.0 * RATE_DECREASE_FACTOR)
+
+
+async def start_with_a_burst(
+    limiter: AdaptiveLimiter, clock: FakeClock, *, served: int, refused: int, span: float
+) -> float:
+    """Send served + refused requests evenly over *span* s; the served ones succeed."""
+    step = span / (served + refused)
+    for _ in range(served):
+        await limiter.acquire()
+        clock.advance(step)
+        limiter.on_success()
+    sent_at = clock.now
+    for _ in range(refused):
+        await limiter.acquire()
+        clock.advance(step)
+    return sent_at
 
 
 @pytest.mark.anyio
-async def test_unconfigured_recovery_stops_below_the_refused_rate_then_probes() -> None:
-    """With no limit set, recovery climbs to just below the refused rate, then probes slowly."""
+async def test_first_429_learns_what_looker_served_counting_its_refill() -> None:
+    """The first 429 spreads what Looker served over its burst's refill time (Retry-After)."""
     clock = FakeClock()
     limiter = AdaptiveLimiter(clock=clock)
-    for _ in range(40):  # 10/s refused
+    sent_at = await start_with_a_burst(limiter, clock, served=60, refused=16, span=0.2)
+    limiter.on_rate_limited(1.0, sent_at=sent_at)
+    # Sending 76 requests in 0.2 s, not 380/s: Looker served 60 over 0.2 s + 1 s.
+    assert limiter.ceiling == pytest.approx(50.0)
+    assert limiter.current_rate == pytest.approx(50.0 * RATE_CEILING_MARGIN)
+
+
+@pytest.mark.anyio
+async def test_without_retry_after_the_refill_time_is_assumed() -> None:
+    """Without Retry-After the pause is the cool-off, but the refill counts as RATE_REFILL_S."""
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(clock=clock)
+    sent_at = await start_with_a_burst(limiter, clock, served=60, refused=16, span=0.2)
+    limiter.on_rate_limited(None, sent_at=sent_at)
+    assert limiter.paused_until == clock.now + RATE_LIMIT_COOLOFF_S
+    assert limiter.ceiling == pytest.approx(60 / (0.2 + RATE_REFILL_S))
+
+
+@pytest.mark.anyio
+async def test_next_429_learns_from_what_was_served_after_the_pause() -> None:
+    """A later 429 learns the successes since the pause ended, not stragglers during it."""
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(clock=clock)
+    sent_at = await start_with_a_burst(limiter, clock, served=60, refused=16, span=0.2)
+    limiter.on_rate_limited(1.0, sent_at=sent_at)
+    succeed(limiter, 5)  # answers to requests sent before the 429
+    clock.advance(1.0)
+    for _ in range(200):  # 4 s after the pause: its refilled burst, then 40/s
+        clock.advance(4.0 / 200)
+        limiter.on_success()
+    limiter.on_rate_limited(1.0, sent_at=clock.now - 0.01)
+    assert limiter.ceiling == pytest.approx(200 / (4.0 + 1.0))
+    assert limiter.current_rate == pytest.approx(40.0 * RATE_CEILING_MARGIN)
+
+
+@pytest.mark.anyio
+async def test_a_429_always_lowers_the_rate() -> None:
+    """However many answers arrived, after a 429 the rate is below the rate Looker refused."""
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(clock=clock)
+    for _ in range(10):  # 10/s sent
         await limiter.acquire()
         clock.advance(0.1)
-    limiter.on_rate_limited(0.0)
-    clock.advance(1.0)
-    ceiling = 10.0 * RATE_CEILING_MARGIN
-    succeed(limiter, RATE_RECOVERY_SUCCESSES * 5)  # 5 -> 9.5 in steps of 0.95
-    assert limiter.current_rate == pytest.approx(ceiling)  # not back to unlimited
+    succeed(limiter, 1000)  # an impossible count: the rate must still come down
+    limiter.on_rate_limited(1.0)
+    assert limiter.current_rate == pytest.approx(10.0 * RATE_CEILING_MARGIN)
+
+
+def test_ceiling_never_above_the_configured_rate() -> None:
+    """The learned ceiling is capped by the configured limits."""
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(per_second=20, clock=clock)
+    limiter.on_success()
+    clock.advance(0.5)
+    succeed(limiter, 1000)
+    limiter.on_rate_limited(1.0)
+    assert limiter.ceiling == 20.0
+    assert limiter.current_rate == pytest.approx(20.0 * RATE_CEILING_MARGIN)
+
+
+def test_unconfigured_probing_keeps_climbing() -> None:
+    """Without a configured limit, sustained success keeps probing above the learned ceiling."""
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(clock=clock)
+    limiter.on_rate_limited(0.0)  # nothing sent or served: the floor rate
+    assert limiter.current_rate == RATE_MIN_PER_S
+    steps = 20
+    probe(limiter, clock, steps=steps)
+    expected = RATE_MIN_PER_S * (1 + RATE_PROBE_STEP) ** steps
+    assert limiter.current_rate == pytest.approx(expected)
+
+
+@pytest.mark.anyio
+async def test_rate_change_does_not_refill_the_burst() -> None:
+    """A probe step keeps the adaptive bucket's level: a fresh full bucket would burst."""
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(per_second=100, clock=clock)
+    limiter.on_rate_limited(0.0)  # 50/s, with a burst of RATE_BURST_S worth
+    clock.advance(RATE_PROBE_INTERVAL_S)
+    burst = math.floor(50.0 * RATE_BURST_S)
+    assert await count_granted(limiter) == burst  # the fake clock stands still: no refill
     succeed(limiter, RATE_PROBE_SUCCESSES)
-    assert limiter.current_rate == pytest.approx(ceiling * (1 + RATE_PROBE_STEP))
+    assert limiter.current_rate == pytest.approx(50.0 * (1 + RATE_PROBE_STEP))
+    assert await count_granted(limiter) == 0
+    clock.advance(1.0)  # refills at the rate, up to the burst
+    assert await count_granted(limiter) == math.floor(limiter.current_rate * RATE_BURST_S)
 
 
 @pytest.mark.anyio
