@@ -1,20 +1,20 @@
 """Recommended --workers and --concurrency, from the S4 scaling grid of `make bench` (benchmarks/results).
 
-Where the numbers come from (S4, 2026-11-29, a shared 2-core VM, mock Looker dataset M/40: 500 dashboards,
-500 looks and the rest of preset M's mix scaled, 7.9 KB per item on average; median of 3 runs per cell):
+Where the numbers come from (S4, 2026-11-29 04:30 UTC, a shared 2-core VM, mock Looker dataset M/40: 500
+dashboards, 500 looks and the rest of preset M's mix scaled, 7.9 KB per item on average; median of 3 runs
+per cell; after the small-pool, overlapped-listing and byte-budget changes):
 
-- latency 0: items/s falls as --concurrency rises (--concurrency 8 beat 16 and 32 for every --workers;
-  best --workers 4 --concurrency 8 at 529 items/s, --workers 4 --concurrency 32 at 414). The extract is
-  CPU-bound in one process: every connection adds httpcore pool bookkeeping to each request.
-- latency 100 +- 20 ms: --concurrency 32 beat 8 (250 vs 153 items/s) and 128 (186-212), whatever the
-  number of writer threads.
-- writer threads: 2-4 are as fast as 8-32 at both latencies, and each thread adds about 1 MB of peak
-  RSS (110 MB with 1, 138 MB with 32), so more writers than 8 buy nothing (`CONTENTION_WORKERS`).
+- latency 0 (CPU-bound in one process): --concurrency 16 was best (w2-w16: 947-1,039 items/s); 8 and 32
+  reached 680-935. More writer threads than 16 lost speed (w32: 887 at c16).
+- latency 100 +- 20 ms: --concurrency 8 gave 156 items/s, 32 gave 449-474 and 128 gave 549-591 whatever
+  the number of writer threads (1, 4 or 16).
+- peak RSS stayed 77-94 MB in every cell (pages are bounded by a byte budget, not by these flags).
 
-A real Looker answers in 100 ms or more, so the profiles favour --concurrency 32. Item size is the only
-shape the API receives: only the middle band (up to 25 KB, the M mix) was measured as a grid; the small-item
-band is from one users-only run (1,170 items/s) and the large-item band is extrapolated from the extract's
-byte rate (3-14 MB/s), so treat those two as estimates.
+A real Looker answers in 100 ms or more, so the profiles use --concurrency 32: 3x the speed of 8, and 128
+adds another 1.2x at four times the requests in flight on the Looker instance. Item size is the only shape
+the API receives: only the middle band (up to 25 KB, the M mix) was measured as a grid; the small-item band
+is from one users-only run (about 1,900 items/s) and the large-item band is extrapolated from the
+dashboards-only byte rate (about 28 MB/s), so treat those two as estimates.
 """
 
 from __future__ import annotations
@@ -39,13 +39,13 @@ class TuningProfile:
 class PerformanceTuner:
     """Turns a dataset's size and item size into settings (see the module docstring for the data)."""
 
-    CONTENTION_WORKERS = 8  # S4: no gain past 4 writer threads, and none at all past 8
+    CONTENTION_WORKERS = 16  # S4: no gain past 2-8 writer threads, a loss past 16
 
     # (max average item KB, profile); expected_throughput is items/s at latency 0 with that profile.
     _PROFILES: tuple[tuple[float, TuningProfile], ...] = (
-        (2.0, TuningProfile(workers=2, concurrency=32, expected_throughput=1100.0)),
-        (25.0, TuningProfile(workers=4, concurrency=32, expected_throughput=414.0)),
-        (float("inf"), TuningProfile(workers=4, concurrency=16, expected_throughput=100.0)),
+        (2.0, TuningProfile(workers=2, concurrency=32, expected_throughput=1900.0)),
+        (25.0, TuningProfile(workers=4, concurrency=32, expected_throughput=827.0)),
+        (float("inf"), TuningProfile(workers=4, concurrency=16, expected_throughput=250.0)),
     )
 
     def recommend_for_dataset(self, total_items: int, avg_item_size_kb: float) -> TuningProfile:

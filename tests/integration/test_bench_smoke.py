@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from benchmarks.completeness import check_vault, compare
 from benchmarks.datasets import dataset
+from benchmarks.process import run_measured
 
 pytestmark = pytest.mark.integration
 
@@ -62,3 +64,14 @@ def test_smoke_s1_writes_a_complete_result(tmp_path: Path) -> None:
     s1 = results["scenarios"]["S1"]
     assert s1["extract"]["complete"] and not results["incomplete"]
     assert s1["drain"]["requests"] > 0
+
+
+def test_peak_rss_is_the_childs_own(tmp_path: Path) -> None:
+    """A small child of a big parent reports its own peak, not the parent's (rusage would)."""
+    ballast = bytearray(200 * 1024 * 1024)
+    ballast[::4096] = b"\x01" * len(ballast[::4096])  # touch every page: really resident
+    code = "x = bytearray(40 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096])"
+    measured = run_measured([sys.executable, "-c", code], os.environ, tmp_path)
+    del ballast
+    assert measured.returncode == 0
+    assert 40 < measured.peak_rss_mb < 150

@@ -193,6 +193,16 @@ def test_unreachable_looker_exits_3_without_the_secret(tmp_path: Path) -> None:
     assert _DEFAULTS.client_secret not in done.stderr + done.stdout
 
 
+@pytest.mark.parametrize(("workers", "warned"), [("16", False), ("17", True)])
+def test_verbose_warns_above_16_workers(workers: str, warned: bool, tmp_path: Path) -> None:
+    """--verbose with more than 16 writer threads names the contention and the recommendation."""
+    db = str(tmp_path / "v.db")
+    done = _run("http://127.0.0.1:9", "--db", db, "--verbose", "--workers", workers)
+    assert done.returncode == 3, done.stderr
+    assert ("above 16 writer threads" in done.stderr) is warned
+    assert ("recommended: --workers" in done.stderr) is warned
+
+
 def test_wrong_credentials_exit_3(served, tmp_path: Path) -> None:
     """Looker refusing the credentials is exit 3 and never echoes the secret."""
     _, base_url = served
