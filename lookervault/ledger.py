@@ -9,9 +9,10 @@ differences against the vault, attached read-only.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from pathlib import Path
 
 from lookervault.errors import VaultError
@@ -61,26 +62,35 @@ class ListedIds:
     def add(self, content_type: str, phase: str, item_ids: Iterable[str]) -> None:
         """Record ids one listing page returned (duplicates collapse)."""
         rows = [(content_type, phase, item_id) for item_id in item_ids]
-        with self._lock, self._conn:
-            self._conn.executemany(_INSERT, rows)
+        with self._using("record listed ids") as conn, conn:
+            conn.executemany(_INSERT, rows)
 
     def count(self, content_type: str) -> int:
         """Distinct ids listed for `content_type` so far, in any phase."""
-        with self._lock:
-            return int(self._conn.execute(_COUNT, (content_type,)).fetchone()[0])
+        with self._using("count listed ids") as conn:
+            return int(conn.execute(_COUNT, (content_type,)).fetchone()[0])
 
     def compare(self, content_type: str, run_id: int) -> tuple[list[str], list[str]]:
         """(listed but not stored by `run_id`, stored by `run_id` but not in the AFTER listing)."""
         params = (content_type, run_id, AFTER)
-        with self._lock:
-            missing = [i for (i,) in self._conn.execute(_MISSING, params[:2])]
-            vanished = [i for (i,) in self._conn.execute(_VANISHED, params)]
+        with self._using("compare listed ids with the vault") as conn:
+            missing = [i for (i,) in conn.execute(_MISSING, params[:2])]
+            vanished = [i for (i,) in conn.execute(_VANISHED, params)]
         return missing, vanished
 
     def forget(self, content_type: str) -> None:
         """Drop the ids of a type once it is reconciled."""
-        with self._lock, self._conn:
-            self._conn.execute(_FORGET, (content_type,))
+        with self._using("drop listed ids") as conn, conn:
+            conn.execute(_FORGET, (content_type,))
+
+    @contextlib.contextmanager
+    def _using(self, action: str) -> Generator[sqlite3.Connection]:
+        """The connection, one caller at a time; SQLite errors (a full disk...) as VaultError."""
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise VaultError(f"cannot {action} in the scratch file: {exc}") from exc
 
     def close(self) -> None:
         """Close the scratch database (SQLite deletes its file)."""

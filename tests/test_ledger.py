@@ -110,3 +110,11 @@ def test_vault_path_with_uri_characters(tmp_path: Path) -> None:
             ledger.add("users", BEFORE, ["1", "2"])
             ledger.add("users", AFTER, ["1", "2"])
             assert ledger.compare("users", run_id) == (["2"], [])
+
+
+def test_sqlite_errors_become_vault_errors(vault: Vault) -> None:
+    """A failing scratch file (here: closed under it) is a VaultError naming the action."""
+    ledger = ListedIds(vault.path)
+    ledger._conn.close()  # as if the temporary file had gone bad
+    with pytest.raises(VaultError, match="record listed ids"):
+        ledger.add("users", BEFORE, ["1"])
