@@ -74,10 +74,11 @@ def test_bad_workers(value: str, tmp_path: Path, capsys: pytest.CaptureFixture[s
 @_FLAGS
 @given(
     flag=st.sampled_from(["--rate-limit-per-second", "--rate-limit-per-minute"]),
-    # "none" (any case) is cyclopts' spelling of the default, unlimited: documented, not an error.
+    # "none" and "null" (any case) are cyclopts' spellings of the default, unlimited:
+    # documented, not errors.
     value=st.one_of(
         st.floats(max_value=0, allow_nan=False).map(repr),
-        _NOT_A_NUMBER.filter(lambda s: s.lower() != "none"),
+        _NOT_A_NUMBER.filter(lambda s: s.lower() not in {"none", "null"}),
     ),
 )
 def test_bad_rates(flag: str, value: str, tmp_path: Path, capsys) -> None:
