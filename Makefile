@@ -10,7 +10,7 @@ bootstrap:
 	@$(UV) sync --locked --quiet
 
 run: bootstrap
-	@$(UV) run --locked python -m lookervault.demo
+	@$(UV) run --locked python -m lookervault.cli.demo
 
 test: bootstrap
 	$(UV) run --locked pytest -m "not benchmark" $(PYTEST_ARGS)

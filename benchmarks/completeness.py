@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from lookervault.mock.data import canonical_hash
-from lookervault.vault import Vault
+from lookervault.vault.store import Vault
 
 __all__ = ["Completeness", "check_baseline", "check_vault", "compare"]
 

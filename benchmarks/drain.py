@@ -25,7 +25,7 @@ import orjson
 
 from lookervault.config import API_PATH, DEFAULT_PAGE_SIZE, ID_LISTING_PAGE_SIZE
 from lookervault.content import CONTENT_TYPES, ChildSource, ContentType, ListSource
-from lookervault.pools import PooledClients
+from lookervault.looker.pools import PooledClients
 
 __all__ = ["drain", "login", "plan_requests"]
 
@@ -129,7 +129,7 @@ async def drain(base_url: str, token: str, urls: list[str], concurrency: int) ->
             base_url=base_url, headers=headers, limits=limits, timeout=_TIMEOUT_S
         )
 
-    # The extractor's own spread over small pools (lookervault.pools), so the drain stays the
+    # The extractor's own spread over small pools (lookervault.looker.pools), so the drain stays the
     # fastest way this machine's httpx can fetch these pages.
     http = PooledClients(make, concurrency)
     try:

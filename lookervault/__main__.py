@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lookervault.cli import main
+from lookervault.cli.app import main
 
 if __name__ == "__main__":
     main()

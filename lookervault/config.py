@@ -56,6 +56,7 @@ __all__ = [
     "TOKEN_REFRESH_MARGIN_S",
     "ConnectionSettings",
     "load_connection_settings",
+    "parse_bool",
 ]
 
 logger = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ class ConnectionSettings(BaseModel):
     @field_validator("verify_ssl", mode="before")
     @classmethod
     def _check_verify_ssl(cls, value: object) -> object:
-        return _parse_bool(value) if isinstance(value, str) else value
+        return parse_bool(value) if isinstance(value, str) else value
 
     @field_validator("timeout", mode="before")
     @classmethod
@@ -322,11 +323,16 @@ def _normalize_base_url(value: str) -> str:
     return url
 
 
-def _parse_bool(value: str) -> bool:
+def parse_bool(value: str, *, true: frozenset[str] = _TRUE, false: frozenset[str] = _FALSE) -> bool:
+    """A boolean word, in any case and with spaces around; the words accepted may be narrowed.
+
+    Raises:
+        ValueError: the word is in neither set.
+    """
     text = value.strip().lower()
-    if text in _TRUE:
+    if text in true:
         return True
-    if text in _FALSE:
+    if text in false:
         return False
     raise ValueError(f"{value!r} is not a boolean (use true or false)")
 

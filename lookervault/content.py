@@ -12,13 +12,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lookervault.errors import UsageError
+
 __all__ = [
     "CONTENT_TYPES",
     "ChildSource",
     "ContentType",
     "ListSource",
     "Metadata",
+    "check_names",
     "content_type",
+    "id_sort_key",
     "resolve_content_types",
 ]
 
@@ -215,23 +219,37 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
 _BY_NAME = {ct.name: ct for ct in CONTENT_TYPES}
 
 
+def id_sort_key(item_id: str) -> tuple[int, int | str]:
+    """Sort ids as Looker numbers them: numeric ids by value, before any other id."""
+    return (0, int(item_id)) if item_id.isdigit() else (1, item_id)
+
+
 def content_type(name: str) -> ContentType:
     """The registered content type called `name` (KeyError when unknown)."""
     return _BY_NAME[name]
+
+
+def check_names(names: Iterable[str]) -> None:
+    """Refuse names that are not content types, the one place that says which names are valid.
+
+    Raises:
+        UsageError: a name is not a content type; the message lists the valid names.
+    """
+    unknown = [n for n in dict.fromkeys(names) if n not in _BY_NAME]
+    if unknown:
+        raise UsageError(
+            f"unknown content type {', '.join(map(repr, unknown))}; valid: {', '.join(_BY_NAME)}"
+        )
 
 
 def resolve_content_types(names: Iterable[str]) -> tuple[ContentType, ...]:
     """The requested types in registry order, plus the parents their child endpoints need.
 
     Raises:
-        ValueError: a name is not a content type; the message lists the valid names.
+        UsageError: a name is not a content type; the message lists the valid names.
     """
     wanted = list(dict.fromkeys(names)) or list(_BY_NAME)
-    unknown = [n for n in wanted if n not in _BY_NAME]
-    if unknown:
-        raise ValueError(
-            f"unknown content type {', '.join(map(repr, unknown))}; valid: {', '.join(_BY_NAME)}"
-        )
+    check_names(wanted)
     selected = set(wanted)
     for name in wanted:
         source = _BY_NAME[name].source

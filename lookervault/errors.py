@@ -6,7 +6,12 @@ LookerVaultError
 ├── VaultError        the SQLite vault cannot be used -> exit 2
 ├── ConnectError      Looker cannot be reached        -> exit 3
 ├── AuthError         Looker refused the credentials  -> exit 3
-└── ApiError          Looker answered with an error   -> exit 1 (unless handled)
+├── ApiError          Looker answered with an error   -> exit 1 (unless handled)
+│   └── NotFoundError     404: absent, or not visible to this API user
+└── PayloadShapeError valid JSON of the wrong shape   -> exit 1 (unless handled)
+
+Foreign exceptions are translated at one boundary each: httpx errors in looker/client.py,
+sqlite3 errors in vault/, pydantic errors in config.py.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ __all__ = [
     "ConnectError",
     "ExitCode",
     "LookerVaultError",
+    "NotFoundError",
+    "PayloadShapeError",
     "UsageError",
     "VaultError",
     "exit_code_for",
@@ -86,6 +93,18 @@ class ApiError(LookerVaultError):
         super().__init__(
             f"{where} failed: {status} {message}" if status else f"{where} failed: {message}"
         )
+
+
+class NotFoundError(ApiError):
+    """Looker answered 404: the object does not exist or the API user cannot see it."""
+
+
+class PayloadShapeError(LookerVaultError):
+    """Valid JSON of the wrong shape: an object where a list belongs, a list where an item does.
+
+    Not a transient fault, so deliberately not a ValueError: the client retries ValueErrors
+    from decoding (broken bodies), and retrying will not change this.
+    """
 
 
 def exit_code_for(exc: BaseException) -> ExitCode:

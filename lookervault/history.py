@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -11,10 +10,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from lookervault import jsonio
+from lookervault.content import id_sort_key
 from lookervault.errors import ExitCode, UsageError
-from lookervault.vault import Vault
+from lookervault.vault.store import Vault
 
 __all__ = [
     "MAX_PROBLEMS_PER_CHECK",
@@ -54,23 +53,13 @@ _FULL_HISTORY = "full"
 
 
 def load_json(content: bytes) -> Any:
-    """Parse stored JSON; the stdlib takes what orjson refuses (integers beyond 64 bits)."""
-    try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return json.loads(content)
+    """Parse stored JSON exactly (integers beyond 64 bits stay integers)."""
+    return jsonio.loads(content)
 
 
 def pretty_json(obj: Any) -> bytes:
     """Indented UTF-8 JSON with a final newline, keys in their stored order."""
-    try:
-        return orjson.dumps(obj, option=orjson.OPT_INDENT_2) + b"\n"
-    except TypeError:  # integers beyond 64 bits
-        return (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def _numeric_first(item_id: str) -> tuple[int, int | str]:
-    return (0, int(item_id)) if item_id.isdigit() else (1, item_id)
+    return jsonio.dumps(obj, pretty=True) + b"\n"
 
 
 def vault_size(path: Path) -> int:
@@ -318,7 +307,7 @@ class TypeDiff:
     def sort(self) -> None:
         """Order every list by id, numbers first."""
         for refs in (self.added, self.removed, self.changed, self.unseen):
-            refs.sort(key=lambda ref: _numeric_first(ref.item_id))
+            refs.sort(key=lambda ref: id_sort_key(ref.item_id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 __all__ = ["LogProgress", "NullProgress", "Progress", "RichProgress", "make_progress"]
 
@@ -93,11 +96,11 @@ class RichProgress:
             console=Console(stderr=True),
             transient=False,
         )
-        self._tasks: dict[str, int] = {}
+        self._tasks: dict[str, TaskID] = {}
         self._started = time.monotonic()
         self._bar.start()
 
-    def _task(self, name: str) -> int:
+    def _task(self, name: str) -> TaskID:
         if name not in self._tasks:
             self._tasks[name] = self._bar.add_task(name, total=None, rate="-")
         return self._tasks[name]

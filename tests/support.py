@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 
 from lookervault.mock.data import canonical_hash
-from lookervault.vault import Vault
+from lookervault.vault.store import Vault
 
 __all__ = ["assert_vault_equals", "vault_hashes"]
 

@@ -15,6 +15,7 @@ from lookervault.content import (
     content_type,
     resolve_content_types,
 )
+from lookervault.errors import UsageError
 from tests.conftest import SPEC_PATH
 
 
@@ -81,13 +82,13 @@ def test_resolve_adds_parents_and_keeps_registry_order() -> None:
 
 def test_unknown_name_lists_the_valid_ones() -> None:
     """A typo is rejected with the list of valid names."""
-    with pytest.raises(ValueError, match="unknown content type 'dashboard'.*dashboards, looks"):
+    with pytest.raises(UsageError, match="unknown content type 'dashboard'.*dashboards, looks"):
         resolve_content_types(["dashboard"])
 
 
 def test_metadata_and_id_fields_are_decoded_by_the_payload_reader() -> None:
     """Every field the registry names is one the payload reader decodes."""
-    from lookervault.payload import ItemFields
+    from lookervault.looker.payload import ItemFields
 
     known = set(ItemFields.__struct_fields__)
     for ct in CONTENT_TYPES:

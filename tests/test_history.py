@@ -9,6 +9,7 @@ import httpx
 import orjson
 import pytest
 
+from lookervault.backup.run import ExtractOptions, extract
 from lookervault.config import ConnectionSettings
 from lookervault.errors import UsageError
 from lookervault.history import (
@@ -23,8 +24,7 @@ from lookervault.history import (
     verify_vault,
 )
 from lookervault.mock.app import MockLooker, MockOptions
-from lookervault.pipeline import ExtractOptions, extract
-from lookervault.vault import Batch, ItemRecord, Vault
+from lookervault.vault.store import Batch, ItemRecord, Vault
 
 
 def _item(item_id: str, content_type: str = "dashboards", **content: object) -> ItemRecord:

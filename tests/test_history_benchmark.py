@@ -11,7 +11,7 @@ import pytest
 from lookervault.content import content_type
 from lookervault.history import diff_runs, list_items, read_item, vault_size
 from lookervault.mock.data import generate
-from lookervault.vault import Batch, ItemRecord, Vault
+from lookervault.vault.store import Batch, ItemRecord, Vault
 
 pytestmark = pytest.mark.benchmark
 

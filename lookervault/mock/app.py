@@ -24,6 +24,7 @@ import anyio
 import httpx
 import orjson
 
+from lookervault.config import parse_bool
 from lookervault.mock.data import CONTENT_TYPES, MockData, canonical_hash, generate
 
 __all__ = [
@@ -323,12 +324,10 @@ def _parse_int(name: str, raw: str) -> int:
 
 
 def _parse_bool(name: str, raw: str) -> bool:
-    word = raw.strip().lower()
-    if word in _TRUE_WORDS:
-        return True
-    if word in _FALSE_WORDS:
-        return False
-    raise _BadRequestError(f"{name} must be true or false")
+    try:
+        return parse_bool(raw, true=_TRUE_WORDS, false=_FALSE_WORDS)
+    except ValueError:
+        raise _BadRequestError(f"{name} must be true or false") from None
 
 
 def _project(obj: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:

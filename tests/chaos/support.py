@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lookervault.cli import main
+from lookervault.cli.app import main
 from lookervault.mock.app import MockOptions
 
 __all__ = [

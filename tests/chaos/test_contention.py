@@ -13,7 +13,7 @@ import stamina
 
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.mock.server import serve_in_thread
-from lookervault.vault import Vault
+from lookervault.vault.store import Vault
 from tests.chaos.conftest import TALLY
 from tests.chaos.support import child_env, cli_command, run_cli, run_started, set_connection_env
 from tests.support import assert_vault_equals

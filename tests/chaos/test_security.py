@@ -18,7 +18,7 @@ import uvicorn
 
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.mock.server import serve_in_thread
-from lookervault.vault import Vault
+from lookervault.vault.store import Vault
 from tests.chaos.support import (
     child_env,
     cli_command,

@@ -1,4 +1,4 @@
-"""Tests for lookervault.ledger: listed ids on disk, compared with what a run stored."""
+"""Tests for lookervault.vault.ledger: listed ids on disk, compared with what a run stored."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from lookervault.errors import VaultError
-from lookervault.ledger import AFTER, BEFORE, ListedIds
-from lookervault.vault import Batch, ItemRecord, Vault
+from lookervault.vault.ledger import AFTER, BEFORE, ListedIds
+from lookervault.vault.store import Batch, ItemRecord, Vault
 
 
 def _store(vault: Vault, run_id: int, content_type: str, *ids: str) -> None:

@@ -1,4 +1,4 @@
-"""Tests for lookervault.malloc: glibc tuning applies on glibc and is skipped elsewhere."""
+"""Tests for lookervault.backup.malloc: glibc tuning applies on glibc and is skipped elsewhere."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from lookervault import malloc
+from lookervault.backup import malloc
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")

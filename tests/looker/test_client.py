@@ -1,4 +1,4 @@
-"""Tests for lookervault.client against an httpx.MockTransport that plays Looker."""
+"""Tests for lookervault.looker.client against an httpx.MockTransport that plays Looker."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from lookervault.client import LookerClient, NotFoundError
 from lookervault.config import RETRY_AFTER_MAX_S, TOKEN_REFRESH_MARGIN_S, ConnectionSettings
-from lookervault.errors import ApiError, AuthError, ConnectError, ExitCode
+from lookervault.errors import ApiError, AuthError, ConnectError, ExitCode, NotFoundError
+from lookervault.looker.client import LookerClient
+from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
-from lookervault.throttle import AdaptiveLimiter
 
 BASE_URL = "https://looker.test:19999"
 CLIENT_ID = "the-client-id"

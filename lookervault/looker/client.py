@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import email.utils
-import json
 import logging
 import ssl
 import time
@@ -15,10 +14,9 @@ from typing import Any, NoReturn, TypeVar
 
 import anyio
 import httpx
-import orjson
 import stamina
 
-from lookervault import __version__
+from lookervault import __version__, jsonio
 from lookervault.config import (
     API_PATH,
     CONNECTIONS_PER_POOL,
@@ -35,12 +33,12 @@ from lookervault.config import (
     TOKEN_REFRESH_MARGIN_S,
     ConnectionSettings,
 )
-from lookervault.errors import ApiError, AuthError, ConnectError
+from lookervault.errors import ApiError, AuthError, ConnectError, NotFoundError
+from lookervault.looker.pools import PooledClients
+from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
-from lookervault.pools import PooledClients
-from lookervault.throttle import AdaptiveLimiter
 
-__all__ = ["RETRY_STATUSES", "LookerClient", "NotFoundError"]
+__all__ = ["RETRY_STATUSES", "LookerClient"]
 
 _T = TypeVar("_T")
 _SENT_AT = "lookervault.sent_at"  # response extension: limiter clock time the request left
@@ -49,16 +47,6 @@ logger = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _REFUSED_AT_LOGIN = frozenset({401, 403, 404})  # Looker answers 404 to unknown credentials
 _MS = 1000.0
-# 19 digits can already overflow int64 (-9223372036854775809), so fall back from there on.
-# Integers of 19+ digits may exceed 64 bits: see _has_long_integer.
-_DIGIT_MASK = bytes(
-    0x30 if 0x30 <= i <= 0x39 else 0x78 for i in range(256)
-)  # digit -> "0", else "x"
-_DIGIT_RUN = b"0" * 19
-
-
-class NotFoundError(ApiError):
-    """Looker answered 404: the object does not exist or the API user cannot see it."""
 
 
 class _RetryableError(Exception):
@@ -445,40 +433,8 @@ def _parse_retry_after(value: str | None) -> float | None:
     return min(max(seconds, 0.0), RETRY_AFTER_MAX_S)
 
 
-def _has_long_integer(body: bytes) -> bool:
-    """Whether a run of 19+ digits stands where a JSON number can start (not inside a string).
-
-    Long digit runs inside strings (slugs, hashes) are common in Looker content; only a run
-    after `:`, `[` or `,` (whitespace and a minus sign aside) can be a number. Masking the body
-    with `bytes.translate` and searching it with `bytes.find` stays in C: a regex over a page
-    of digits costs more than parsing it.
-    """
-    masked = body.translate(_DIGIT_MASK)
-    start = masked.find(_DIGIT_RUN)
-    while start != -1:
-        i = start - 1
-        while i >= 0 and body[i] in b" \t\r\n-":
-            i -= 1
-        if i < 0 or body[i] in b":[,":
-            return True
-        end = masked.find(b"x", start)
-        if end == -1:
-            return False
-        start = masked.find(_DIGIT_RUN, end)
-    return False
-
-
 def _parse_json(body: bytes) -> Any:
-    if not body.strip():
-        return None
-    if _has_long_integer(body):
-        # orjson turns integers beyond 64 bits into floats, silently losing digits; the json
-        # module keeps them exact (and is ten times slower, so only for such bodies).
-        return json.loads(body)
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return json.loads(body)  # e.g. 1e400, which orjson refuses and json reads as inf
+    return jsonio.loads(body) if body.strip() else None
 
 
 def _looker_message(response: httpx.Response) -> str:

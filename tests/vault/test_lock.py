@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from lookervault.errors import ExitCode, VaultError
-from lookervault.lock import RunLock
+from lookervault.vault.lock import RunLock
 
 # Holds the lock on argv[1] until stdin closes (or the process is killed).
 _HOLDER = """
 import sys
-from lookervault.lock import RunLock
+from lookervault.vault.lock import RunLock
 with RunLock(sys.argv[1]):
     print("held", flush=True)
     sys.stdin.read()

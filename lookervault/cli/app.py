@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Annotated, BinaryIO, Literal
 
 import anyio
-import orjson
 from cyclopts import App, CycloptsError, Parameter, validators
 from rich.cells import cell_len
 
-from lookervault import __version__
+from lookervault import __version__, jsonio
+from lookervault.backup.malloc import release_large_buffers
+from lookervault.backup.run import ExtractOptions, ExtractResult, extract
+from lookervault.backup.tuner import PerformanceTuner
 from lookervault.config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_DB_PATH,
@@ -30,9 +32,9 @@ from lookervault.config import (
     MIN_WORKERS,
     load_connection_settings,
 )
-from lookervault.content import CONTENT_TYPES, resolve_content_types
+from lookervault.content import check_names
 from lookervault.errors import ExitCode, LookerVaultError, UsageError, exit_code_for
-from lookervault.files import export_files
+from lookervault.export import export_files
 from lookervault.history import (
     VERIFY_FAILED,
     ItemDiff,
@@ -48,12 +50,9 @@ from lookervault.history import (
     vault_size,
     verify_vault,
 )
-from lookervault.lock import RunLock
-from lookervault.malloc import release_large_buffers
-from lookervault.pipeline import ExtractOptions, ExtractResult, extract
 from lookervault.progress import make_progress
-from lookervault.tuner import PerformanceTuner
-from lookervault.vault import Vault
+from lookervault.vault.lock import RunLock
+from lookervault.vault.store import Vault
 
 __all__ = ["app", "main"]
 
@@ -71,8 +70,6 @@ app.command(
     help="Run the bundled mock Looker (API 4.0) used by tests, make run and benchmarks.",
 )
 
-_TYPE_NAMES = ", ".join(ct.name for ct in CONTENT_TYPES)
-_TYPE_SET = frozenset(ct.name for ct in CONTENT_TYPES)
 _DB_HELP = "Path of the vault file."
 _KILO = 1024
 _DIFF_RUNS = 2
@@ -204,10 +201,7 @@ def extract_command(
     """
 
     def body() -> int:
-        try:
-            resolve_content_types(types)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        check_names(types)
         settings = load_connection_settings(config, section)
         _configure_logging(
             verbose=verbose, quiet=quiet, secrets=[settings.client_secret.get_secret_value()]
@@ -255,7 +249,7 @@ def _status_code(status: str) -> int:
 
 def _render_result(result: ExtractResult, *, as_json: bool) -> None:
     if as_json:
-        print(orjson.dumps(result.as_json()).decode())
+        _print_json(result.as_json())
         return
     summary = result.as_json()
     print(f"run {result.run_id}: {result.status} in {summary['elapsed_s']:.1f}s")
@@ -323,7 +317,7 @@ def export(
 def _write_jsonl(vault: Vault, sink: BinaryIO, run_id: int | None = None) -> None:
     write = sink.write
     for content_type, item_id, content in vault.iter_items(run_id=run_id):
-        write(b'{"content_type":' + orjson.dumps(content_type) + b',"id":' + orjson.dumps(item_id))
+        write(b'{"content_type":' + jsonio.dumps(content_type) + b',"id":' + jsonio.dumps(item_id))
         write(b',"content":' + content + b"}\n")
 
 
@@ -338,17 +332,12 @@ def _open_vault(db: Path) -> Vault:
 
 
 def _check_type(name: str) -> str:
-    if name not in _TYPE_SET:
-        raise UsageError(f"unknown content type {name!r}; valid: {_TYPE_NAMES}")
+    check_names([name])
     return name
 
 
 def _print_json(obj: object) -> None:
-    try:
-        text = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:  # integers beyond 64 bits in item content
-        text = stdlib_json.dumps(obj, ensure_ascii=False)
-    print(text)
+    print(jsonio.dumps(obj).decode("utf-8"))
 
 
 def _size(num_bytes: int) -> str:

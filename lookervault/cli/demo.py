@@ -48,7 +48,7 @@ def _start_mock() -> tuple[subprocess.Popen[str], str]:
 def _extract(env: dict[str, str]) -> int:
     DEMO_DB.parent.mkdir(mode=0o700, exist_ok=True)
     command = _lookervault("extract", "--db", str(DEMO_DB))
-    print("$", " ".join(["lookervault", *command[3:]]), flush=True)  # noqa: T201
+    print("$", " ".join(["lookervault", *command[3:]]), flush=True)
     return subprocess.run(command, env=env, check=False).returncode
 
 
@@ -58,7 +58,7 @@ def main() -> int:
         return _extract(dict(os.environ))
     server, base_url = _start_mock()
     defaults = MockOptions()
-    print(f"mock Looker listening on {base_url} (preset {DEMO_PRESET!r})", flush=True)  # noqa: T201
+    print(f"mock Looker listening on {base_url} (preset {DEMO_PRESET!r})", flush=True)
     env = {
         **os.environ,
         "LOOKERSDK_BASE_URL": base_url,
@@ -70,7 +70,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=_START_TIMEOUT_S)
-        print("mock Looker stopped", flush=True)  # noqa: T201
+        print("mock Looker stopped", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from lookervault.cli import app
+from lookervault.cli.app import app
 from lookervault.content import CONTENT_TYPES
 from lookervault.errors import ExitCode
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def _commands(current, prefix: tuple[str, ...] = ()):

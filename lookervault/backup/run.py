@@ -20,12 +20,10 @@ from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
-import orjson
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
-from lookervault import __version__
-from lookervault.budget import ByteBudget
-from lookervault.client import LookerClient, NotFoundError
+from lookervault import __version__, jsonio
+from lookervault.backup.budget import ByteBudget
 from lookervault.config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PAGE_SIZE,
@@ -35,20 +33,26 @@ from lookervault.config import (
     STREAM_BATCHES_PER_WORKER,
     ConnectionSettings,
 )
-from lookervault.content import ChildSource, ContentType, ListSource, resolve_content_types
-from lookervault.errors import ApiError, LookerVaultError
-from lookervault.ledger import AFTER, BEFORE, ListedIds
-from lookervault.metrics import Metrics
-from lookervault.payload import (
+from lookervault.content import (
+    ChildSource,
+    ContentType,
+    ListSource,
+    id_sort_key,
+    resolve_content_types,
+)
+from lookervault.errors import ApiError, LookerVaultError, NotFoundError, PayloadShapeError
+from lookervault.looker.client import LookerClient
+from lookervault.looker.payload import (
     ItemFields,
-    PayloadShapeError,
     read_fields,
     split_document,
     split_page,
 )
+from lookervault.looker.throttle import AdaptiveLimiter
+from lookervault.metrics import Metrics
 from lookervault.progress import NullProgress, Progress
-from lookervault.throttle import AdaptiveLimiter
-from lookervault.vault import Batch, Failure, ItemRecord, Vault
+from lookervault.vault.ledger import AFTER, BEFORE, ListedIds
+from lookervault.vault.store import Batch, Failure, ItemRecord, Vault
 
 __all__ = ["ExtractOptions", "ExtractResult", "extract"]
 
@@ -630,7 +634,7 @@ class _Extraction:
             return
         missing, vanished = await self._ledger(self.ledger.compare, ct.name, self.run_id)
         await self._ledger(self.ledger.forget, ct.name)
-        missing.sort(key=_numeric_first)
+        missing.sort(key=id_sort_key)
         items, failures, gone = await self._fetch_details(ct, missing) if missing else ((), (), ())
         gone_ids = {*vanished, *(i for _, i in gone)}
         checkpoints: list[tuple[str, str]] = []
@@ -679,7 +683,7 @@ class _Extraction:
         keys: dict[tuple[str, ...], None] = {}
         for parent in source.parents:
             for _, _, content in self.vault.iter_items([parent], run_id=self.run_id):
-                keys.update(dict.fromkeys(source.keys(parent, orjson.loads(content))))
+                keys.update(dict.fromkeys(source.keys(parent, jsonio.loads(content))))
         return list(keys)
 
     async def _fetch_child(
@@ -722,10 +726,6 @@ def _first_leaf(group: BaseExceptionGroup) -> BaseException:
     """The first real error inside nested task-group exception groups."""
     first = group.exceptions[0]
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
-
-
-def _numeric_first(item_id: str) -> tuple[int, int | str]:
-    return (0, int(item_id)) if item_id.isdigit() else (1, item_id)
 
 
 async def extract(

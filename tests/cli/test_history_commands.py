@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lookervault.cli import app
+from lookervault.cli.app import app
 from lookervault.history import VERIFY_FAILED
-from lookervault.vault import Batch, ItemRecord, Vault
+from lookervault.vault.store import Batch, ItemRecord, Vault
 
 
 def _cli(*tokens: str) -> int:

@@ -1,11 +1,11 @@
-"""Tests for lookervault.budget: reservations wait for room, never when nothing is held."""
+"""Tests for lookervault.backup.budget: reservations wait for room, never when nothing is held."""
 
 from __future__ import annotations
 
 import anyio
 import pytest
 
-from lookervault.budget import ByteBudget
+from lookervault.backup.budget import ByteBudget
 
 pytestmark = pytest.mark.anyio
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from lookervault.errors import UsageError
-from lookervault.files import FOLDER_FILE, MAX_TITLE_BYTES, export_files, safe_name
-from lookervault.vault import Batch, ItemRecord, Vault
+from lookervault.export import FOLDER_FILE, MAX_TITLE_BYTES, export_files, safe_name
+from lookervault.vault.store import Batch, ItemRecord, Vault
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from lookervault.backup.tuner import PerformanceTuner, TuningProfile
 from lookervault.config import MAX_CONCURRENCY, MAX_WORKERS, MIN_WORKERS
-from lookervault.tuner import PerformanceTuner, TuningProfile
 
 
 @pytest.mark.parametrize("kb", [0.0, 0.5, 2.0, 10.0, 25.0, 100.0, 10_000.0])

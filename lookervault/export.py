@@ -15,7 +15,7 @@ from typing import Any
 from lookervault.content import CONTENT_TYPES
 from lookervault.errors import UsageError, VaultError
 from lookervault.history import load_json, pretty_json
-from lookervault.vault import Vault
+from lookervault.vault.store import Vault
 
 __all__ = [
     "DIR_MODE",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import json
 import logging
 import os
 import sqlite3
@@ -17,9 +16,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import orjson
 import stamina
 
+from lookervault import jsonio
 from lookervault.errors import VaultError
 
 __all__ = [
@@ -471,19 +470,10 @@ def _write_retrying(
 
 
 def _serialize(content: Any) -> bytes:
-    """Compact UTF-8 JSON; the stdlib covers what orjson rejects (ints beyond 64 bits...)."""
+    """Compact UTF-8 JSON, or the bytes as given (an item's content is stored as Looker sent it)."""
     if isinstance(content, bytes | bytearray | memoryview):
         return bytes(content)
-    try:
-        return orjson.dumps(content)
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        pass
-    text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Lone surrogates cannot be UTF-8; \u escapes keep them, and the JSON, intact.
-        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    return jsonio.dumps(content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -595,10 +585,7 @@ def _json_default(obj: Any) -> Any:
 
 def _dumps(obj: Any) -> str:
     """JSON text for the runs table's options, counts and stats."""
-    try:
-        return orjson.dumps(obj, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:  # e.g. ints beyond 64 bits
-        return json.dumps(obj, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    return jsonio.dumps(obj, default=_json_default).decode("utf-8")
 
 
 def _redact(obj: Any) -> Any:
@@ -894,7 +881,7 @@ class Vault:
             rows = [dict(zip(names, row, strict=True)) for row in cursor]
         for row in rows:
             for name in _RUN_JSON_COLUMNS:
-                row[name] = json.loads(row[name]) if row[name] else {}
+                row[name] = jsonio.loads(row[name]) if row[name] else {}
         return rows
 
     def iter_items(

@@ -1,4 +1,4 @@
-"""Tests for lookervault.pools: connections split across small clients, requests to the least busy."""
+"""Tests for lookervault.looker.pools: connections split across small clients, requests to the least busy."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import anyio
 import httpx
 import pytest
 
-from lookervault.pools import PooledClients
+from lookervault.looker.pools import PooledClients
 
 
 class _Recorder:

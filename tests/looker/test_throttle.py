@@ -1,4 +1,4 @@
-"""Tests for lookervault.throttle: configured limits, shared pause, learned ceiling, probing."""
+"""Tests for lookervault.looker.throttle: configured limits, shared pause, learned ceiling, probing."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from lookervault.config import (
     RATE_REFILL_S,
     RETRY_AFTER_MAX_S,
 )
-from lookervault.throttle import AdaptiveLimiter
+from lookervault.looker.throttle import AdaptiveLimiter
 
 WINDOW_S = 0.2  # real time given to a burst of acquisitions
 

@@ -16,7 +16,7 @@ import pytest
 import stamina
 
 from lookervault.errors import VaultError
-from lookervault.vault import (
+from lookervault.vault.store import (
     SCHEMA_VERSION,
     Batch,
     Failure,
@@ -546,7 +546,7 @@ V1_ITEM = (
 
 def _v1_vault(path: Path) -> dict[tuple[str, str], bytes]:
     """A schema-1 vault built from the v1 DDL: two runs, a shared content, a gone item."""
-    from lookervault.vault import _MIGRATIONS
+    from lookervault.vault.store import _MIGRATIONS
 
     contents = {
         ("dashboards", "1"): b'{"id":"1","title":"One"}',

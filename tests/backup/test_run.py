@@ -11,12 +11,12 @@ import httpx
 import orjson
 import pytest
 
+from lookervault.backup.run import ExtractOptions, extract
 from lookervault.config import ConnectionSettings
 from lookervault.content import CONTENT_TYPES
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.mock.data import generate
-from lookervault.pipeline import ExtractOptions, extract
-from lookervault.vault import Vault
+from lookervault.vault.store import Vault
 from tests.support import assert_vault_equals
 
 pytestmark = pytest.mark.anyio
@@ -213,7 +213,7 @@ async def test_big_pages_are_fetched_one_at_a_time_past_the_byte_budget(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a budget smaller than one page, once a page's size is known pages go one by one."""
-    monkeypatch.setattr("lookervault.pipeline.PAGE_MEMORY_BUDGET_BYTES", 1)
+    monkeypatch.setattr("lookervault.backup.run.PAGE_MEMORY_BUDGET_BYTES", 1)
     mock, recording = await _extract_dashboards_recorded(tmp_path, latency_ms=5, page_size=2)
     pages = _dashboard_pages(recording.events)
     # Once a page of each variant has come back, every later page reserves more than the budget.

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from lookervault.payload import PayloadShapeError, read_fields, split_document, split_page
+from lookervault.errors import PayloadShapeError
+from lookervault.looker.payload import read_fields, split_document, split_page
 
 
 def test_items_keep_their_exact_bytes() -> None:

@@ -13,15 +13,9 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["ItemFields", "PayloadShapeError", "read_fields", "split_document", "split_page"]
+from lookervault.errors import PayloadShapeError
 
-
-class PayloadShapeError(Exception):
-    """Valid JSON of the wrong shape: an object where a list belongs, a list where an item does.
-
-    Not a transient fault, so deliberately not a ValueError: the client retries ValueErrors
-    from decoding (broken bodies), and retrying will not change this.
-    """
+__all__ = ["ItemFields", "read_fields", "split_document", "split_page"]
 
 
 class ItemFields(msgspec.Struct):
