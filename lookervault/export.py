@@ -1,4 +1,8 @@
-"""Export a vault snapshot as pretty JSON files, one per item, in a tree mirroring Looker's folders."""
+"""Export a vault snapshot: JSON lines, or pretty JSON files in a tree mirroring Looker's folders.
+
+Both read the items as stored (Looker's bytes) through the vault; written files are private
+(mode 0600), as the vault itself is: they carry the instance's content.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from lookervault import jsonio
 from lookervault.content import CONTENT_TYPES
 from lookervault.errors import UsageError, VaultError
 from lookervault.history import load_json, pretty_json
@@ -25,7 +30,9 @@ __all__ = [
     "MAX_TITLE_BYTES",
     "FilesExport",
     "export_files",
+    "export_jsonl",
     "safe_name",
+    "write_jsonl",
 ]
 
 logger = logging.getLogger(__name__)
@@ -206,3 +213,19 @@ def export_files(vault: Vault, output: Path, *, run_id: int | None = None) -> Fi
         files += 1
     logger.info("exported %d files into %s", files, output)
     return FilesExport(output, files, len(tree.created))
+
+
+def write_jsonl(vault: Vault, sink: BinaryIO, *, run_id: int | None = None) -> None:
+    """One line per item: {"content_type", "id", "content": <the object as stored>}."""
+    write = sink.write
+    for content_type, item_id, content in vault.iter_items(run_id=run_id):
+        write(b'{"content_type":' + jsonio.dumps(content_type) + b',"id":' + jsonio.dumps(item_id))
+        write(b',"content":' + content + b"}\n")
+
+
+def export_jsonl(vault: Vault, output: Path, *, run_id: int | None = None) -> None:
+    """Write the JSON lines to a private file (created 0600, or made 0600 if it existed)."""
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)  # O_CREAT's mode applies only to a new file
+    with os.fdopen(fd, "wb") as sink:
+        write_jsonl(vault, sink, run_id=run_id)

@@ -10,7 +10,8 @@ import pytest
 
 from lookervault.errors import UsageError
 from lookervault.export import FOLDER_FILE, MAX_TITLE_BYTES, export_files, safe_name
-from lookervault.vault.store import Batch, ItemRecord, Vault
+from lookervault.vault.records import Batch, ItemRecord
+from lookervault.vault.store import Vault
 
 
 @pytest.mark.parametrize(

@@ -11,20 +11,13 @@ import pytest
 
 from lookervault.backup.run import ExtractOptions, extract
 from lookervault.config import ConnectionSettings
+from lookervault.diff import FieldChange, diff_item, diff_runs, field_changes
 from lookervault.errors import UsageError
-from lookervault.history import (
-    FieldChange,
-    diff_item,
-    diff_runs,
-    field_changes,
-    list_items,
-    list_runs,
-    read_item,
-    resolve_run,
-    verify_vault,
-)
+from lookervault.history import list_items, list_runs, read_item, resolve_run
 from lookervault.mock.app import MockLooker, MockOptions
-from lookervault.vault.store import Batch, ItemRecord, Vault
+from lookervault.vault.records import Batch, ItemRecord
+from lookervault.vault.store import Vault
+from lookervault.verify import verify_vault
 
 
 def _item(item_id: str, content_type: str = "dashboards", **content: object) -> ItemRecord:

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from lookervault.content import content_type
-from lookervault.history import diff_runs, list_items, read_item, vault_size
+from lookervault.diff import diff_runs
+from lookervault.history import list_items, read_item, vault_size
 from lookervault.mock.data import generate
-from lookervault.vault.store import Batch, ItemRecord, Vault
+from lookervault.vault.records import Batch, ItemRecord
+from lookervault.vault.store import Vault
 
 pytestmark = pytest.mark.benchmark
 

@@ -52,7 +52,8 @@ from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
 from lookervault.progress import NullProgress, Progress
 from lookervault.vault.ledger import AFTER, BEFORE, ListedIds
-from lookervault.vault.store import Batch, Failure, ItemRecord, Vault
+from lookervault.vault.records import Batch, Failure, ItemRecord
+from lookervault.vault.store import Vault
 
 __all__ = ["ExtractOptions", "ExtractResult", "extract"]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json as stdlib_json
 import logging
 import math
-import os
 import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, BinaryIO, Literal
+from typing import Annotated, Literal
 
 import anyio
 from cyclopts import App, CycloptsError, Parameter, validators
@@ -33,14 +32,10 @@ from lookervault.config import (
     load_connection_settings,
 )
 from lookervault.content import check_names
+from lookervault.diff import ItemDiff, RunDiff, diff_item, diff_runs
 from lookervault.errors import ExitCode, LookerVaultError, UsageError, exit_code_for
-from lookervault.export import export_files
+from lookervault.export import export_files, export_jsonl, write_jsonl
 from lookervault.history import (
-    VERIFY_FAILED,
-    ItemDiff,
-    RunDiff,
-    diff_item,
-    diff_runs,
     list_items,
     list_runs,
     load_json,
@@ -48,11 +43,11 @@ from lookervault.history import (
     read_item,
     resolve_run,
     vault_size,
-    verify_vault,
 )
 from lookervault.progress import make_progress
 from lookervault.vault.lock import RunLock
 from lookervault.vault.store import Vault
+from lookervault.verify import VERIFY_FAILED, verify_vault
 
 __all__ = ["app", "main"]
 
@@ -302,23 +297,13 @@ def export(
                 done = export_files(vault, output, run_id=run_id)
                 print(f"wrote {done.files} files in {done.directories} directories to {output}")
             elif output is None:
-                _write_jsonl(vault, sys.stdout.buffer, run_id)
+                write_jsonl(vault, sys.stdout.buffer, run_id=run_id)
                 sys.stdout.flush()
             else:
-                fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                os.fchmod(fd, 0o600)  # O_CREAT's mode applies only to a new file
-                with os.fdopen(fd, "wb") as sink:
-                    _write_jsonl(vault, sink, run_id)
+                export_jsonl(vault, output, run_id=run_id)
         return ExitCode.OK
 
     return _guard(body, debug=debug)
-
-
-def _write_jsonl(vault: Vault, sink: BinaryIO, run_id: int | None = None) -> None:
-    write = sink.write
-    for content_type, item_id, content in vault.iter_items(run_id=run_id):
-        write(b'{"content_type":' + jsonio.dumps(content_type) + b',"id":' + jsonio.dumps(item_id))
-        write(b',"content":' + content + b"}\n")
 
 
 # --- history: runs, list, show, diff, verify ---------------------------------------------------

@@ -20,6 +20,7 @@ import stamina
 
 from lookervault import jsonio
 from lookervault.errors import VaultError
+from lookervault.vault.records import Batch, Failure, ItemRecord
 
 __all__ = [
     "BUSY_RETRY_ATTEMPTS",
@@ -30,9 +31,6 @@ __all__ = [
     "RUN_STATUSES",
     "SCHEMA_VERSION",
     "WRITER_BUSY_TIMEOUT_MS",
-    "Batch",
-    "Failure",
-    "ItemRecord",
     "Vault",
     "VaultWriter",
 ]
@@ -61,41 +59,6 @@ RUN_STATUSES = frozenset({"running", "interrupted", "partial", "failed", "comple
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _SECRET_MARKERS = ("secret", "token", "password", "credential")
 _REDACTED = "<redacted>"
-
-
-@dataclass(frozen=True, slots=True)
-class ItemRecord:
-    """One Looker object as extracted, with a few columns lifted out for queries."""
-
-    content_type: str
-    item_id: str
-    content: Any  # parsed JSON exactly as Looker sent it (bytes are stored verbatim as JSON)
-    title: str | None = None
-    folder_id: str | None = None
-    owner_id: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    deleted: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """A page or item that could not be extracted in a run."""
-
-    content_type: str
-    key: str
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """Everything one writer commits in a single transaction."""
-
-    run_id: int
-    items: tuple[ItemRecord, ...] = ()
-    checkpoints: tuple[tuple[str, str], ...] = ()
-    failures: tuple[Failure, ...] = ()
-    gone: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from lookervault.cli.app import app
-from lookervault.history import VERIFY_FAILED
-from lookervault.vault.store import Batch, ItemRecord, Vault
+from lookervault.vault.records import Batch, ItemRecord
+from lookervault.vault.store import Vault
+from lookervault.verify import VERIFY_FAILED
 
 
 def _cli(*tokens: str) -> int:

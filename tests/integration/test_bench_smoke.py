@@ -70,7 +70,12 @@ def test_peak_rss_is_the_childs_own(tmp_path: Path) -> None:
     """A small child of a big parent reports its own peak, not the parent's (rusage would)."""
     ballast = bytearray(200 * 1024 * 1024)
     ballast[::4096] = b"\x01" * len(ballast[::4096])  # touch every page: really resident
-    code = "x = bytearray(40 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096])"
+    # The harness samples VmHWM while the child runs: the child holds its memory long enough
+    # to be sampled (a child that exits within one poll interval could be missed).
+    code = (
+        "import time; x = bytearray(40 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096]); "
+        "time.sleep(0.5)"
+    )
     measured = run_measured([sys.executable, "-c", code], os.environ, tmp_path)
     del ballast
     assert measured.returncode == 0

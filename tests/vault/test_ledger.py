@@ -8,7 +8,8 @@ import pytest
 
 from lookervault.errors import VaultError
 from lookervault.vault.ledger import AFTER, BEFORE, ListedIds
-from lookervault.vault.store import Batch, ItemRecord, Vault
+from lookervault.vault.records import Batch, ItemRecord
+from lookervault.vault.store import Vault
 
 
 def _store(vault: Vault, run_id: int, content_type: str, *ids: str) -> None:

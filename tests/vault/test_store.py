@@ -16,14 +16,8 @@ import pytest
 import stamina
 
 from lookervault.errors import VaultError
-from lookervault.vault.store import (
-    SCHEMA_VERSION,
-    Batch,
-    Failure,
-    ItemRecord,
-    Vault,
-    VaultWriter,
-)
+from lookervault.vault.records import Batch, Failure, ItemRecord
+from lookervault.vault.store import SCHEMA_VERSION, Vault, VaultWriter
 
 LOCK_HOLD_S = 0.5
 LOCK_HOLD_DEADLINE_S = 30.0
