@@ -15,6 +15,9 @@ run: bootstrap
 test: bootstrap
 	$(UV) run --locked pytest -m "not benchmark" $(PYTEST_ARGS)
 
+test-all: bootstrap
+	$(UV) run --locked pytest $(PYTEST_ARGS)
+
 test-unit: bootstrap
 	$(UV) run --locked pytest -m "not integration and not benchmark" $(PYTEST_ARGS)
 
