@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import email.utils
 import logging
-import ssl
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -14,27 +11,29 @@ from typing import Any, NoReturn, TypeVar
 
 import anyio
 import httpx
-import stamina
 
-from lookervault import __version__, jsonio
+from lookervault import jsonio
 from lookervault.config import (
     API_PATH,
-    CONNECTIONS_PER_POOL,
     DEFAULT_CONCURRENCY,
     DEFAULT_TOKEN_LIFETIME_S,
-    KEEPALIVE_EXPIRY_S,
-    LOGIN_RETRY_ATTEMPTS,
     LOGOUT_TIMEOUT_S,
-    RETRY_AFTER_MAX_S,
-    RETRY_ATTEMPTS,
-    RETRY_TIMEOUT_S,
-    RETRY_WAIT_INITIAL_S,
-    RETRY_WAIT_MAX_S,
     TOKEN_REFRESH_MARGIN_S,
     ConnectionSettings,
 )
 from lookervault.errors import ApiError, AuthError, ConnectError, NotFoundError
-from lookervault.looker.pools import PooledClients
+from lookervault.looker.pools import PooledClients, open_pooled_clients
+from lookervault.looker.retry import (
+    IDEMPOTENT,
+    LOGIN,
+    RETRY_STATUSES,
+    RetryableError,
+    RetryPolicy,
+    call_with_retries,
+    is_certificate_error,
+    parse_retry_after,
+    policy_for,
+)
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
 
@@ -43,29 +42,20 @@ __all__ = ["RETRY_STATUSES", "LookerClient"]
 _T = TypeVar("_T")
 _SENT_AT = "lookervault.sent_at"  # response extension: limiter clock time the request left
 logger = logging.getLogger(__name__)
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_JSON_HEADERS = {"Content-Type": "application/json"}
 _REFUSED_AT_LOGIN = frozenset({401, 403, 404})  # Looker answers 404 to unknown credentials
 _MS = 1000.0
-
-
-class _RetryableError(Exception):
-    """A response a retry may fix (429, 5xx, or a 200 whose body is not JSON)."""
-
-    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
-        super().__init__(f"{status} {message}")
-        self.status = status
-        self.message = message
-        self.retry_after = retry_after
+_MAY_HAVE_APPLIED = "; the request may have been applied: check before trying again"
 
 
 class LookerClient:
     """An authenticated async session with one Looker instance.
 
     Use it as ``async with LookerClient(settings) as client: await client.get_json(...)``.
-    Many tasks may share one client: at most ``concurrency`` requests are in flight, every
-    attempt passes the shared :class:`AdaptiveLimiter`, and one login refreshes the token
-    for all of them.
+    It sends GET, POST, PATCH, PUT and DELETE (see :meth:`request_json`), each retried as
+    its verb allows (:mod:`lookervault.looker.retry`). Many tasks may share one client: at
+    most ``concurrency`` requests are in flight, every attempt passes the shared
+    :class:`AdaptiveLimiter`, and one login refreshes the token for all of them.
 
     Metrics counted: requests, bytes (response bodies), retries, rate_limited, and errors
     (every failed attempt, including those a retry later fixed).
@@ -101,7 +91,13 @@ class LookerClient:
         return f"<LookerClient {self.api_url} concurrency={self._concurrency}>"
 
     async def __aenter__(self) -> LookerClient:
-        self._http = self._open_http()
+        self._http = open_pooled_clients(
+            self.base_url,
+            timeout=self.settings.timeout,
+            verify_ssl=self.settings.verify_ssl,
+            concurrency=self._concurrency,
+            transport=self._transport,
+        )
         try:
             await self._refresh(stale=None)
         except BaseException:
@@ -121,6 +117,35 @@ class LookerClient:
             await self._logout()
             await self._close()
 
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: _Params | None = None,
+        body: Any = None,
+        retry: RetryPolicy | None = None,
+    ) -> Any:
+        """Send *method* to *path* (relative to /api/4.0) and parse the JSON answer.
+
+        *body*, unless None, is sent as JSON: bytes exactly as given, anything else serialized
+        with :func:`lookervault.jsonio.dumps`. An empty answer (e.g. 204) is None. *retry*
+        defaults to the verb's policy (:data:`lookervault.looker.retry.POLICIES`); pass
+        ``IDEMPOTENT`` to mark a POST as safe to repeat (e.g. a search).
+
+        Raises:
+            NotFoundError: Looker answered 404.
+            AuthError: Looker rejected the token even after a fresh login.
+            ApiError: any other error status, or retries ran out, or (POST) a failure after
+                which the request may have been applied: its message says so.
+            ValueError: an absolute URL, or a verb other than GET/POST/PATCH/PUT/DELETE.
+        """
+        method = method.upper()
+        default = policy_for(method)  # also refuses a verb the client does not send
+        policy = retry if retry is not None else default
+        content = None if body is None else _json_bytes(body)
+        return await self._request_json(method, _api_path(path), params, policy, content)
+
     async def get_json(
         self, path: str, params: Mapping[str, str | int | bool] | None = None
     ) -> Any:
@@ -131,7 +156,30 @@ class LookerClient:
             AuthError: Looker rejected the token even after a fresh login.
             ApiError: any other error status, or retries ran out.
         """
-        return await self._request_json("GET", _api_path(path), params)
+        return await self.request_json("GET", path, params=params)
+
+    async def post_json(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        params: _Params | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Any:
+        """POST *body* to *path*; retried only where it cannot be applied twice (see retry)."""
+        return await self.request_json("POST", path, params=params, body=body, retry=retry)
+
+    async def patch_json(self, path: str, body: Any, *, params: _Params | None = None) -> Any:
+        """PATCH *path* with *body* (the fields to set) and return Looker's answer."""
+        return await self.request_json("PATCH", path, params=params, body=body)
+
+    async def put_json(self, path: str, body: Any, *, params: _Params | None = None) -> Any:
+        """PUT *body* at *path* and return Looker's answer."""
+        return await self.request_json("PUT", path, params=params, body=body)
+
+    async def delete(self, path: str, *, params: _Params | None = None) -> Any:
+        """DELETE *path*; Looker's answer, None when empty (204)."""
+        return await self.request_json("DELETE", path, params=params)
 
     async def get_decoded(
         self,
@@ -145,7 +193,7 @@ class LookerClient:
         A ValueError from *decode* means a broken body (truncated, an HTML page served with
         status 200) and is retried like a 5xx; other exceptions from it propagate untouched.
         """
-        return await self._request_json("GET", _api_path(path), params, decode)
+        return await self._request_json("GET", _api_path(path), params, IDEMPOTENT, None, decode)
 
     async def versions(self) -> dict[str, Any]:
         """Return Looker's ``GET /versions`` answer (looker_release_version, ...)."""
@@ -161,36 +209,41 @@ class LookerClient:
         method: str,
         url: str,
         params: _Params | None,
+        policy: RetryPolicy,
+        content: bytes | None,
         decode: Callable[[bytes], Any] | None = None,
     ) -> Any:
+        async def attempt() -> Any:
+            response = await self._send_authorized(method, url, params, content)
+            return self._read_json(method, url, response, decode)
+
         try:
-            async for attempt in stamina.retry_context(
-                on=_retry_delay,
-                attempts=RETRY_ATTEMPTS,
-                timeout=RETRY_TIMEOUT_S,
-                wait_initial=RETRY_WAIT_INITIAL_S,
-                wait_max=RETRY_WAIT_MAX_S,
-            ):
-                with attempt:
-                    if attempt.num > 1:
-                        self.metrics.add("retries")
-                    response = await self._send_authorized(method, url, params)
-                    return self._read_json(method, url, response, decode)
-        except _RetryableError as exc:
-            raise ApiError(method, self._url(url), exc.status, exc.message) from exc
-        except httpx.HTTPError as exc:
-            raise ApiError(method, self._url(url), None, _describe_transport(exc)) from exc
-        raise AssertionError("unreachable: stamina either returns or raises")
+            return await call_with_retries(policy, attempt, lambda: self.metrics.add("retries"))
+        except (RetryableError, httpx.HTTPError) as exc:
+            raise self._api_error(method, url, policy, exc) from exc
+
+    def _api_error(
+        self, method: str, url: str, policy: RetryPolicy, exc: RetryableError | httpx.HTTPError
+    ) -> ApiError:
+        if isinstance(exc, RetryableError):
+            status, message = exc.status, exc.message
+        else:
+            status, message = None, _describe_transport(exc)
+        if policy.may_have_applied(exc):
+            message += _MAY_HAVE_APPLIED
+        return ApiError(method, self._url(url), status, message)
 
     async def _send_authorized(
-        self, method: str, url: str, params: _Params | None
+        self, method: str, url: str, params: _Params | None, content: bytes | None
     ) -> httpx.Response:
-        response, token = await self._send(method, url, params=params, authorized=True)
+        response, token = await self._send(
+            method, url, params=params, content=content, authorized=True
+        )
         if response.status_code != httpx.codes.UNAUTHORIZED:
             return response
         logger.info("Looker answered 401 to %s %s: logging in again", method, url)
         await self._refresh(stale=token)
-        response, _ = await self._send(method, url, params=params, authorized=True)
+        response, _ = await self._send(method, url, params=params, content=content, authorized=True)
         if response.status_code == httpx.codes.UNAUTHORIZED:
             self.metrics.add("errors")
             raise AuthError(
@@ -206,6 +259,7 @@ class LookerClient:
         *,
         params: _Params | None = None,
         data: Mapping[str, str] | None = None,
+        content: bytes | None = None,
         authorized: bool = False,
     ) -> tuple[httpx.Response, str | None]:
         """One HTTP exchange: a concurrency slot, a rate permit, a current token, the request.
@@ -219,12 +273,14 @@ class LookerClient:
             await self.limiter.acquire()
             sent_at = self.limiter.now()
             token = await self._current_token() if authorized else None
-            headers = {"Authorization": f"Bearer {token}"} if token else None
+            headers = dict(_JSON_HEADERS) if content is not None else {}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
             self.metrics.add("requests")
             started = time.perf_counter()
             try:
                 response = await http.request(
-                    method, url, params=params, headers=headers, data=data
+                    method, url, params=params, headers=headers, data=data, content=content
                 )
             except httpx.HTTPError as exc:
                 self.metrics.add("errors")
@@ -254,18 +310,18 @@ class LookerClient:
             answer = (decode or _parse_json)(response.content)
         except ValueError:
             self.metrics.add("errors")
-            raise _RetryableError(status, "the answer is not valid JSON") from None
+            raise RetryableError(status, "the answer is not valid JSON") from None
         self.limiter.on_success()
         return answer
 
     def _on_retryable_status(self, response: httpx.Response) -> NoReturn:
         status = response.status_code
-        retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         self.metrics.add("errors")
         if status == httpx.codes.TOO_MANY_REQUESTS:
             self.metrics.add("rate_limited")
             self.limiter.on_rate_limited(retry_after, sent_at=response.extensions.get(_SENT_AT))
-        raise _RetryableError(status, _looker_message(response), retry_after)
+        raise RetryableError(status, _looker_message(response), retry_after)
 
     def _raise_for_status(self, method: str, url: str, response: httpx.Response) -> NoReturn:
         status = response.status_code
@@ -295,18 +351,10 @@ class LookerClient:
     async def _login(self) -> None:
         url = API_PATH + "/login"
         try:
-            async for attempt in stamina.retry_context(
-                on=_retry_delay,
-                attempts=LOGIN_RETRY_ATTEMPTS,
-                timeout=RETRY_TIMEOUT_S,
-                wait_initial=RETRY_WAIT_INITIAL_S,
-                wait_max=RETRY_WAIT_MAX_S,
-            ):
-                with attempt:
-                    answer = await self._post_login(url)
+            answer = await call_with_retries(LOGIN, lambda: self._post_login(url))
         except httpx.HTTPError as exc:
             raise _connect_error(self.base_url, exc) from exc
-        except _RetryableError as exc:
+        except RetryableError as exc:
             raise ApiError("POST", self._url(url), exc.status, exc.message) from exc
         self._store_token(answer)
 
@@ -356,31 +404,6 @@ class LookerClient:
 
     # --- plumbing ------------------------------------------------------------------------
 
-    def _open_http(self) -> PooledClients:
-        # One TLS context for every pool: each costs a read of the CA bundle and a few MB.
-        tls = httpx.create_ssl_context(verify=self.settings.verify_ssl)
-
-        def make(connections: int) -> httpx.AsyncClient:
-            limits = httpx.Limits(
-                max_connections=connections,
-                max_keepalive_connections=connections,
-                keepalive_expiry=KEEPALIVE_EXPIRY_S,
-            )
-            return httpx.AsyncClient(
-                base_url=self.base_url,
-                headers={"Accept": "application/json", "User-Agent": f"lookervault/{__version__}"},
-                timeout=httpx.Timeout(self.settings.timeout),
-                limits=limits,
-                verify=tls,
-                follow_redirects=False,
-                http2=False,
-                transport=self._transport,
-            )
-
-        # An injected transport (tests) has no pool to spread over.
-        per_pool = self._concurrency if self._transport is not None else CONNECTIONS_PER_POOL
-        return PooledClients(make, self._concurrency, per_pool)
-
     def _require_http(self) -> PooledClients:
         if self._http is None:
             raise RuntimeError("use LookerClient inside 'async with'")
@@ -405,32 +428,8 @@ def _api_path(path: str) -> str:
     return API_PATH + "/" + path.lstrip("/")
 
 
-def _retry_delay(exc: Exception) -> bool | float:
-    """stamina's predicate: retry transient failures, waiting Retry-After when Looker sent it."""
-    if isinstance(exc, _RetryableError):
-        return exc.retry_after if exc.retry_after is not None else True
-    if isinstance(exc, httpx.TransportError):
-        return not _is_certificate_error(exc)
-    return False
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), capped."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
-    if seconds != seconds:  # NaN
-        return None
-    return min(max(seconds, 0.0), RETRY_AFTER_MAX_S)
+def _json_bytes(body: Any) -> bytes:
+    return body if isinstance(body, bytes) else jsonio.dumps(body)
 
 
 def _parse_json(body: bytes) -> Any:
@@ -449,26 +448,13 @@ def _looker_message(response: httpx.Response) -> str:
     return response.reason_phrase or "error"
 
 
-def _is_certificate_error(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return True
-        if "CERTIFICATE_VERIFY_FAILED" in str(current):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
-
-
 def _describe_transport(exc: httpx.HTTPError) -> str:
     reason = str(exc)
     return f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
 
 
 def _connect_error(base_url: str, exc: httpx.HTTPError) -> ConnectError:
-    if _is_certificate_error(exc):
+    if is_certificate_error(exc):
         return ConnectError(
             f"cannot connect to {base_url}: its TLS certificate failed verification; if you "
             "trust this host, turn verification off with LOOKERSDK_VERIFY_SSL=false "

@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 
-from lookervault.config import CONNECTIONS_PER_POOL
+from lookervault import __version__
+from lookervault.config import CONNECTIONS_PER_POOL, KEEPALIVE_EXPIRY_S
 
-__all__ = ["PooledClients"]
+__all__ = ["PooledClients", "open_pooled_clients"]
 
 
 class PooledClients:
@@ -57,3 +58,37 @@ class PooledClients:
         clients, self._clients = self._clients, []
         for client in clients:
             await client.aclose()
+
+
+def open_pooled_clients(
+    base_url: str,
+    *,
+    timeout: float,
+    verify_ssl: bool,
+    concurrency: int,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> PooledClients:
+    """The pools of one Looker session: JSON accepted, redirects never followed, keep-alive on."""
+    # One TLS context for every pool: each costs a read of the CA bundle and a few MB.
+    tls = httpx.create_ssl_context(verify=verify_ssl)
+
+    def make(connections: int) -> httpx.AsyncClient:
+        limits = httpx.Limits(
+            max_connections=connections,
+            max_keepalive_connections=connections,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
+        )
+        return httpx.AsyncClient(
+            base_url=base_url,
+            headers={"Accept": "application/json", "User-Agent": f"lookervault/{__version__}"},
+            timeout=httpx.Timeout(timeout),
+            limits=limits,
+            verify=tls,
+            follow_redirects=False,
+            http2=False,
+            transport=transport,
+        )
+
+    # An injected transport (tests) has no pool to spread over.
+    per_pool = concurrency if transport is not None else CONNECTIONS_PER_POOL
+    return PooledClients(make, concurrency, per_pool)
