@@ -15,392 +15,66 @@ import math
 import random
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
-import httpx
 import orjson
 
-from lookervault.config import parse_bool
-from lookervault.mock.data import CONTENT_TYPES, MockData, canonical_hash, generate
+from lookervault.mock.chaos import (
+    _FAULT_MESSAGES,
+    _HTML_ERROR_PAGE,
+    _HTML_HEADERS,
+    FAULT_STATUSES,
+    _add_big_item,
+    _Chaos,
+    _send_truncated,
+    _TokenBucket,
+    _wrong_item,
+    _wrong_list,
+)
+from lookervault.mock.control import CONTROL_PREFIX, handle_control
+from lookervault.mock.data import MockData, canonical_hash, generate
+from lookervault.mock.options import MockOptions, MockStats, Mutation
+from lookervault.mock.presets import CONTENT_TYPES
+from lookervault.mock.responses import (
+    _bearer_token,
+    _error,
+    _header,
+    _not_found,
+    _read_body,
+    _Receive,
+    _Response,
+    _Scope,
+    _Send,
+    _send,
+)
+from lookervault.mock.routes import (
+    _UNVERSIONED_LOGOUT,
+    API_PREFIX,
+    Route,
+    _BadRequestError,
+    _id_key,
+    _parse_fields,
+    _parse_sorts,
+    _project,
+    _Reader,
+    _sort_value,
+    match_route,
+)
 
-__all__ = [
-    "API_PREFIX",
-    "BIG_ITEM_FIELD",
-    "CONTROL_PREFIX",
-    "DOCUMENTATION_URL",
-    "FAULT_STATUSES",
-    "MUTABLE_TYPES",
-    "ROUTES",
-    "DroppedConnectionError",
-    "MockLooker",
-    "MockOptions",
-    "MockStats",
-    "Mutation",
-    "Route",
-    "match_route",
-]
+__all__ = ["API_PREFIX", "MUTABLE_TYPES", "MockLooker", "MockOptions"]
 
 logger = logging.getLogger(__name__)
 
-_Scope = dict[str, Any]
-_Receive = Callable[[], Awaitable[dict[str, Any]]]
-_Send = Callable[[dict[str, Any]], Awaitable[None]]
-_Headers = list[tuple[bytes, bytes]]
 
-API_PREFIX = "/api/4.0"
-CONTROL_PREFIX = "/__mock__"
-DOCUMENTATION_URL = "https://cloud.google.com/looker/docs/r/api/support"
-FAULT_STATUSES = (500, 502, 503)
-_FAULT_MESSAGES = {500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable"}
 # Types whose objects the mutation knob creates, updates and hard-deletes while serving.
 MUTABLE_TYPES = ("dashboards", "looks", "users", "folders", "boards", "groups", "scheduled_plans")
 _MUTATION_OPERATIONS = ("create", "update", "delete")
 _SOFT_DELETE_TYPES = frozenset({"dashboards", "looks"})
 # type -> (owner field, query flag that lifts the "only mine" default)
 _OWNED_TYPES = {"scheduled_plans": ("user_id", "all_users"), "alerts": ("owner_id", "all_owners")}
-# looker-sdk logs out through the version-less path, which Looker also serves.
-_UNVERSIONED_LOGOUT = "/api/logout"
-_JSON_HEADERS: _Headers = [(b"content-type", b"application/json; charset=utf-8")]
-_TRUE_WORDS = frozenset({"true", "1"})
-_FALSE_WORDS = frozenset({"false", "0"})
-# The proxy error page the html_rate knob serves with status 200.
-_HTML_ERROR_PAGE = (
-    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
-    b"<body><h1>Bad Gateway</h1><p>The upstream server did not answer.</p></body></html>"
-)
-_HTML_HEADERS: _Headers = [(b"content-type", b"text/html; charset=utf-8")]
-# Not UTF-8 at all: \xff and \xfe never occur in UTF-8 text.
-_NON_UTF8_BODY = b'[{"id": "\xff\xfe", "title": "caf\xe9"}]'
-BIG_ITEM_FIELD = "x_mock_big_blob"  # the field the big_item_bytes knob fills
-_PAGED = ("fields", "page", "per_page", "limit", "offset", "sorts")
-_SEARCH = ("fields", "limit", "offset", "sorts")
-
-
-@dataclass(frozen=True)
-class MockOptions:
-    """How the mock behaves: its data, credentials and the fault knobs (all seeded)."""
-
-    seed: int = 0
-    preset: str = "tiny"
-    counts: Mapping[str, int] | None = None
-    client_id: str = "lookervault-mock"
-    client_secret: str = field(default="lookervault-mock-secret", repr=False)
-    token_ttl_s: float = 3600.0
-    latency_ms: float = 0.0
-    latency_jitter_ms: float = 0.0
-    rate_limit_per_s: float | None = None
-    retry_after_s: float | None = None
-    fault_rate: float = 0.0
-    drop_rate: float = 0.0
-    mutate_every: int = 0
-    # --- chaos knobs (all off by default) ---
-    fault_burst: int = 1  # a 5xx fault answers this many consecutive API requests
-    storm_rate: float = 0.0  # chance per API request that a 429 storm begins
-    storm_s: float = 1.0  # how long a storm answers every API request 429 (Retry-After if set)
-    stall_rate: float = 0.0  # share of API requests that wait stall_s before answering
-    stall_s: float = 5.0
-    bad_json_rate: float = 0.0  # 200 answers whose body is truncated or invalid JSON
-    html_rate: float = 0.0  # 200 answers carrying an HTML error page, as proxies do
-    shift_rate: float = 0.0  # paged list answers shifted by one item (duplicates and gaps)
-    # list/search answers of the wrong shape (an object, an item without id, non-UTF-8 bytes)
-    wrong_shape_rate: float = 0.0
-    wrong_shape_listings: bool = True  # False: spare `fields=`-projected (id listing) requests
-    # single answers (get by id, content_metadata_access) of the wrong shape
-    wrong_item_rate: float = 0.0
-    big_item_bytes: int = 0  # the first dashboard carries a field of this many bytes
-    looker_release: str = "26.12.3"
-    api_version: str = "4.0"
-
-
-@dataclass(frozen=True)
-class Route:
-    """One operation the mock serves: method, spec path template (below /api/4.0), query params read."""
-
-    method: str
-    path: str
-    params: tuple[str, ...] = ()
-    kind: str = "list"
-    content_type: str | None = None
-
-
-def _list(path: str, content_type: str, *params: str) -> Route:
-    return Route("GET", path, params, "list", content_type)
-
-
-def _get(path: str, content_type: str, *params: str) -> Route:
-    return Route("GET", path, params, "get", content_type)
-
-
-ROUTES: tuple[Route, ...] = (
-    Route("POST", "/login", ("client_id", "client_secret"), "login"),
-    Route("DELETE", "/logout", (), "logout"),
-    Route("GET", "/user", ("fields",), "me", "users"),
-    Route("GET", "/versions", ("fields",), "versions"),
-    Route("GET", "/content_metadata_access", ("content_metadata_id", "fields"), "access"),
-    _list("/dashboards/search", "dashboards", *_PAGED, "deleted", "folder_id"),
-    _list("/dashboards", "dashboards", "fields"),
-    _list("/looks/search", "looks", *_PAGED, "deleted", "folder_id"),
-    _list("/looks", "looks", "fields"),
-    _list("/folders/search", "folders", *_PAGED),
-    _list("/folders", "folders", "fields"),
-    _list("/boards/search", "boards", *_PAGED),
-    _list("/boards", "boards", "fields"),
-    _list("/users/search", "users", *_PAGED),
-    _list("/users", "users", *_PAGED, "ids"),
-    _list("/groups/search", "groups", *_SEARCH),
-    _list("/groups", "groups", *_PAGED, "ids"),
-    _list("/roles/search", "roles", *_SEARCH),
-    _list("/roles", "roles", "fields", "ids"),
-    _list("/permission_sets/search", "permission_sets", *_SEARCH),
-    _list("/permission_sets", "permission_sets", "fields"),
-    _list("/model_sets/search", "model_sets", *_SEARCH),
-    _list("/model_sets", "model_sets", "fields"),
-    _list("/scheduled_plans/search", "scheduled_plans", *_SEARCH, "user_id", "all_users"),
-    _list("/scheduled_plans", "scheduled_plans", "fields", "user_id", "all_users"),
-    _list("/lookml_models", "lookml_models", "fields", "limit", "offset"),
-    _list("/alerts/search", "alerts", "fields", "limit", "offset", "all_owners"),
-    _list("/user_attributes", "user_attributes", "fields", "sorts"),
-    _list("/themes/search", "themes", *_SEARCH),
-    _list("/themes", "themes", "fields"),
-    _get("/dashboards/{dashboard_id}", "dashboards", "fields"),
-    _get("/looks/{look_id}", "looks", "fields"),
-    _get("/folders/{folder_id}", "folders", "fields"),
-    _get("/boards/{board_id}", "boards", "fields"),
-    _get("/users/{user_id}", "users", "fields"),
-    _get("/groups/{group_id}", "groups", "fields"),
-    _get("/roles/{role_id}", "roles"),
-    _get("/permission_sets/{permission_set_id}", "permission_sets", "fields"),
-    _get("/model_sets/{model_set_id}", "model_sets", "fields"),
-    _get("/scheduled_plans/{scheduled_plan_id}", "scheduled_plans", "fields"),
-    _get("/lookml_models/{lookml_model_name}", "lookml_models", "fields"),
-    _get("/lookml_models/{lookml_model_name}/explores/{explore_name}", "explores", "fields"),
-    _get("/alerts/{alert_id}", "alerts"),
-    _get("/user_attributes/{user_attribute_id}", "user_attributes", "fields"),
-    _get("/themes/{theme_id}", "themes", "fields"),
-)
-
-
-class DroppedConnectionError(httpx.RemoteProtocolError):
-    """Raised by the app to cut a response short on purpose (the drop_rate knob).
-
-    In process (httpx.ASGITransport) the client sees this transport error directly; under uvicorn
-    the server closes the socket mid-body and the client sees its own RemoteProtocolError.
-    """
-
-
-class _BadRequestError(Exception):
-    """A query parameter value Looker would refuse with 400."""
-
-
-@dataclass
-class MockStats:
-    """Counters of what the mock has served since start or the last reset."""
-
-    requests: int = 0
-    by_status: dict[int, int] = field(default_factory=dict)
-    rate_limited: int = 0
-    faults: int = 0
-    drops: int = 0
-    mutations: int = 0
-    bursts: int = 0
-    storms: int = 0
-    stalls: int = 0
-    bad_bodies: int = 0
-    shifts: int = 0
-    wrong_shapes: int = 0
-
-    def injected(self) -> int:
-        """Every fault the knobs injected (5xx, 429, drops, stalls, bad bodies, shifts...)."""
-        return (self.rate_limited + self.faults + self.drops + self.stalls + self.bad_bodies) + (
-            self.shifts + self.wrong_shapes
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """The counters as JSON-ready data (status codes become string keys)."""
-        data = asdict(self)
-        data["by_status"] = {str(code): n for code, n in sorted(self.by_status.items())}
-        return data
-
-
-@dataclass(frozen=True)
-class Mutation:
-    """One change the mutation knob applied while serving (sequence starts at 1)."""
-
-    sequence: int
-    operation: str
-    content_type: str
-    item_id: str
-
-
-@dataclass
-class _Response:
-    status: int
-    body: bytes = b""
-    headers: _Headers = field(default_factory=list)
-    content_headers: _Headers = field(default_factory=lambda: _JSON_HEADERS)
-
-
-@dataclass(frozen=True)
-class _Chaos:
-    """What the chaos knobs decided for one request (drawn before routing, applied after)."""
-
-    storm: bool = False
-    stall: bool = False
-    bad_json: bool = False
-    html: bool = False
-    shift: bool = False
-    wrong_shape: bool = False
-    wrong_item: bool = False
-    variant: float = 0.0  # picks among the forms of a fault
-
-
-def _error(status: int, message: str, headers: _Headers | None = None) -> _Response:
-    body = orjson.dumps({"message": message, "documentation_url": DOCUMENTATION_URL})
-    return _Response(status, body, headers or [])
-
-
-def _not_found() -> _Response:
-    return _error(404, "Not found")
-
-
-def _id_key(item_id: str) -> tuple[int, int, str]:
-    """Looker's ids are integers: sort "10" after "9"; names (lookml models) after numbers."""
-    return (0, int(item_id), "") if item_id.isdigit() else (1, 0, item_id)
-
-
-def _sort_value(value: Any) -> tuple[int, Any]:
-    if value is None:
-        return (3, "")
-    if isinstance(value, bool | int | float):
-        return (0, value)
-    if isinstance(value, str):
-        return (1, value)
-    return (2, orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
-
-
-def _parse_sorts(raw: str) -> tuple[tuple[str, bool], ...]:
-    """ "title desc, id" -> (("title", True), ("id", False)); "desc" flags descending order."""
-    keys = []
-    for part in raw.split(","):
-        words = part.split()
-        if not words:
-            continue
-        if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
-            raise _BadRequestError(f"Invalid sorts: {raw}")
-        keys.append((words[0], len(words) == 2 and words[1].lower() == "desc"))
-    return tuple(keys)
-
-
-def _parse_fields(raw: str) -> tuple[str, ...] | None:
-    """Top-level names of a Looker fields list ("id,title,dashboard_elements(id,title)")."""
-    names, depth, current = [], 0, []
-    for char in raw + ",":
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            name = "".join(current).strip()
-            if name:
-                names.append(name)
-            current = []
-        elif depth == 0:
-            current.append(char)
-    return tuple(names) or None
-
-
-def _parse_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _BadRequestError(f"{name} must be an integer") from None
-    if value < 0:
-        raise _BadRequestError(f"{name} must not be negative")
-    return value
-
-
-def _parse_bool(name: str, raw: str) -> bool:
-    try:
-        return parse_bool(raw, true=_TRUE_WORDS, false=_FALSE_WORDS)
-    except ValueError:
-        raise _BadRequestError(f"{name} must be true or false") from None
-
-
-def _project(obj: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
-    return obj if fields is None else {name: obj[name] for name in fields if name in obj}
-
-
-def _bearer_token(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
-    for name, value in headers:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() in ("token", "bearer") and token.strip():
-                return token.strip()
-    return None
-
-
-def _header(headers: Iterable[tuple[bytes, bytes]], wanted: bytes) -> str | None:
-    for name, value in headers:
-        if name == wanted:
-            return value.decode("latin-1")
-    return None
-
-
-def _compile_routes() -> tuple[dict[tuple[str, str], Route], list[tuple[Route, list[str]]]]:
-    static, templated = {}, []
-    for route in ROUTES:
-        if "{" in route.path:
-            templated.append((route, route.path.strip("/").split("/")))
-        else:
-            static[(route.method, route.path)] = route
-    return static, templated
-
-
-_STATIC_ROUTES, _TEMPLATED_ROUTES = _compile_routes()
-
-
-def match_route(method: str, path: str) -> tuple[Route, list[str]] | None:
-    """The route serving method + path (below the API prefix) and its path arguments, if any."""
-    route = _STATIC_ROUTES.get((method, path))
-    if route is not None:
-        return route, []
-    segments = path.strip("/").split("/")
-    for candidate, pattern in _TEMPLATED_ROUTES:
-        if candidate.method != method or len(pattern) != len(segments):
-            continue
-        args = []
-        for want, got in zip(pattern, segments, strict=True):
-            if want.startswith("{"):
-                if not got:
-                    break
-                args.append(got)
-            elif want != got:
-                break
-        else:
-            return candidate, args
-    return None
-
-
-class _TokenBucket:
-    """Global rate limit: `rate` requests per second with a one-second burst."""
-
-    def __init__(self, rate: float, clock: Callable[[], float]) -> None:
-        self._rate, self._clock = rate, clock
-        self._capacity = max(1.0, rate)
-        self._tokens, self._last = self._capacity, clock()
-
-    def take(self) -> bool:
-        now = self._clock()
-        self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate)
-        self._last = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
 
 
 class MockLooker:
@@ -452,7 +126,7 @@ class MockLooker:
         }
         self._warm_caches()
 
-    # ----- ground truth and control -------------------------------------------------------------
+    # ----- ground truth -------------------------------------------------------------------------
 
     def ground_truth(self) -> dict[str, dict[str, Any]]:
         """Every object by type (trash included) plus the access list of each folder and board."""
@@ -473,20 +147,6 @@ class MockLooker:
             for kind, items in self.ground_truth().items()
         }
 
-    def _control(self, method: str, path: str, query: dict[str, str]) -> _Response:
-        if method == "GET" and path == "/ground_truth":
-            hashes = query.get("hashes", "") in _TRUE_WORDS
-            truth = self.ground_truth_hashes() if hashes else self.ground_truth()
-            return _Response(200, orjson.dumps(truth))
-        if method == "GET" and path == "/stats":
-            data = self.stats.as_dict()
-            data["mutation_log"] = [asdict(m) for m in self.mutation_log]
-            return _Response(200, orjson.dumps(data))
-        if method == "POST" and path == "/reset_stats":
-            self.stats = MockStats()
-            return _Response(204)
-        return _not_found()
-
     # ----- ASGI ---------------------------------------------------------------------------------
 
     async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
@@ -499,7 +159,7 @@ class MockLooker:
         path, method = scope["path"], scope["method"]
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         if path.startswith(CONTROL_PREFIX + "/"):
-            await _send(send, self._control(method, path[len(CONTROL_PREFIX) :], query))
+            await _send(send, handle_control(self, method, path[len(CONTROL_PREFIX) :], query))
             return
         drop = False
         if path == _UNVERSIONED_LOGOUT:
@@ -877,90 +537,3 @@ class MockLooker:
         self.mutation_log.append(Mutation(sequence, operation, content_type, item_id))
         self.stats.mutations += 1
         logger.debug("mock mutation %d: %s %s %s", sequence, operation, content_type, item_id)
-
-
-class _Reader:
-    """Reads only the query parameters the route's spec operation declares; ignores the rest."""
-
-    def __init__(self, route: Route, query: dict[str, str]) -> None:
-        self._params, self._query = route.params, query
-
-    def text(self, name: str) -> str | None:
-        return self._query.get(name) if name in self._params else None
-
-    def flag(self, name: str) -> bool | None:
-        raw = self.text(name)
-        return None if raw is None or raw == "" else _parse_bool(name, raw)
-
-    def number(self, name: str) -> int | None:
-        raw = self.text(name)
-        return None if raw is None or raw == "" else _parse_int(name, raw)
-
-    def window(self) -> tuple[int, int | None]:
-        """(offset, limit); limit/offset win over the deprecated page/per_page."""
-        limit, offset = self.number("limit"), self.number("offset")
-        page, per_page = self.number("page"), self.number("per_page")
-        if limit is None and offset is None and per_page is not None:
-            return max(0, (page or 1) - 1) * per_page, per_page
-        return offset or 0, limit
-
-
-async def _read_body(receive: _Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _add_big_item(data: MockData, size: int) -> None:
-    """Give the first dashboard one field of `size` bytes (replacing the dict marks it changed)."""
-    objects = data.objects["dashboards"]
-    if not objects:
-        return
-    first = min(objects, key=_id_key)
-    objects[first] = {**objects[first], BIG_ITEM_FIELD: "x" * size}
-
-
-def _wrong_list(body: bytes, variant: float) -> bytes:
-    """A list answer gone wrong: an object where the list belongs, an item without id, bad bytes."""
-    if variant < 1 / 3:
-        return b'{"items": ' + body + b"}"
-    if variant < 2 / 3:
-        items = orjson.loads(body)
-        if items and isinstance(items[0], dict):
-            items[0] = {k: v for k, v in items[0].items() if k not in ("id", "name")}
-        return orjson.dumps(items) if items else b'[{"title": "no id"}]'
-    return _NON_UTF8_BODY
-
-
-def _wrong_item(body: bytes, variant: float) -> bytes:
-    """A get-by-id answer gone wrong: a list where the object belongs, or the object without id."""
-    obj = orjson.loads(body)
-    if variant < 0.5 or not isinstance(obj, dict):
-        return orjson.dumps([obj])
-    return orjson.dumps({k: v for k, v in obj.items() if k not in ("id", "name")})
-
-
-async def _send(send: _Send, response: _Response) -> None:
-    headers = [
-        *response.content_headers,
-        (b"content-length", str(len(response.body)).encode()),
-        *response.headers,
-    ]
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
-
-
-async def _send_truncated(send: _Send, response: _Response) -> None:
-    """Announce the full length, send half the body, then fail so the connection breaks."""
-    headers = [
-        *response.content_headers,
-        (b"content-length", str(len(response.body)).encode()),
-        *response.headers,
-    ]
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    body = response.body[: len(response.body) // 2]
-    await send({"type": "http.response.body", "body": body, "more_body": True})
-    raise DroppedConnectionError("mock dropped the connection mid-response")

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 import cyclopts
 from cyclopts import Parameter, validators
 
-from lookervault.mock.app import MockLooker, MockOptions
-from lookervault.mock.data import CONTENT_TYPES
+from lookervault.mock.app import MockLooker
+from lookervault.mock.options import MockOptions
+from lookervault.mock.presets import CONTENT_TYPES
 from lookervault.mock.server import run
 
 __all__ = ["ServeFlags", "mock_app", "serve"]

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from lookervault.mock.app import DroppedConnectionError, MockLooker
+from lookervault.mock.app import MockLooker
+from lookervault.mock.chaos import DroppedConnectionError
 
 __all__ = ["run", "serve_in_thread"]
 

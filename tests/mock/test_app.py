@@ -8,8 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from lookervault.mock.app import API_PREFIX, DOCUMENTATION_URL, MockLooker, MockOptions
-from lookervault.mock.data import canonical_hash
+from lookervault.mock.app import MockLooker
+from lookervault.mock.options import MockOptions
+from lookervault.mock.responses import DOCUMENTATION_URL
+from lookervault.mock.routes import API_PREFIX
 
 OPTIONS = MockOptions()
 # Enough dashboards and looks that a few are soft-deleted (about 5% are).
@@ -557,27 +559,6 @@ async def test_same_seed_same_mutations() -> None:
                 await http.get("/versions")
         logs.append(app.mutation_log)
     assert logs[0] == logs[1] and len(logs[0]) == 5
-
-
-# ----- control endpoints ---------------------------------------------------------------------
-
-
-@pytest.mark.anyio
-async def test_control_endpoints(shared_app: MockLooker) -> None:
-    """ground_truth (full and hashes), stats and reset_stats need no auth."""
-    transport = httpx.ASGITransport(app=shared_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
-        truth = (await http.get("/__mock__/ground_truth")).json()
-        hashes = (await http.get("/__mock__/ground_truth", params={"hashes": "1"})).json()
-        await http.get(API_PREFIX + "/user")
-        stats = (await http.get("/__mock__/stats")).json()
-        assert (await http.post("/__mock__/reset_stats")).status_code == 204
-        reset = (await http.get("/__mock__/stats")).json()
-    assert set(truth) == set(hashes) and "content_metadata_access" in truth
-    some_id, some_board = next(iter(truth["boards"].items()))
-    assert hashes["boards"][some_id] == canonical_hash(some_board)
-    assert stats["requests"] >= 1 and stats["by_status"]["401"] >= 1
-    assert reset["requests"] == 0 and reset["by_status"] == {}
 
 
 def test_ground_truth_covers_every_type(shared_app: MockLooker) -> None:

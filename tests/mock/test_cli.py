@@ -7,8 +7,8 @@ from unittest import mock
 import pytest
 
 from lookervault.mock import cli
-from lookervault.mock.app import MockOptions
 from lookervault.mock.cli import ServeFlags, mock_app
+from lookervault.mock.options import MockOptions
 
 
 def test_defaults_match_mock_options() -> None:

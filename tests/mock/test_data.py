@@ -13,7 +13,8 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from lookervault.mock.data import CONTENT_TYPES, PRESETS, MockData, canonical_hash, generate
+from lookervault.mock.data import MockData, canonical_hash, generate
+from lookervault.mock.presets import CONTENT_TYPES, PRESETS
 from tests.conftest import SPEC_PATH
 
 SCHEMA_OF = {

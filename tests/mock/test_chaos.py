@@ -6,7 +6,10 @@ import httpx
 import orjson
 import pytest
 
-from lookervault.mock.app import API_PREFIX, BIG_ITEM_FIELD, MockLooker, MockOptions
+from lookervault.mock.app import MockLooker
+from lookervault.mock.chaos import BIG_ITEM_FIELD
+from lookervault.mock.options import MockOptions
+from lookervault.mock.routes import API_PREFIX
 from tests.mock.test_app import FakeClock, login, make_client
 
 pytestmark = pytest.mark.anyio

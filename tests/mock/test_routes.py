@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lookervault.mock.app import ROUTES, Route, match_route
+from lookervault.mock.routes import ROUTES, Route, match_route
 from tests.conftest import SPEC_PATH
 
 
