@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import anyio
 
-__all__ = ["ByteBudget"]
+__all__ = ["ByteBudget", "PageMemory", "PageSlot"]
 
 
 class ByteBudget:
@@ -45,3 +45,59 @@ class ByteBudget:
         self.used = max(0, self.used - max(0, size))
         self._freed.set()
         self._freed = anyio.Event()
+
+
+class PageMemory:
+    """Pages held in memory across all types: a slot each (the concurrency) and their bytes.
+
+    Held from a page's request until its batch is committed: without this bound pages would also
+    pile up in the stream and the writers.
+    """
+
+    def __init__(self, slots: int, budget_bytes: int) -> None:
+        self._slots = anyio.Semaphore(slots)
+        self._budget = ByteBudget(budget_bytes)
+        self._last_bytes: dict[str, int] = {}  # per type: what its next page reserves
+
+    async def hold(self, content_type: str) -> PageSlot:
+        """Wait for a free slot, then for room for the size of the type's last page."""
+        reserved = self._last_bytes.get(content_type, 0)
+        await self._slots.acquire()
+        try:
+            await self._budget.reserve(reserved)
+        except BaseException:
+            self._slots.release()
+            raise
+        return PageSlot(self, content_type, reserved)
+
+    def _resized(self, content_type: str, reserved: int, actual: int, held: bool) -> None:
+        self._last_bytes[content_type] = actual
+        if held:
+            self._budget.adjust(reserved, actual)
+
+    def _released(self, size: int) -> None:
+        self._budget.release(size)
+        self._slots.release()
+
+
+class PageSlot:
+    """A page slot and its bytes, held by a page from its request until its batch is committed."""
+
+    def __init__(self, memory: PageMemory, content_type: str, reserved: int) -> None:
+        self._memory = memory
+        self._content_type = content_type
+        self._bytes = reserved
+        self._held = True
+        self.handed_over = False  # True once the batch carrying it is in the stream
+
+    def resize(self, actual: int) -> None:
+        """The page's real size: the next page of its type reserves as much."""
+        self._memory._resized(self._content_type, self._bytes, actual, self._held)
+        if self._held:
+            self._bytes = actual
+
+    def release(self) -> None:
+        """Give the slot and its bytes back (idempotent)."""
+        if self._held:
+            self._held = False
+            self._memory._released(self._bytes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from lookervault.backup.budget import ByteBudget
+from lookervault.backup.budget import ByteBudget, PageMemory
 
 pytestmark = pytest.mark.anyio
 
@@ -64,3 +64,43 @@ def test_capacity_must_be_positive() -> None:
     """A zero budget is a programming error, said plainly."""
     with pytest.raises(ValueError, match="at least 1 byte"):
         ByteBudget(0)
+
+
+async def test_a_page_reserves_the_size_of_its_types_last_page() -> None:
+    """Once a page of a type reports its size, the next page of that type waits for that room."""
+    memory = PageMemory(slots=4, budget_bytes=100)
+    first = await memory.hold("dashboards")
+    first.resize(80)
+    second = await memory.hold("users")  # another type: nothing known, reserves nothing
+    waiting = anyio.Event()
+    granted = anyio.Event()
+
+    async def third() -> None:
+        waiting.set()
+        slot = await memory.hold("dashboards")
+        granted.set()
+        slot.release()
+
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(third)
+            await waiting.wait()
+            await anyio.sleep(0.01)
+            assert not granted.is_set()
+            first.release()
+            await granted.wait()
+    second.release()
+
+
+async def test_page_slots_bound_the_pages_held_and_release_is_idempotent() -> None:
+    """No more pages than slots are held; releasing a slot twice frees it once."""
+    memory = PageMemory(slots=1, budget_bytes=100)
+    slot = await memory.hold("looks")
+    slot.release()
+    slot.release()
+    with anyio.fail_after(1):
+        again = await memory.hold("looks")
+    with anyio.move_on_after(0.05) as scope:
+        await memory.hold("looks")
+    assert scope.cancelled_caught
+    again.release()

@@ -1,0 +1,81 @@
+"""Child types, read once their parents are committed: one request per key found in the parents."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import anyio
+
+from lookervault import jsonio
+from lookervault.backup.checkpoint import Checkpoint
+from lookervault.backup.context import RunContext, TypeJob
+from lookervault.backup.items import error_line, record
+from lookervault.content import ChildSource
+from lookervault.errors import ApiError, NotFoundError, PayloadShapeError
+from lookervault.looker.payload import ItemFields, read_fields, split_document, split_page
+from lookervault.vault.records import Batch
+
+__all__ = ["back_up_children"]
+
+
+async def back_up_children(job: TypeJob, source: ChildSource) -> None:
+    """Every child of the items the parent types stored in this run, a few requests at a time."""
+    for parent in source.parents:
+        await job.run.states[parent].finished.wait()
+    done = await job.done()
+    keys = await job.run.in_vault(_child_keys, job.run, source)
+    todo = [k for k in keys if Checkpoint.child(k) not in done]
+    job.run.progress.add_total(job.name, len(keys))
+    limiter = anyio.CapacityLimiter(job.run.options.concurrency)
+
+    async def one(key: tuple[str, ...]) -> None:
+        async with limiter:
+            await _fetch_child(job, source, key)
+
+    async with anyio.create_task_group() as tg:
+        for key in todo:
+            tg.start_soon(one, key)
+
+
+def _child_keys(run: RunContext, source: ChildSource) -> list[tuple[str, ...]]:
+    """Keys of the child requests, read from the parents this run stored (runs in a thread)."""
+    keys: dict[tuple[str, ...], None] = {}
+    for parent in source.parents:
+        for _, _, content in run.vault.iter_items([parent], run_id=run.run_id):
+            keys.update(dict.fromkeys(source.keys(parent, jsonio.loads(content))))
+    return list(keys)
+
+
+async def _fetch_child(job: TypeJob, source: ChildSource, key: tuple[str, ...]) -> None:
+    checkpoint = Checkpoint.child(key)
+    run_id = job.run.run_id
+    path = source.path.format(*(quote(part, safe="") for part in key))
+    try:
+        content = await job.run.client.get_decoded(path, source.params(key), decode=split_document)
+        _check_child_shape(source, content)
+    except NotFoundError:
+        gone = ((job.name, source.item_id(key, None)),)
+        batch = Batch(run_id, checkpoints=(job.mark(checkpoint),), gone=gone)
+    except (ApiError, PayloadShapeError) as exc:
+        batch = Batch(run_id, failures=(job.failure(checkpoint, error_line(exc)),))
+    else:
+        fields = _fields_of_any(content)
+        child = record(job.ct, source.item_id(key, fields), content, fields)
+        batch = Batch(run_id, items=(child,), checkpoints=(job.mark(checkpoint),))
+    await job.send(batch)
+
+
+def _fields_of_any(content: bytes) -> ItemFields:
+    """Fields of an object; none for other JSON (an access list is a list)."""
+    try:
+        return read_fields(content)
+    except PayloadShapeError:
+        return ItemFields()
+
+
+def _check_child_shape(source: ChildSource, content: bytes) -> None:
+    """A child answer must be what its source declares, every object in it carrying an id."""
+    entries = split_page(content) if source.answer == "list" else [content]
+    for entry in entries:
+        if read_fields(entry).id in (None, ""):
+            raise PayloadShapeError("expected JSON objects with an id")

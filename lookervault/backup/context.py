@@ -1,0 +1,139 @@
+"""What the jobs of one run share, so backing up a content type takes one value, not seven arguments."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from anyio.abc import ObjectSendStream
+
+from lookervault.backup.budget import PageMemory, PageSlot
+from lookervault.backup.checkpoint import Checkpoint
+from lookervault.backup.options import ExtractOptions
+from lookervault.content import ContentType
+from lookervault.looker.client import LookerClient
+from lookervault.progress import Progress
+from lookervault.vault.ledger import ListedIds
+from lookervault.vault.records import Batch, Failure
+from lookervault.vault.store import Vault
+
+__all__ = ["Queued", "RunContext", "Sender", "TypeJob", "TypeState"]
+
+# (content type name, batch, the page slot it holds or None): the writer reports each commit.
+Queued = tuple[str, Batch, PageSlot | None]
+Sender = ObjectSendStream[Queued]
+
+
+@dataclass
+class TypeState:
+    """Per-type bookkeeping: batches sent but not yet committed, and whether production ended."""
+
+    pending: int = 0
+    producing: bool = True
+    idle: anyio.Event = field(default_factory=anyio.Event)
+    finished: anyio.Event = field(default_factory=anyio.Event)
+
+    def __post_init__(self) -> None:
+        self.idle.set()  # nothing sent yet: nothing to wait for
+
+    def sent(self) -> None:
+        """One more batch in the stream or a writer."""
+        if self.pending == 0:
+            self.idle = anyio.Event()
+        self.pending += 1
+
+    def committed(self) -> None:
+        """A writer committed one of the type's batches."""
+        self.pending -= 1
+        self._settle()
+
+    def end(self) -> None:
+        """The type sends nothing more."""
+        self.producing = False
+        self._settle()
+
+    def _settle(self) -> None:
+        if self.pending == 0:
+            self.idle.set()
+            if not self.producing:
+                self.finished.set()
+
+
+@dataclass
+class RunContext:
+    """One run: its client, vault, ledger and options, and the state every type job shares.
+
+    Build it inside the event loop (its events and limiters belong to it).
+    """
+
+    client: LookerClient
+    vault: Vault
+    ledger: ListedIds
+    run_id: int
+    options: ExtractOptions
+    progress: Progress
+    states: dict[str, TypeState]
+    memory: PageMemory
+    # The control connection is used by one thread at a time; the ledger serializes calls anyway.
+    _vault_lock: anyio.CapacityLimiter = field(
+        init=False, default_factory=lambda: anyio.CapacityLimiter(1)
+    )
+    _ledger_lock: anyio.CapacityLimiter = field(
+        init=False, default_factory=lambda: anyio.CapacityLimiter(1)
+    )
+
+    async def in_vault(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call a method of the vault's control connection in a worker thread."""
+        call = functools.partial(func, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call, limiter=self._vault_lock)
+
+    async def in_ledger(self, func: Any, *args: Any) -> Any:
+        """Call a method of the id ledger in a worker thread."""
+        return await anyio.to_thread.run_sync(func, *args, limiter=self._ledger_lock)
+
+
+@dataclass
+class TypeJob:
+    """Backing up one content type within a run: what it reads and where its batches go."""
+
+    run: RunContext
+    ct: ContentType
+    sender: Sender
+
+    @property
+    def name(self) -> str:
+        """The content type's name."""
+        return self.ct.name
+
+    @property
+    def state(self) -> TypeState:
+        """The type's pending/idle/finished state."""
+        return self.run.states[self.ct.name]
+
+    async def done(self) -> frozenset[Checkpoint]:
+        """What earlier attempts of this run committed for the type."""
+        keys = await self.run.in_vault(self.run.vault.checkpoints, self.run.run_id, self.ct.name)
+        return Checkpoint.decode_all(keys)
+
+    async def failures(self) -> list[Failure]:
+        """The type's outstanding failures in this run."""
+        failed: list[Failure] = await self.run.in_vault(self.run.vault.failures, self.run.run_id)
+        return [f for f in failed if f.content_type == self.ct.name]
+
+    def mark(self, checkpoint: Checkpoint) -> tuple[str, str]:
+        """A checkpoint as a batch carries it."""
+        return (self.ct.name, checkpoint.encode())
+
+    def failure(self, key: Checkpoint, error: str) -> Failure:
+        """A failure of the type recorded under `key`."""
+        return Failure(self.ct.name, key.encode(), error)
+
+    async def send(self, batch: Batch, slot: PageSlot | None = None) -> None:
+        """Queue a batch for the writers; a page's slot goes with it and is released on commit."""
+        self.state.sent()
+        await self.sender.send((self.ct.name, batch, slot))
+        if slot is not None:
+            slot.handed_over = True  # the writer releases it once the batch is committed

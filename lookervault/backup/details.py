@@ -1,0 +1,66 @@
+"""Items fetched one by one by id, for types whose list answers are summaries and for retries."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+from urllib.parse import quote
+
+import anyio
+
+from lookervault.backup.checkpoint import Checkpoint, CheckpointKind
+from lookervault.backup.context import TypeJob
+from lookervault.backup.items import error_line, item_id, record
+from lookervault.errors import ApiError, NotFoundError, PayloadShapeError
+from lookervault.looker.payload import read_fields, split_document
+from lookervault.vault.records import Batch, Failure, ItemRecord
+
+__all__ = ["Details", "fetch_details", "retry_failed_items"]
+
+
+class Details(NamedTuple):
+    """What fetching items by id gave: the items, the failures, and (type, id) of those gone."""
+
+    items: tuple[ItemRecord, ...] = ()
+    failures: tuple[Failure, ...] = ()
+    gone: tuple[tuple[str, str], ...] = ()
+
+
+async def fetch_details(job: TypeJob, ids: list[str]) -> Details:
+    """Fetch every item by id, concurrently; the client caps requests in flight."""
+    ct = job.ct
+    items: list[ItemRecord] = []
+    failures: list[Failure] = []
+    gone: list[tuple[str, str]] = []
+
+    async def one(wanted: str) -> None:
+        path = ct.item_path(quote(wanted, safe=""))
+        assert path is not None  # only types with a get-by-id endpoint fetch per item
+        try:
+            content = await job.run.client.get_decoded(path, decode=split_document)
+            fields = read_fields(content)
+            if item_id(ct, fields) != wanted:
+                raise PayloadShapeError(f"the answer's {ct.id_key!r} is not {wanted!r}")
+        except NotFoundError:
+            gone.append((ct.name, wanted))
+        except (ApiError, PayloadShapeError) as exc:
+            failures.append(job.failure(Checkpoint.item(wanted), error_line(exc)))
+        else:
+            items.append(record(ct, wanted, content, fields))
+
+    async with anyio.create_task_group() as tg:
+        for wanted in ids:
+            tg.start_soon(one, wanted)
+    return Details(tuple(items), tuple(failures), tuple(gone))
+
+
+async def retry_failed_items(job: TypeJob) -> None:
+    """On resume, fetch again the single items an earlier attempt of this run failed on."""
+    keys = [Checkpoint.decode(f.key) for f in await job.failures()]
+    ids = [key.item_id for key in keys if key.kind is CheckpointKind.ITEM]
+    if not ids or job.ct.detail_path is None:
+        return
+    items, failures, gone = await fetch_details(job, ids)
+    fixed = {Checkpoint.item(r.item_id).encode() for r in items}
+    fixed |= {Checkpoint.item(i).encode() for _, i in gone}
+    checkpoints = tuple((job.name, key) for key in sorted(fixed))
+    await job.send(Batch(job.run.run_id, items, checkpoints, failures, gone))

@@ -1,0 +1,29 @@
+"""Backing up one content type as a unit, so a run (or a later restore or incremental) can call it."""
+
+from __future__ import annotations
+
+from lookervault.backup.children import back_up_children
+from lookervault.backup.context import TypeJob
+from lookervault.backup.pages import back_up_list
+from lookervault.content import ChildSource
+
+__all__ = ["back_up_type"]
+
+
+async def back_up_type(job: TypeJob) -> None:
+    """Fetch and send every batch of the job's type, then wait until the writers committed them.
+
+    The job's sender is closed once the type sends nothing more.
+    """
+    state = job.state
+    async with job.sender:
+        try:
+            source = job.ct.source
+            if isinstance(source, ChildSource):
+                await back_up_children(job, source)
+            else:
+                await back_up_list(job, source)
+        finally:
+            state.end()
+    await state.finished.wait()
+    job.run.progress.finish(job.name)

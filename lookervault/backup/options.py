@@ -1,0 +1,35 @@
+"""What a run is asked to back up and how hard to push, apart from the run so every job can read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lookervault.config import DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, DEFAULT_WORKERS
+
+__all__ = ["ExtractOptions"]
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """What to back up and how hard to push."""
+
+    content_types: tuple[str, ...] = ()
+    workers: int = DEFAULT_WORKERS
+    concurrency: int = DEFAULT_CONCURRENCY
+    page_size: int = DEFAULT_PAGE_SIZE
+    rate_limit_per_second: float | None = None
+    rate_limit_per_minute: float | None = None
+    resume: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options as recorded in the vault's runs table (no secrets here)."""
+        return {
+            "content_types": list(self.content_types),
+            "workers": self.workers,
+            "concurrency": self.concurrency,
+            "page_size": self.page_size,
+            "rate_limit_per_second": self.rate_limit_per_second,
+            "rate_limit_per_minute": self.rate_limit_per_minute,
+            "resume": self.resume,
+        }

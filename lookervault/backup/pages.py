@@ -1,0 +1,189 @@
+"""List endpoints read page by page, several pages in flight, each committed with its checkpoint."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from lookervault.backup.budget import PageSlot
+from lookervault.backup.checkpoint import Checkpoint, CheckpointKind, variant_key
+from lookervault.backup.context import TypeJob
+from lookervault.backup.details import fetch_details, retry_failed_items
+from lookervault.backup.items import error_line, item_id, record
+from lookervault.backup.reconcile import Listing, list_before, reconcile
+from lookervault.content import ListSource
+from lookervault.errors import ApiError, PayloadShapeError
+from lookervault.looker.payload import read_fields, split_page
+from lookervault.vault.records import Batch
+
+__all__ = ["PageCursor", "back_up_list"]
+
+
+class PageCursor:
+    """Hands out page offsets to concurrent page workers until a short page marks the end."""
+
+    def __init__(self, page_size: int, stop_after: int | None) -> None:
+        self.page_size = page_size
+        self._next = 0
+        self._end = stop_after
+
+    def next(self) -> int | None:
+        """The next offset to fetch; None once past the end."""
+        if self._end is not None and self._next > self._end:
+            return None
+        offset = self._next
+        self._next += self.page_size
+        return offset
+
+    def pages_left(self) -> int | None:
+        """How many pages remain when the end is known, else None."""
+        if self._end is None:
+            return None
+        return max(self._end - self._next, -self.page_size) // self.page_size + 1
+
+    def short_page_at(self, offset: int) -> None:
+        """The page at `offset` is the last one (or comes after it)."""
+        self._end = offset if self._end is None else min(self._end, offset)
+
+
+@dataclass(frozen=True)
+class _Page:
+    """One request of a list: a variant's page at `offset`, or its only page (offset None)."""
+
+    variant: Mapping[str, str]
+    offset: int | None
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        vkey = variant_key(self.variant)
+        return Checkpoint.whole(vkey) if self.offset is None else Checkpoint.page(vkey, self.offset)
+
+
+@dataclass(frozen=True)
+class _ListJob:
+    """One list type's paging: its job, its endpoint, and what earlier attempts committed."""
+
+    job: TypeJob
+    source: ListSource
+    done: frozenset[Checkpoint]
+
+    @property
+    def page_size(self) -> int:
+        return self.job.run.options.page_size
+
+    def params(self, page: _Page) -> dict[str, Any]:
+        params: dict[str, Any] = {**self.source.params, **page.variant}
+        if page.offset is not None:
+            params.update(limit=self.page_size, offset=page.offset)
+            if self.source.sort:
+                params["sorts"] = self.source.sort
+        return params
+
+
+async def back_up_list(job: TypeJob, source: ListSource) -> None:
+    """Every item of a list type; paged types list their ids beside the pages, then reconcile."""
+    pages = _ListJob(job, source, await job.done())
+    await retry_failed_items(job)
+    if not source.paged:
+        async with anyio.create_task_group() as tg:
+            for variant in source.variants:
+                tg.start_soon(_fetch_page, pages, _Page(variant, None))
+        return
+    # The id listing runs beside the first pages: it tells the page workers where to stop,
+    # and reconciliation what to look for.
+    listing = Listing()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(list_before, job, source, listing)
+        for variant in source.variants:
+            tg.start_soon(_fetch_variant, pages, variant, listing)
+    if listing.ok:
+        await reconcile(job, source)
+
+
+async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: Listing) -> None:
+    """Page through one variant with several pages in flight.
+
+    The first page goes out at once; the other workers wait for the id listing, whose count
+    says where paging stops (items added later are fetched by reconciliation), or for a
+    short first page. Without a count, paging stops at the first short page. A resumed run
+    also knows the short page an earlier attempt committed.
+    """
+    vkey = variant_key(variant)
+    page_size = pages.page_size
+    ends = [c.offset for c in pages.done if c.kind is CheckpointKind.END and c.variant == vkey]
+    cursor = PageCursor(page_size, min(ends) if ends else None)
+    known = anyio.Event()
+
+    async def learn_end() -> None:
+        await listing.ready.wait()
+        if listing.counts is not None:
+            expected = listing.counts.get(vkey, 0)
+            cursor.short_page_at(max(expected - 1, 0) // page_size * page_size)
+        known.set()
+
+    async def worker(first: bool) -> None:
+        if not first:
+            await known.wait()
+        while (offset := cursor.next()) is not None:
+            if Checkpoint.page(vkey, offset) in pages.done:
+                continue
+            count = await _fetch_page(pages, _Page(variant, offset))
+            if count is not None and count < page_size:
+                cursor.short_page_at(offset)
+                known.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(learn_end)
+        for i in range(pages.job.run.options.concurrency):
+            tg.start_soon(worker, i == 0)
+
+
+async def _fetch_page(pages: _ListJob, page: _Page) -> int | None:
+    """Fetch one page and send it as one batch; returns its length, None when it failed."""
+    if page.checkpoint in pages.done:
+        return None
+    slot = await pages.job.run.memory.hold(pages.job.name)
+    try:
+        return await _fetch_held(pages, page, slot)
+    finally:
+        if not slot.handed_over:
+            slot.release()
+
+
+async def _fetch_held(pages: _ListJob, page: _Page, slot: PageSlot) -> int | None:
+    job, key = pages.job, page.checkpoint
+    try:
+        body = await job.run.client.get_decoded(
+            pages.source.path, pages.params(page), decode=split_page
+        )
+        batch = await _page_batch(job, body, key)
+    except (ApiError, PayloadShapeError) as exc:
+        failure = job.failure(key, error_line(exc))
+        await job.send(Batch(job.run.run_id, failures=(failure,)), slot)
+        return None
+    if page.offset is not None and len(body) < pages.page_size:
+        end = job.mark(Checkpoint.end(key.variant, page.offset))
+        batch = dataclasses.replace(batch, checkpoints=(*batch.checkpoints, end))
+    slot.resize(sum(len(item.content) for item in batch.items))
+    await job.send(batch, slot)
+    return len(body)
+
+
+async def _page_batch(job: TypeJob, page: list[bytes], key: Checkpoint) -> Batch:
+    ct = job.ct
+    fields = [read_fields(item) for item in page]
+    ids = [item_id(ct, f) for f in fields]
+    if any(i is None for i in ids):
+        raise PayloadShapeError(f"an item in the page has no {ct.id_key!r}")
+    checkpoints = (job.mark(key),)
+    if not ct.fetch_detail:
+        items = tuple(
+            record(ct, i, raw, f) for i, raw, f in zip(ids, page, fields, strict=True) if i
+        )
+        return Batch(job.run.run_id, items=items, checkpoints=checkpoints)
+    items, failures, gone = await fetch_details(job, [i for i in ids if i])
+    return Batch(job.run.run_id, items=items, checkpoints=checkpoints, failures=failures, gone=gone)

@@ -1,0 +1,27 @@
+"""Tests for lookervault.backup.pages: the cursor hands out offsets up to the short page."""
+
+from __future__ import annotations
+
+from lookervault.backup.pages import PageCursor
+
+
+def test_cursor_without_an_end_hands_out_offsets_until_told() -> None:
+    """Offsets step by the page size; a short page stops the offsets after it."""
+    cursor = PageCursor(5, None)
+    assert [cursor.next(), cursor.next(), cursor.next()] == [0, 5, 10]
+    assert cursor.pages_left() is None
+    cursor.short_page_at(10)
+    assert cursor.next() is None
+
+
+def test_cursor_with_a_known_end_stops_there() -> None:
+    """A resumed end (or the listing's count) bounds the pages; the earliest end wins."""
+    cursor = PageCursor(5, 10)
+    assert cursor.pages_left() == 3
+    assert cursor.next() == 0
+    cursor.short_page_at(20)  # a later end does not extend it
+    cursor.short_page_at(5)
+    assert cursor.pages_left() == 1
+    assert cursor.next() == 5
+    assert cursor.next() is None
+    assert cursor.pages_left() == 0
