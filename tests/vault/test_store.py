@@ -17,7 +17,9 @@ import stamina
 
 from lookervault.errors import VaultError
 from lookervault.vault.records import Batch, Failure, ItemRecord
-from lookervault.vault.store import SCHEMA_VERSION, Vault, VaultWriter
+from lookervault.vault.schema import SCHEMA_VERSION
+from lookervault.vault.store import Vault
+from lookervault.vault.writer import VaultWriter
 
 LOCK_HOLD_S = 0.5
 LOCK_HOLD_DEADLINE_S = 30.0
@@ -371,7 +373,7 @@ def test_resumable_and_reopen(vault: Vault, run_id: int) -> None:
     assert vault.resumable_run() == run_id
     vault.reopen_run(run_id)
     [run] = vault.runs()
-    assert (run["status"], run["resumes"], run["finished_at"]) == ("running", 1, None)
+    assert (run.status, run.resumes, run.finished_at) == ("running", 1, None)
     vault.finish_run(run_id, status="complete", counts={}, stats={})
     assert vault.resumable_run() is None
 
@@ -403,15 +405,15 @@ def test_runs_decoded(vault: Vault, run_id: int) -> None:
     }
     vault.finish_run(other, status="partial", counts={"looks": 3}, stats=stats)
     first, second = vault.runs()
-    assert first["run_id"] == run_id and first["options"] == {"content_types": ["dashboards"]}
-    assert first["counts"] == {} and first["status"] == "running"
-    assert second["options"] == {
+    assert first.run_id == run_id and first.options == {"content_types": ["dashboards"]}
+    assert first.counts == {} and first.status == "running"
+    assert second.options == {
         "client_secret": "<redacted>",
         "types": ["looks"],
         "nested": {"access_token": "<redacted>"},
     }
-    assert second["looker_url"] == "https://looker.example.com/path"
-    assert (second["status"], second["counts"], second["stats"]) == ("partial", {"looks": 3}, stats)
+    assert second.looker_url == "https://looker.example.com/path"
+    assert (second.status, second.counts, second.stats) == ("partial", {"looks": 3}, stats)
     assert "s3cr3t" not in vault.path.read_bytes().decode("latin-1")
 
 
@@ -540,7 +542,7 @@ V1_ITEM = (
 
 def _v1_vault(path: Path) -> dict[tuple[str, str], bytes]:
     """A schema-1 vault built from the v1 DDL: two runs, a shared content, a gone item."""
-    from lookervault.vault.store import _MIGRATIONS
+    from lookervault.vault.schema import MIGRATIONS
 
     contents = {
         ("dashboards", "1"): b'{"id":"1","title":"One"}',
@@ -551,7 +553,7 @@ def _v1_vault(path: Path) -> dict[tuple[str, str], bytes]:
     }
     conn = sqlite3.connect(path)
     with conn:
-        for statement in _MIGRATIONS[0].statements:
+        for statement in MIGRATIONS[0].statements:
             conn.execute(statement)
         conn.execute(
             'CREATE TABLE "migrations" ("version" INTEGER PRIMARY KEY, "name" TEXT NOT NULL, "applied_at" TEXT NOT NULL)'
@@ -604,8 +606,8 @@ def test_migrates_schema_1_without_loss(tmp_path: Path) -> None:
         assert latest == {k: v for k, v in contents.items() if k != ("dashboards", "2")}
         assert vault.item_ids("dashboards") == {"1"}
         assert vault.item_ids("dashboards", run_id=1) == set()
-        assert [r["history"] for r in vault.runs()] == ["latest-only", "latest-only"]
-        assert [r["counts"] for r in vault.runs()] == [{"dashboards": 2}, {"dashboards": 1}]
+        assert [r.history for r in vault.runs()] == ["latest-only", "latest-only"]
+        assert [r.counts for r in vault.runs()] == [{"dashboards": 2}, {"dashboards": 1}]
         run1 = {(t, i): c for t, i, c in vault.iter_items(run_id=1)}
         assert run1 == {("dashboards", "2"): contents[("dashboards", "2")]}
         assert _raw(vault, 'SELECT COUNT(*) FROM "blobs"') == [(4,)]
