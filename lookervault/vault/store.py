@@ -112,8 +112,6 @@ class Vault:
         # Writers of this vault take turns in-process (see `writer`).
         self._write_lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
-        # Typed read queries (runs, snapshots, diffs, verification) on the control connection.
-        self.queries = VaultQueries(self._using)
         with sqlite_errors(f"cannot open vault at {self.path}"):
             conn = connect(self.path, busy_timeout_ms=CONTROL_BUSY_TIMEOUT_MS)
             try:
@@ -143,6 +141,11 @@ class Vault:
             raise VaultError(f"cannot create vault at {target}: directory {parent} is read-only")
         if target.exists():
             check_existing(target)
+
+    @property
+    def queries(self) -> VaultQueries:
+        """Typed read queries (runs, snapshots, items, diffs, checks) on the control connection."""
+        return VaultQueries(self._using)
 
     @contextlib.contextmanager
     def _using(self, action: str) -> Generator[sqlite3.Connection]:
