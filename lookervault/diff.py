@@ -8,7 +8,8 @@ from typing import Any
 
 from lookervault.content import id_sort_key
 from lookervault.errors import UsageError
-from lookervault.history import _COMPLETE, _FULL_HISTORY, _find_item, _run_row, load_json
+from lookervault.history import load_json
+from lookervault.vault.queries import FULL_HISTORY, RUN_COMPLETE, DiffRow, RunRecord
 from lookervault.vault.store import Vault
 
 __all__ = [
@@ -66,28 +67,6 @@ class RunDiff:
         }
 
 
-# Only rows that differ cross into Python: identical versions are filtered by SQLite. Two
-# halves (rows of A, rows only in B), each probing the other run's primary key: SQLite plans a
-# FULL OUTER JOIN of two CTEs as a nested scan, quadratic in the snapshot size.
-_DIFF_ROWS = """
-WITH d ("item_key", in_a, va, in_b, vb) AS (
-    SELECT a."item_key", 1, a."version_id", b."item_key" IS NOT NULL, b."version_id"
-    FROM "run_items" AS a
-    LEFT JOIN "run_items" AS b ON b."run_id" = :b AND b."item_key" = a."item_key"
-    WHERE a."run_id" = :a AND (b."item_key" IS NULL OR a."version_id" IS NOT b."version_id")
-    UNION ALL
-    SELECT b."item_key", 0, NULL, 1, b."version_id" FROM "run_items" AS b
-    WHERE b."run_id" = :b AND NOT EXISTS (
-        SELECT 1 FROM "run_items" AS a WHERE a."run_id" = :a AND a."item_key" = b."item_key")
-)
-SELECT i."content_type", i."item_id", coalesce(vb."title", va."title", i."title"),
-       d.in_a, d.va IS NOT NULL, d.in_b, d.vb IS NOT NULL
-FROM d JOIN "items" AS i ON i."item_key" = d."item_key"
-LEFT JOIN "versions" AS va ON va."version_id" = d.va
-LEFT JOIN "versions" AS vb ON vb."version_id" = d.vb
-"""
-
-
 @dataclass(frozen=True, slots=True)
 class _Side:
     """How to read an item's absence from a run's snapshot."""
@@ -100,33 +79,39 @@ class _Side:
         return not self.scope or content_type in self.scope
 
 
+def _run(vault: Vault, run_id: int) -> RunRecord:
+    run = vault.queries.run(run_id)
+    if run is None:
+        raise UsageError(f"no run {run_id} in vault {vault.path}")
+    return run
+
+
 def _side(vault: Vault, run_id: int, notes: list[str]) -> _Side:
-    run = _run_row(vault, run_id)
-    complete = run["status"] == _COMPLETE and run["history"] == _FULL_HISTORY
-    if run["history"] != _FULL_HISTORY:
+    run = _run(vault, run_id)
+    complete = run.status == RUN_COMPLETE and run.history == FULL_HISTORY
+    if run.history != FULL_HISTORY:
         notes.append(
             f"run {run_id} was recorded before history was kept: its snapshot holds only the "
             "items it was the last to fetch; others are listed as unseen"
         )
     elif not complete:
         notes.append(
-            f"run {run_id} is {run['status']}: items it did not fetch are listed as unseen, "
+            f"run {run_id} is {run.status}: items it did not fetch are listed as unseen, "
             "not removed"
         )
-    return _Side(run_id, complete, frozenset(run["counts"]))
+    return _Side(run_id, complete, frozenset(run.counts))
 
 
-def _classify(row: tuple[Any, ...], a: _Side, b: _Side) -> str | None:
+def _classify(row: DiffRow, a: _Side, b: _Side) -> str | None:
     """added, removed, changed, unseen, or None (nothing to report)."""
-    content_type, _, _, in_a, has_a, in_b, has_b = row
-    if not (a.covers(content_type) and b.covers(content_type)):
+    if not (a.covers(row.content_type) and b.covers(row.content_type)):
         return None
-    if has_a and has_b:
+    if row.has_a and row.has_b:
         return "changed"
-    if has_b:  # not in A's snapshot
-        return "added" if in_a or a.complete else "unseen"
-    if has_a:  # not in B's snapshot
-        return "removed" if in_b or b.complete else "unseen"
+    if row.has_b:  # not in A's snapshot
+        return "added" if row.in_a or a.complete else "unseen"
+    if row.has_a:  # not in B's snapshot
+        return "removed" if row.in_b or b.complete else "unseen"
     return None
 
 
@@ -138,14 +123,12 @@ def diff_runs(vault: Vault, run_a: int, run_b: int) -> RunDiff:
     """
     notes: list[str] = []
     a, b = _side(vault, run_a, notes), _side(vault, run_b, notes)
-    with vault.reading("diff runs") as conn:
-        rows = conn.execute(_DIFF_ROWS, {"a": run_a, "b": run_b}).fetchall()
     types: dict[str, TypeDiff] = {}
-    for row in rows:
+    for row in vault.queries.diff_rows(run_a, run_b):
         kind = _classify(row, a, b)
         if kind is not None:
-            bucket = getattr(types.setdefault(row[0], TypeDiff()), kind)
-            bucket.append(ItemRef(row[1], row[2]))
+            bucket = getattr(types.setdefault(row.content_type, TypeDiff()), kind)
+            bucket.append(ItemRef(row.item_id, row.title))
     for diff in types.values():
         diff.sort()
     skipped = sorted((a.scope ^ b.scope) if a.scope and b.scope else set())
@@ -231,7 +214,7 @@ def diff_item(vault: Vault, content_type: str, item_id: str, run_a: int, run_b: 
     Raises:
         UsageError: neither run's snapshot holds the item.
     """
-    found = [_find_item(vault, content_type, item_id, run) for run in (run_a, run_b)]
+    found = [vault.queries.find_item(content_type, item_id, run) for run in (run_a, run_b)]
     if found[0] is None and found[1] is None:
         raise UsageError(f"{content_type} {item_id} is in neither run {run_a} nor run {run_b}")
     old, new = (load_json(v.content) if v is not None else None for v in found)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -76,7 +78,7 @@ def _one_run(vault: Vault, records: list[ItemRecord]) -> None:
 
 
 def _checkpointed_size(db: Path) -> int:
-    with Vault(db) as vault, vault.reading("checkpoint") as conn:
+    with Vault(db), contextlib.closing(sqlite3.connect(db)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return vault_size(db)
 
