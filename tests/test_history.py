@@ -10,11 +10,11 @@ import orjson
 import pytest
 
 from lookervault.backup.run import ExtractOptions, extract
-from lookervault.config import ConnectionSettings
 from lookervault.diff import FieldChange, diff_item, diff_runs, field_changes
 from lookervault.errors import UsageError
 from lookervault.history import list_items, list_runs, read_item, resolve_run
 from lookervault.mock.app import MockLooker, MockOptions
+from lookervault.settings import ConnectionSettings
 from lookervault.vault.records import Batch, ItemRecord
 from lookervault.vault.store import Vault
 from lookervault.verify import verify_vault

@@ -31,7 +31,6 @@ from lookervault.config import (
     ID_LISTING_PAGE_SIZE,
     PAGE_MEMORY_BUDGET_BYTES,
     STREAM_BATCHES_PER_WORKER,
-    ConnectionSettings,
 )
 from lookervault.content import (
     ChildSource,
@@ -51,6 +50,7 @@ from lookervault.looker.payload import (
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
 from lookervault.progress import NullProgress, Progress
+from lookervault.settings import ConnectionSettings
 from lookervault.vault.ledger import AFTER, BEFORE, ListedIds
 from lookervault.vault.records import Batch, Failure, ItemRecord
 from lookervault.vault.store import Vault

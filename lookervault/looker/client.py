@@ -31,12 +31,12 @@ from lookervault.config import (
     RETRY_WAIT_INITIAL_S,
     RETRY_WAIT_MAX_S,
     TOKEN_REFRESH_MARGIN_S,
-    ConnectionSettings,
 )
 from lookervault.errors import ApiError, AuthError, ConnectError, NotFoundError
 from lookervault.looker.pools import PooledClients
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
+from lookervault.settings import ConnectionSettings
 
 __all__ = ["RETRY_STATUSES", "LookerClient"]
 

@@ -13,11 +13,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from lookervault.config import RETRY_AFTER_MAX_S, TOKEN_REFRESH_MARGIN_S, ConnectionSettings
+from lookervault.config import RETRY_AFTER_MAX_S, TOKEN_REFRESH_MARGIN_S
 from lookervault.errors import ApiError, AuthError, ConnectError, ExitCode, NotFoundError
 from lookervault.looker.client import LookerClient
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
+from lookervault.settings import ConnectionSettings
 
 BASE_URL = "https://looker.test:19999"
 CLIENT_ID = "the-client-id"
