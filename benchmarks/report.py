@@ -91,7 +91,7 @@ def _met(ok: bool | None) -> str:
 
 
 def _rows(s: dict[str, Any]) -> list[tuple[str, str, Any, str, bool | None]]:
-    rows: list[tuple[str, str, Any, str, bool | None]] = []
+    rows: list[tuple[str, str, Any, str, bool | None]] = _startup_rows(s.get("S0"))
     if "S1" in s:
         e, r = s["S1"]["extract"], s["S1"]["extract_over_drain"]
         rows += [
@@ -204,6 +204,39 @@ def _rows(s: dict[str, Any]) -> list[tuple[str, str, Any, str, bool | None]]:
         rows.append(
             ("S7", "resumed vault equals ground truth", v["complete"], "True", v["complete"])
         )
+    return rows
+
+
+def _startup_rows(s0: dict[str, Any] | None) -> list[tuple[str, str, Any, str, bool | None]]:
+    """One row per measured command: median (min-max) seconds, and times a bare interpreter."""
+    if s0 is None:
+        return []
+    rows: list[tuple[str, str, Any, str, bool | None]] = []
+    for variant in ("as_installed", "bytecode_cached"):
+        figures = s0[variant]
+        bare = figures["bare"]
+        rows.append(
+            (
+                "S0",
+                f"{variant}: python -c pass, s (median of {s0['runs']}, min-max)",
+                f"{bare['median_s']} ({bare['min_s']}-{bare['max_s']})",
+                "",
+                None,
+            )
+        )
+        for name in ("--version", "--help", "runs"):
+            v = figures[name]
+            value = f"{v['median_s']} ({v['min_s']}-{v['max_s']}), {v['over_bare']}x bare"
+            goal, ok = (f"<= {s0['goal_s']}", v["median_s"] <= s0["goal_s"])
+            rows.append(
+                (
+                    "S0",
+                    f"{variant}: lookervault {name}, s (median of {s0['runs']}, min-max)",
+                    value,
+                    goal,
+                    ok,
+                )
+            )
     return rows
 
 

@@ -1,4 +1,4 @@
-"""The seven scenarios (S1-S7): each runs measured processes and returns its figures and ratios."""
+"""The scenarios (S0 start-up in startup.py, S1-S7 here): each runs measured processes and returns its figures and ratios."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from benchmarks.harness import (
 )
 from benchmarks.mockserver import MockKnobs, MockServer
 from benchmarks.process import run_measured
+from benchmarks.startup import s0_startup
 from lookervault.config import DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, DEFAULT_WORKERS
 
 __all__ = ["FULL", "SCENARIOS", "SMOKE", "Sizes"]
@@ -395,6 +396,7 @@ def s7_resume(ctx: Context, sz: Sizes) -> dict[str, Any]:
 
 
 SCENARIOS: dict[str, Callable[[Context, Sizes], dict[str, Any]]] = {
+    "S0": s0_startup,
     "S1": s1_throughput,
     "S2": s2_latency,
     "S3": s3_rate_limit,

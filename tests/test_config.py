@@ -1,4 +1,4 @@
-"""Tests for lookervault.config: looker.ini sections, LOOKERSDK_* overrides, clear errors."""
+"""Tests for lookervault.config and .settings: looker.ini sections, LOOKERSDK_* overrides, clear errors."""
 
 from __future__ import annotations
 
@@ -18,14 +18,10 @@ from looker_sdk.rtl import api_settings
 from looker_sdk.rtl.api_settings import ApiSettings
 from pydantic import SecretStr
 
-from lookervault import config
-from lookervault.config import (
-    DEFAULT_TIMEOUT_S,
-    ENV_PREFIX,
-    ConnectionSettings,
-    load_connection_settings,
-)
+from lookervault import settings as connection
+from lookervault.config import DEFAULT_TIMEOUT_S, ENV_PREFIX
 from lookervault.errors import ConfigError, ExitCode
+from lookervault.settings import ConnectionSettings, load_connection_settings
 
 SECRET = "s3cr3t-VALUE-never-shown"
 
@@ -247,7 +243,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(config, "open", refuse, raising=False)  # chmod 000 is no bar to root
+    monkeypatch.setattr(connection, "open", refuse, raising=False)  # chmod 000 is no bar to root
     with pytest.raises(ConfigError, match="custom.ini: cannot be read \\(PermissionError\\)"):
         load_connection_settings(ini)
 
@@ -263,7 +259,7 @@ def test_percent_escape_and_utf8(tmp_path: Path) -> None:
 def test_loading_does_not_import_looker_sdk(ini: Path) -> None:
     """load_connection_settings never imports looker_sdk (its generated SDK costs ~20 MB)."""
     code = (
-        "import sys; from lookervault.config import load_connection_settings as load; "
+        "import sys; from lookervault.settings import load_connection_settings as load; "
         "load(sys.argv[1]); print('looker_sdk' in sys.modules, 'looker_sdk.rtl' in sys.modules)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX + "_")}
@@ -411,6 +407,6 @@ def test_reader_matches_looker_sdk(
         event("looker-sdk raises" if expected is None else f"compared, {len(expected)} keys")
         if expected is None:
             with pytest.raises(ConfigError):
-                config._read_settings(filename, wanted)
+                connection._read_settings(filename, wanted)
         else:
-            assert config._read_settings(filename, wanted)[1] == expected
+            assert connection._read_settings(filename, wanted)[1] == expected

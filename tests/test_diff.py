@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 from lookervault.backup.run import ExtractOptions, extract
-from lookervault.config import ConnectionSettings
 from lookervault.diff import FieldChange, diff_item, diff_runs, field_changes
 from lookervault.errors import UsageError
 from lookervault.mock.app import MockLooker, MockOptions
+from lookervault.settings import ConnectionSettings
 from lookervault.vault.records import Batch, ItemRecord
 from lookervault.vault.store import Vault
 from lookervault.verify import verify_vault

@@ -27,7 +27,6 @@ from lookervault.backup.options import ExtractOptions
 from lookervault.config import (
     PAGE_MEMORY_BUDGET_BYTES,
     STREAM_BATCHES_PER_WORKER,
-    ConnectionSettings,
 )
 from lookervault.content import ContentType, resolve_content_types
 from lookervault.errors import LookerVaultError
@@ -35,6 +34,7 @@ from lookervault.looker.client import LookerClient
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
 from lookervault.progress import NullProgress, Progress
+from lookervault.settings import ConnectionSettings
 from lookervault.vault.ledger import ListedIds
 from lookervault.vault.records import Failure
 from lookervault.vault.store import Vault

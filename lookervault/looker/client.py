@@ -19,7 +19,6 @@ from lookervault.config import (
     DEFAULT_TOKEN_LIFETIME_S,
     LOGOUT_TIMEOUT_S,
     TOKEN_REFRESH_MARGIN_S,
-    ConnectionSettings,
 )
 from lookervault.errors import ApiError, AuthError, ConnectError, NotFoundError
 from lookervault.looker.pools import PooledClients, open_pooled_clients
@@ -36,6 +35,7 @@ from lookervault.looker.retry import (
 )
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
+from lookervault.settings import ConnectionSettings
 
 __all__ = ["RETRY_STATUSES", "LookerClient"]
 

@@ -10,9 +10,9 @@ import orjson
 import pytest
 
 from lookervault.backup.run import ExtractOptions, extract
-from lookervault.config import ConnectionSettings
 from lookervault.content import id_sort_key
 from lookervault.mock.app import MockLooker, MockOptions
+from lookervault.settings import ConnectionSettings
 from lookervault.vault.records import Batch, Failure, ItemRecord
 from lookervault.vault.store import Vault
 from tests.support import assert_vault_equals
@@ -115,7 +115,7 @@ async def test_resume_reads_checkpoints_an_earlier_release_wrote(
         options = ExtractOptions(workers=2, page_size=_PAGE_SIZE, resume=True)
         result = await extract(settings, vault, options, transport=requests)
         assert vault.failures(run_id) == []
-        assert [run["run_id"] for run in vault.runs()] == [run_id]
+        assert [run.run_id for run in vault.runs()] == [run_id]
     assert (result.run_id, result.status, result.failures) == (run_id, "complete", [])
     # Committed pages are not asked for again; the pages after them and the failed ones are.
     assert requests.count("/dashboards/search", deleted="false", offset="0") == 0

@@ -12,10 +12,10 @@ import orjson
 import pytest
 
 from lookervault.backup.run import ExtractOptions, extract
-from lookervault.config import ConnectionSettings
 from lookervault.content import CONTENT_TYPES
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.mock.data import generate
+from lookervault.settings import ConnectionSettings
 from lookervault.vault.store import Vault
 from tests.support import assert_vault_equals
 

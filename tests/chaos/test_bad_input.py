@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lookervault.backup.run import ExtractOptions, extract
-from lookervault.config import ConnectionSettings, load_connection_settings
 from lookervault.errors import ConfigError
 from lookervault.mock.app import MockLooker, MockOptions
+from lookervault.settings import ConnectionSettings, load_connection_settings
 from lookervault.vault.store import Vault
 from tests.chaos.support import run_cli
 from tests.support import assert_vault_equals

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs
 import httpx
 from pydantic import SecretStr
 
-from lookervault.config import ConnectionSettings
 from lookervault.looker.throttle import AdaptiveLimiter
+from lookervault.settings import ConnectionSettings
 
 __all__ = [
     "ATTEMPTS",

@@ -1,0 +1,126 @@
+"""The options every command repeats (--db, --json, --debug), declared once and flattened into each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from cyclopts import Parameter
+
+from lookervault.config import DEFAULT_DB_PATH
+
+__all__ = [
+    "FLAT",
+    "Common",
+    "DiffFlags",
+    "ExportFlags",
+    "ExtractFlags",
+    "ListFlags",
+    "NoJson",
+    "RunOption",
+    "RunsFlags",
+    "ShowFlags",
+    "VerifyFlags",
+]
+
+# Flattens a Common into its command: the fields read as --db, --json, --debug, no prefix.
+FLAT = Parameter(name="*")
+
+RunOption = Annotated[int | None, Parameter(help="Run id (see `lookervault runs`).")]
+
+
+@dataclass(frozen=True)
+class Common:
+    """Which vault, which output, how much detail on failure: the same for every command.
+
+    A command narrows the help of --json by subclassing with its own docstring.
+
+    Parameters
+    ----------
+    json
+        Print JSON on stdout.
+    """
+
+    db: Annotated[Path, Parameter(help="Path of the vault file.")] = Path(DEFAULT_DB_PATH)
+    json: bool = False
+    debug: Annotated[bool, Parameter(help="Show tracebacks of unexpected errors.")] = False
+
+
+@dataclass(frozen=True)
+class NoJson(Common):
+    """For a command whose output is data already (export): it has no --json."""
+
+    json: Annotated[bool, Parameter(parse=False)] = False
+
+
+# Each command's own words for --json (cyclopts reads a subclass's docstring for its fields).
+@dataclass(frozen=True)
+class ExtractFlags(Common):
+    """The shared options of extract.
+
+    Parameters
+    ----------
+    json
+        Print one JSON object with the outcome on stdout.
+    """
+
+
+@dataclass(frozen=True)
+class ExportFlags(NoJson):
+    """The shared options of export, which writes data and so has no --json."""
+
+
+@dataclass(frozen=True)
+class RunsFlags(Common):
+    """The shared options of runs.
+
+    Parameters
+    ----------
+    json
+        Print one JSON object: {"vault_bytes": N, "runs": [...]}.
+    """
+
+
+@dataclass(frozen=True)
+class ListFlags(Common):
+    """The shared options of list.
+
+    Parameters
+    ----------
+    json
+        Print a JSON array of items.
+    """
+
+
+@dataclass(frozen=True)
+class ShowFlags(Common):
+    """The shared options of show.
+
+    Parameters
+    ----------
+    json
+        Print {"content_type", "id", "run_id", "gone_run_id", "content"} on one line.
+    """
+
+
+@dataclass(frozen=True)
+class DiffFlags(Common):
+    """The shared options of diff.
+
+    Parameters
+    ----------
+    json
+        Print one JSON object.
+    """
+
+
+@dataclass(frozen=True)
+class VerifyFlags(Common):
+    """The shared options of verify.
+
+    Parameters
+    ----------
+    json
+        Print one JSON object: {"ok", "checks": {name: [problems]}, "notes", "blobs_checked"}.
+    """
