@@ -19,7 +19,7 @@ import anyio
 import anyio.to_thread
 from anyio.abc import ObjectReceiveStream
 
-from lookervault import __version__
+from lookervault import package_version
 from lookervault.backup.budget import PageMemory, PageSlot
 from lookervault.backup.context import Queued, RunContext, TypeJob, TypeState
 from lookervault.backup.job import back_up_type
@@ -239,5 +239,5 @@ async def _open_run(
         if isinstance(versions, dict)
         else None,
         api_version=current.get("version"),
-        tool_version=__version__,
+        tool_version=package_version(),
     )

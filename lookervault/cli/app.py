@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from cyclopts import App, CycloptsError
 
-from lookervault import __version__
+from lookervault import package_version
 from lookervault.cli.diff import diff_command
 from lookervault.cli.export import export_command
 from lookervault.cli.extract import extract_command
@@ -20,7 +20,7 @@ __all__ = ["app", "main"]
 app = App(
     name="lookervault",
     help="Back up a Looker instance, losslessly and resumably, into one SQLite file (the vault).",
-    version=__version__,
+    version=package_version,  # a callable: the metadata is read only for --version
     # A bare version string: printing it as plain text spares --version the Markdown renderer.
     version_format="plaintext",
 )

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from lookervault import __version__
+from lookervault import package_version
 from lookervault.config import CONNECTIONS_PER_POOL, KEEPALIVE_EXPIRY_S
 
 __all__ = ["PooledClients", "open_pooled_clients"]
@@ -80,7 +80,10 @@ def open_pooled_clients(
         )
         return httpx.AsyncClient(
             base_url=base_url,
-            headers={"Accept": "application/json", "User-Agent": f"lookervault/{__version__}"},
+            headers={
+                "Accept": "application/json",
+                "User-Agent": f"lookervault/{package_version()}",
+            },
             timeout=httpx.Timeout(timeout),
             limits=limits,
             verify=tls,

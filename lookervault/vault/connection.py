@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-import stamina
-
 from lookervault.errors import VaultError
 
 __all__ = [
@@ -133,6 +131,8 @@ def write_retrying(
     on_retry: Callable[[], None] | None = None,
 ) -> _T:
     """Run ``work`` in one write transaction, retrying the whole of it while SQLite is busy."""
+    import stamina  # here, not at the top: reading commands never write and start faster
+
     for attempt in stamina.retry_context(
         on=_is_busy,
         attempts=BUSY_RETRY_ATTEMPTS,
