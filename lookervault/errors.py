@@ -11,7 +11,7 @@ LookerVaultError
 └── PayloadShapeError valid JSON of the wrong shape   -> exit 1 (unless handled)
 
 Foreign exceptions are translated at one boundary each: httpx errors in looker/client.py,
-sqlite3 errors in vault/, pydantic errors in config.py.
+sqlite3 errors in vault/, pydantic errors in settings.py.
 """
 
 from __future__ import annotations

@@ -12,40 +12,9 @@ from lookervault.diff import FieldChange, diff_item, diff_runs, field_changes
 from lookervault.errors import UsageError
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.settings import ConnectionSettings
-from lookervault.vault.records import Batch, ItemRecord
 from lookervault.vault.store import Vault
 from lookervault.verify import verify_vault
-
-
-def _item(item_id: str, content_type: str = "dashboards", **content: object) -> ItemRecord:
-    title = str(content.get("title", f"t{item_id}"))
-    folder = content.get("folder_id")
-    return ItemRecord(
-        content_type,
-        item_id,
-        {"id": item_id, **content},
-        title=title,
-        folder_id=str(folder) if folder is not None else None,
-        deleted=bool(content.get("deleted")),
-    )
-
-
-def _run(vault: Vault, *items: ItemRecord, status: str = "complete", gone=(), unseen=()) -> int:
-    """One run writing ``items``, marking ``gone``, then unseen types gone, then finished."""
-    run_id = vault.start_run(
-        options={}, looker_url="u", looker_release=None, api_version=None, tool_version="0"
-    )
-    with vault.writer() as writer:
-        writer.write(Batch(run_id, items=items, gone=tuple(gone)))
-    for content_type in unseen:
-        vault.mark_unseen_gone(run_id, content_type)
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item.content_type] = counts.get(item.content_type, 0) + 1
-    for content_type, _ in gone:
-        counts[content_type] = counts.get(content_type, 0)
-    vault.finish_run(run_id, status=status, counts=counts, stats={})
-    return run_id
+from tests.support import history_item, history_run
 
 
 @pytest.fixture
@@ -64,9 +33,16 @@ def _ids(refs) -> list[str]:
 
 def test_diff_added_removed_changed(vault: Vault) -> None:
     """A diff lists added, removed (seen gone) and changed items per type with titles."""
-    first = _run(vault, _item("1"), _item("2"), _item("3"), _item("9", "looks"))
-    second = _run(
-        vault, _item("1"), _item("2", v=2), _item("4"), _item("9", "looks"), unseen=["dashboards"]
+    first = history_run(
+        vault, history_item("1"), history_item("2"), history_item("3"), history_item("9", "looks")
+    )
+    second = history_run(
+        vault,
+        history_item("1"),
+        history_item("2", v=2),
+        history_item("4"),
+        history_item("9", "looks"),
+        unseen=["dashboards"],
     )
     diff = diff_runs(vault, first, second)
     assert list(diff.types) == ["dashboards"]
@@ -83,8 +59,8 @@ def test_diff_added_removed_changed(vault: Vault) -> None:
 
 def test_diff_partial_run_lists_unseen(vault: Vault) -> None:
     """Items a partial run did not fetch are unseen, not removed; the notes say why."""
-    first = _run(vault, _item("1"), _item("2"))
-    second = _run(vault, _item("1"), status="partial")
+    first = history_run(vault, history_item("1"), history_item("2"))
+    second = history_run(vault, history_item("1"), status="partial")
     diff = diff_runs(vault, first, second)
     assert _ids(diff.types["dashboards"].unseen) == ["2"]
     assert diff.types["dashboards"].removed == []
@@ -93,8 +69,8 @@ def test_diff_partial_run_lists_unseen(vault: Vault) -> None:
 
 def test_diff_ignores_types_outside_a_run(vault: Vault) -> None:
     """A type only one run extracted is not reported as added or removed."""
-    first = _run(vault, _item("1"), _item("5", "looks"))
-    second = _run(vault, _item("1"))
+    first = history_run(vault, history_item("1"), history_item("5", "looks"))
+    second = history_run(vault, history_item("1"))
     diff = diff_runs(vault, first, second)
     assert diff.types == {}
     assert any("looks" in note for note in diff.notes)
@@ -117,8 +93,8 @@ def test_field_changes() -> None:
 
 def test_diff_item(vault: Vault) -> None:
     """diff --item gives the field-level diff of one item between two runs."""
-    first = _run(vault, _item("1", title="Old", tiles=[1]))
-    second = _run(vault, _item("1", title="New", tiles=[1]), _item("2"))
+    first = history_run(vault, history_item("1", title="Old", tiles=[1]))
+    second = history_run(vault, history_item("1", title="New", tiles=[1]), history_item("2"))
     diff = diff_item(vault, "dashboards", "1", first, second)
     assert diff.changes == [FieldChange("/title", "changed", "Old", "New")]
     added = diff_item(vault, "dashboards", "2", first, second)

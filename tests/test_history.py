@@ -9,39 +9,8 @@ import pytest
 
 from lookervault.errors import UsageError
 from lookervault.history import list_items, list_runs, read_item, resolve_run
-from lookervault.vault.records import Batch, ItemRecord
 from lookervault.vault.store import Vault
-
-
-def _item(item_id: str, content_type: str = "dashboards", **content: object) -> ItemRecord:
-    title = str(content.get("title", f"t{item_id}"))
-    folder = content.get("folder_id")
-    return ItemRecord(
-        content_type,
-        item_id,
-        {"id": item_id, **content},
-        title=title,
-        folder_id=str(folder) if folder is not None else None,
-        deleted=bool(content.get("deleted")),
-    )
-
-
-def _run(vault: Vault, *items: ItemRecord, status: str = "complete", gone=(), unseen=()) -> int:
-    """One run writing ``items``, marking ``gone``, then unseen types gone, then finished."""
-    run_id = vault.start_run(
-        options={}, looker_url="u", looker_release=None, api_version=None, tool_version="0"
-    )
-    with vault.writer() as writer:
-        writer.write(Batch(run_id, items=items, gone=tuple(gone)))
-    for content_type in unseen:
-        vault.mark_unseen_gone(run_id, content_type)
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item.content_type] = counts.get(item.content_type, 0) + 1
-    for content_type, _ in gone:
-        counts[content_type] = counts.get(content_type, 0)
-    vault.finish_run(run_id, status=status, counts=counts, stats={})
-    return run_id
+from tests.support import history_item, history_run
 
 
 @pytest.fixture
@@ -56,8 +25,8 @@ def vault(tmp_path: Path):
 
 def test_list_runs_counts_and_stored_bytes(vault: Vault) -> None:
     """Runs list their counts, and an unchanged second run stores no new content."""
-    first = _run(vault, _item("1"), _item("2"))
-    second = _run(vault, _item("1"), _item("2"))
+    first = history_run(vault, history_item("1"), history_item("2"))
+    second = history_run(vault, history_item("1"), history_item("2"))
     summaries = list_runs(vault)
     assert [s.run_id for s in summaries] == [first, second]
     assert summaries[0].counts == {"dashboards": 2} and summaries[0].stored_bytes > 0
@@ -69,7 +38,7 @@ def test_resolve_run(vault: Vault) -> None:
     """The latest run by default; unknown runs and empty vaults are usage errors."""
     with pytest.raises(UsageError, match="no runs"):
         resolve_run(vault, None)
-    run_id = _run(vault, _item("1"))
+    run_id = history_run(vault, history_item("1"))
     assert resolve_run(vault, None) == run_id == resolve_run(vault, run_id)
     with pytest.raises(UsageError, match="no run 99"):
         resolve_run(vault, 99)
@@ -78,13 +47,13 @@ def test_resolve_run(vault: Vault) -> None:
 def test_list_items_filters(vault: Vault) -> None:
     """list filters by folder and title, and --deleted shows trash and gone items instead."""
     items = (
-        _item("1", title="Sales Overview", folder_id=5),
-        _item("2", title="Costs", folder_id=6),
-        _item("10", title="sales trash", deleted=True),
-        _item("3", title="Doomed"),
+        history_item("1", title="Sales Overview", folder_id=5),
+        history_item("2", title="Costs", folder_id=6),
+        history_item("10", title="sales trash", deleted=True),
+        history_item("3", title="Doomed"),
     )
-    first = _run(vault, *items)
-    _run(vault, *items[:3], unseen=["dashboards"])
+    first = history_run(vault, *items)
+    history_run(vault, *items[:3], unseen=["dashboards"])
     assert [r.item_id for r in list_items(vault, "dashboards")] == ["1", "2"]
     assert [r.item_id for r in list_items(vault, "dashboards", folder_id="5")] == ["1"]
     assert [r.item_id for r in list_items(vault, "dashboards", search="SALES")] == ["1"]
@@ -97,14 +66,14 @@ def test_list_items_filters(vault: Vault) -> None:
 
 def test_read_item_latest_and_past(vault: Vault) -> None:
     """show returns the item as each run fetched it, and its latest state by default."""
-    first = _run(vault, _item("1", v=1))
-    second = _run(vault, _item("1", v=2))
+    first = history_run(vault, history_item("1", v=1))
+    second = history_run(vault, history_item("1", v=2))
     assert orjson.loads(read_item(vault, "dashboards", "1", run_id=first).content)["v"] == 1
     latest = read_item(vault, "dashboards", "1")
     assert orjson.loads(latest.content)["v"] == 2 and latest.run_id == second
     with pytest.raises(UsageError, match="no dashboards 9"):
         read_item(vault, "dashboards", "9")
-    third = _run(vault, gone=[("dashboards", "1")])
+    third = history_run(vault, gone=[("dashboards", "1")])
     with pytest.raises(UsageError, match="not in run"):
         read_item(vault, "dashboards", "1", run_id=third)
     assert read_item(vault, "dashboards", "1").gone_run_id == third
