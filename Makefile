@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@$(UV) sync --locked --quiet
+	@$(UV) sync --locked --quiet --compile-bytecode
 
 run: bootstrap
 	@$(UV) run --locked python -m lookervault.cli.demo
