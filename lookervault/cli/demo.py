@@ -49,7 +49,23 @@ def _extract(env: dict[str, str]) -> int:
     DEMO_DB.parent.mkdir(mode=0o700, exist_ok=True)
     command = _lookervault("extract", "--db", str(DEMO_DB))
     print("$", " ".join(["lookervault", *command[3:]]), flush=True)
-    return subprocess.run(command, env=env, check=False).returncode
+    code = subprocess.run(command, env=env, check=False).returncode
+    if DEMO_DB.exists():
+        _print_next_steps()
+    return code
+
+
+def _print_next_steps() -> None:
+    """Name the vault just written and the commands to try on it, spelled as they run here."""
+    db = f"--db {DEMO_DB}"
+    print(
+        f"\nthe vault is {DEMO_DB.resolve()}; try next (from this folder):\n"
+        f"  uv run lookervault runs {db}\n"
+        f"  uv run lookervault list dashboards {db}\n"
+        f"  uv run lookervault show dashboards 1 {db}\n"
+        f"  uv run lookervault verify {db}",
+        flush=True,
+    )
 
 
 def main() -> int:
