@@ -149,7 +149,13 @@ def extract_command(
         )
         _render_result(result, db=common.db, as_json=common.json)
         if result.status in _CONTINUABLE:
-            hint = continue_command(common.db, types, config=config, section=section)
+            hint = continue_command(
+                common.db,
+                types,
+                config=config,
+                section=section,
+                allow_other_instance=allow_other_instance,
+            )
             print(f"to continue: {hint}", file=sys.stderr)
         return status_code(result.status)
 
@@ -167,7 +173,12 @@ def _open_locked(db: Path) -> Generator[Vault]:
 
 
 def continue_command(
-    db: Path, types: Sequence[str], *, config: Path | None, section: str | None
+    db: Path,
+    types: Sequence[str],
+    *,
+    config: Path | None,
+    section: str | None,
+    allow_other_instance: bool = False,
 ) -> str:
     """The shell command that resumes this run: same vault, types and connection flags."""
     words = ["lookervault", "extract", "--resume", "--db", str(db.absolute())]
@@ -175,6 +186,8 @@ def continue_command(
         words += ["--config", str(config.absolute())]
     if section is not None:
         words += ["--section", section]
+    if allow_other_instance:
+        words.append("--allow-other-instance")
     words += list(types)
     return shlex.join(words)
 

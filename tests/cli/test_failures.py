@@ -140,3 +140,5 @@ def test_continue_command_repeats_vault_types_and_connection_flags(tmp_path: Pat
     assert continue_command(Path("v.db"), (), config=None, section=None) == (
         f"lookervault extract --resume --db {Path('v.db').absolute()}"
     )
+    allowed = continue_command(db, (), config=None, section=None, allow_other_instance=True)
+    assert allowed.endswith(" --allow-other-instance")
