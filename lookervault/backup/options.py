@@ -21,6 +21,7 @@ class ExtractOptions:
     rate_limit_per_second: float | None = None
     rate_limit_per_minute: float | None = None
     resume: bool = False
+    allow_other_instance: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The options as recorded in the vault's runs table (no secrets here)."""

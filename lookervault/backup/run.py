@@ -10,8 +10,12 @@ network. The jobs live beside this module: pages, details, children, reconcile.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import signal
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +26,7 @@ from anyio.abc import ObjectReceiveStream
 from lookervault import package_version
 from lookervault.backup.budget import PageMemory, PageSlot
 from lookervault.backup.context import Queued, RunContext, TypeJob, TypeState
+from lookervault.backup.instance import check_same_instance
 from lookervault.backup.job import back_up_type
 from lookervault.backup.options import ExtractOptions
 from lookervault.config import (
@@ -39,7 +44,7 @@ from lookervault.vault.ledger import ListedIds
 from lookervault.vault.records import Failure
 from lookervault.vault.store import Vault
 
-__all__ = ["ExtractOptions", "ExtractResult", "extract"]
+__all__ = ["ExtractOptions", "ExtractResult", "VaultOpener", "extract"]
 
 logger = logging.getLogger(__name__)
 
@@ -151,9 +156,12 @@ def _first_leaf(group: BaseExceptionGroup) -> BaseException:
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
+VaultOpener = Callable[[], AbstractContextManager[Vault]]
+
+
 async def extract(
     settings: ConnectionSettings,
-    vault: Vault,
+    vault: Vault | VaultOpener,
     options: ExtractOptions,
     *,
     progress: Progress | None = None,
@@ -161,6 +169,9 @@ async def extract(
     handle_signals: bool = False,
 ) -> ExtractResult:
     """Back up the content types in `options` from the Looker at `settings` into `vault`.
+
+    `vault` is an open Vault, or a callable opening one (a context manager): it is called only
+    once Looker has accepted the login, so a refused connection or secret creates no file.
 
     Raises:
         LookerVaultError: connection, authentication or vault problems that stop the run.
@@ -178,36 +189,62 @@ async def extract(
         metrics=metrics,
         transport=transport,
     )
+    opener: VaultOpener = (
+        functools.partial(contextlib.nullcontext, vault) if isinstance(vault, Vault) else vault
+    )
     try:
         async with client:
             versions = await client.versions()
-            run_id = await _open_run(vault, settings, options, versions)
-            status, failures = "failed", []
-            try:
-                with ListedIds(vault.path) as ledger:
-                    context = RunContext(
-                        client,
-                        vault,
-                        ledger,
-                        run_id,
-                        options,
-                        progress,
-                        states={ct.name: TypeState() for ct in types},
-                        memory=PageMemory(options.concurrency, PAGE_MEMORY_BUDGET_BYTES),
-                    )
-                    job = _Run(context, types)
-                    job.handle_signals = handle_signals
-                    status, failures = await _run_job(job)
-            finally:
-                counts = {ct.name: vault.count_items(ct.name, run_id=run_id) for ct in types}
-                stats = {**metrics.snapshot(), "elapsed_s": round(metrics.elapsed(), 3)}
-                with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(
-                        lambda: vault.finish_run(run_id, status=status, counts=counts, stats=stats)
-                    )
+            with opener() as opened:
+                check_same_instance(
+                    settings.base_url,
+                    opened.looker_urls(),
+                    allow_other=options.allow_other_instance,
+                )
+                run_id = await _open_run(opened, settings, options, versions)
+                status, counts, failures = await _run_and_close(
+                    client, opened, run_id, types, options, progress, handle_signals
+                )
     finally:
         progress.close()
     return ExtractResult(run_id, status, counts, failures, metrics.snapshot(), metrics.elapsed())
+
+
+async def _run_and_close(
+    client: LookerClient,
+    vault: Vault,
+    run_id: int,
+    types: tuple[ContentType, ...],
+    options: ExtractOptions,
+    progress: Progress,
+    handle_signals: bool,
+) -> tuple[str, dict[str, int], list[Failure]]:
+    """Run the pipeline for `run_id`, then record its status, counts and statistics."""
+    metrics = client.metrics
+    status, failures, counts = "failed", [], {}
+    try:
+        with ListedIds(vault.path) as ledger:
+            context = RunContext(
+                client,
+                vault,
+                ledger,
+                run_id,
+                options,
+                progress,
+                states={ct.name: TypeState() for ct in types},
+                memory=PageMemory(options.concurrency, PAGE_MEMORY_BUDGET_BYTES),
+            )
+            job = _Run(context, types)
+            job.handle_signals = handle_signals
+            status, failures = await _run_job(job)
+    finally:
+        counts = {ct.name: vault.count_items(ct.name, run_id=run_id) for ct in types}
+        stats = {**metrics.snapshot(), "elapsed_s": round(metrics.elapsed(), 3)}
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(
+                lambda: vault.finish_run(run_id, status=status, counts=counts, stats=stats)
+            )
+    return status, counts, failures
 
 
 async def _run_job(job: _Run) -> tuple[str, list[Failure]]:
@@ -224,15 +261,16 @@ async def _run_job(job: _Run) -> tuple[str, list[Failure]]:
 async def _open_run(
     vault: Vault, settings: ConnectionSettings, options: ExtractOptions, versions: Any
 ) -> int:
+    unfinished = vault.resumable_run()
+    if options.resume and unfinished is not None:
+        vault.reopen_run(unfinished)
+        logger.info("resuming run %d", unfinished)
+        return unfinished
     if options.resume:
-        run_id = vault.resumable_run()
-        if run_id is not None:
-            vault.reopen_run(run_id)
-            logger.info("resuming run %d", run_id)
-            return run_id
-        logger.info("nothing to resume: starting a new run")
+        logger.warning("nothing to resume: starting a new run")
     current = versions.get("current_version") or {} if isinstance(versions, dict) else {}
-    return vault.start_run(
+    run_id = vault.start_run(
+        abandon=unfinished,
         options=options.as_dict(),
         looker_url=settings.base_url,
         looker_release=versions.get("looker_release_version")
@@ -241,3 +279,11 @@ async def _open_run(
         api_version=current.get("version"),
         tool_version=package_version(),
     )
+    if unfinished is not None:
+        logger.warning(
+            "run %d is unfinished and is left as it is, now marked abandoned; starting run %d "
+            "(`lookervault extract --resume` continues an unfinished run instead)",
+            unfinished,
+            run_id,
+        )
+    return run_id

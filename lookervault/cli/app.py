@@ -11,6 +11,7 @@ from lookervault import package_version
 from lookervault.cli.diff import diff_command
 from lookervault.cli.export import export_command
 from lookervault.cli.extract import extract_command
+from lookervault.cli.failures import failures_command
 from lookervault.cli.history import list_command, runs_command, show_command
 from lookervault.cli.verify import verify_command
 from lookervault.errors import ExitCode
@@ -38,6 +39,7 @@ app.command(list_command, name="list")
 app.command(show_command, name="show")
 app.command(diff_command, name="diff")
 app.command(verify_command, name="verify")
+app.command(failures_command, name="failures")
 
 
 def main(tokens: Sequence[str] | None = None) -> None:

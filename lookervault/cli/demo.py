@@ -45,9 +45,9 @@ def _start_mock() -> tuple[subprocess.Popen[str], str]:
     return server, line.removeprefix(_READY_PREFIX)
 
 
-def _extract(env: dict[str, str]) -> int:
+def _extract(env: dict[str, str], *extra: str) -> int:
     DEMO_DB.parent.mkdir(mode=0o700, exist_ok=True)
-    command = _lookervault("extract", "--db", str(DEMO_DB))
+    command = _lookervault("extract", "--db", str(DEMO_DB), *extra)
     print("$", " ".join(["lookervault", *command[3:]]), flush=True)
     code = subprocess.run(command, env=env, check=False).returncode
     if DEMO_DB.exists():
@@ -82,7 +82,8 @@ def main() -> int:
         "LOOKERSDK_CLIENT_SECRET": defaults.client_secret,
     }
     try:
-        return _extract(env)
+        # The same seeded mock each time, on a new port: the same instance to the vault.
+        return _extract(env, "--allow-other-instance")
     finally:
         server.terminate()
         server.wait(timeout=_START_TIMEOUT_S)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import shlex
 import sys
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from cyclopts import Parameter, validators
 
+from lookervault.cli.failures import summarize_failures
 from lookervault.cli.guard import guard, status_code
 from lookervault.cli.options import FLAT, ExtractFlags
 from lookervault.cli.render import print_json
@@ -22,12 +27,16 @@ from lookervault.config import (
     MIN_WORKERS,
 )
 
-__all__ = ["extract_command"]
+__all__ = ["continue_command", "extract_command"]
 
 _EXTRACT = ExtractFlags()
 
 if TYPE_CHECKING:
     from lookervault.backup.run import ExtractResult
+    from lookervault.vault.store import Vault
+
+# Run statuses that `--resume` can carry on from.
+_CONTINUABLE = ("partial", "interrupted")
 
 # The name the warning below has always been logged under.
 _LOGGER = "lookervault.cli.app"
@@ -69,6 +78,7 @@ def extract_command(
     rate_limit_per_minute: Rate = None,
     rate_limit_per_second: Rate = None,
     resume: bool = False,
+    allow_other_instance: bool = False,
     verbose: bool = False,
     quiet: bool = False,
     common: Annotated[ExtractFlags, FLAT] = _EXTRACT,
@@ -85,6 +95,8 @@ def extract_command(
         Most requests per second, the burst (default: unlimited, slowing down on HTTP 429).
     resume
         Continue the last unfinished run, fetching only what it did not commit.
+    allow_other_instance
+        Back up into a vault that holds runs of another Looker instance (refused otherwise).
     verbose
         Debug logging (secrets redacted).
     quiet
@@ -101,7 +113,6 @@ def extract_command(
         from lookervault.content import check_names
         from lookervault.progress import make_progress
         from lookervault.settings import load_connection_settings
-        from lookervault.vault.lock import RunLock
         from lookervault.vault.store import Vault
 
         check_names(types)
@@ -120,20 +131,65 @@ def extract_command(
             rate_limit_per_second=rate_limit_per_second,
             rate_limit_per_minute=rate_limit_per_minute,
             resume=resume,
+            allow_other_instance=allow_other_instance,
         )
         progress = make_progress(quiet=quiet, is_terminal=sys.stderr.isatty())
         release_large_buffers()
-        # The run lock comes first: a second extract must fail before touching the vault.
-        with RunLock(common.db), Vault(common.db) as vault:
-            result = anyio.run(
-                lambda: extract(settings, vault, options, progress=progress, handle_signals=True),
-                backend="asyncio",
-                backend_options={"use_uvloop": True},
+        # The vault is opened only once Looker accepted the login (see `_open_locked`).
+        result = anyio.run(
+            lambda: extract(
+                settings,
+                functools.partial(_open_locked, common.db),
+                options,
+                progress=progress,
+                handle_signals=True,
+            ),
+            backend="asyncio",
+            backend_options={"use_uvloop": True},
+        )
+        _render_result(result, db=common.db, as_json=common.json)
+        if result.status in _CONTINUABLE:
+            hint = continue_command(
+                common.db,
+                types,
+                config=config,
+                section=section,
+                allow_other_instance=allow_other_instance,
             )
-        _render_result(result, as_json=common.json)
+            print(f"to continue: {hint}", file=sys.stderr)
         return status_code(result.status)
 
     return guard(body, debug=common.debug)
+
+
+@contextlib.contextmanager
+def _open_locked(db: Path) -> Generator[Vault]:
+    """The run lock, then the vault: a second extract fails before touching the vault."""
+    from lookervault.vault.lock import RunLock
+    from lookervault.vault.store import Vault
+
+    with RunLock(db), Vault(db) as vault:
+        yield vault
+
+
+def continue_command(
+    db: Path,
+    types: Sequence[str],
+    *,
+    config: Path | None,
+    section: str | None,
+    allow_other_instance: bool = False,
+) -> str:
+    """The shell command that resumes this run: same vault, types and connection flags."""
+    words = ["lookervault", "extract", "--resume", "--db", str(db.absolute())]
+    if config is not None:
+        words += ["--config", str(config.absolute())]
+    if section is not None:
+        words += ["--section", section]
+    if allow_other_instance:
+        words.append("--allow-other-instance")
+    words += list(types)
+    return shlex.join(words)
 
 
 def _warn_contention(workers: int) -> None:
@@ -151,7 +207,7 @@ def _warn_contention(workers: int) -> None:
         )
 
 
-def _render_result(result: ExtractResult, *, as_json: bool) -> None:
+def _render_result(result: ExtractResult, *, db: Path, as_json: bool) -> None:
     if as_json:
         print_json(result.as_json())
         return
@@ -164,5 +220,8 @@ def _render_result(result: ExtractResult, *, as_json: bool) -> None:
         f"({summary['items_per_s']} items/s, {summary['requests']} requests, "
         f"{summary['retries']} retries, {summary['rate_limited']} rate-limited)"
     )
-    for failure in result.failures:
-        print(f"  failed: {failure.content_type} {failure.key}: {failure.error}")
+    if result.failures:
+        for line in summarize_failures(result.failures):
+            print(f"  failed: {line}")
+        where = shlex.join(["--db", str(db.absolute())])
+        print(f"  every failure: lookervault failures --run {result.run_id} {where}")

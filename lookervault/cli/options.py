@@ -16,6 +16,7 @@ __all__ = [
     "DiffFlags",
     "ExportFlags",
     "ExtractFlags",
+    "FailuresFlags",
     "ListFlags",
     "NoJson",
     "RunOption",
@@ -123,4 +124,15 @@ class VerifyFlags(Common):
     ----------
     json
         Print one JSON object: {"ok", "checks": {name: [problems]}, "notes", "blobs_checked"}.
+    """
+
+
+@dataclass(frozen=True)
+class FailuresFlags(Common):
+    """The shared options of failures.
+
+    Parameters
+    ----------
+    json
+        Print a JSON array of {"content_type", "key", "what", "error"}.
     """

@@ -243,6 +243,18 @@ class VaultQueries:
         with self._using("read runs") as conn:
             return [row[0] for row in conn.execute('SELECT "run_id" FROM "runs" ORDER BY "run_id"')]
 
+    def looker_urls(self) -> list[str]:
+        """The distinct Looker base URLs of the vault's runs, in the order they first appear."""
+        sql = 'SELECT "looker_url" FROM "runs" GROUP BY "looker_url" ORDER BY MIN("run_id")'
+        with self._using("read runs") as conn:
+            return [url for (url,) in conn.execute(sql)]
+
+    def failure_counts(self) -> dict[int, int]:
+        """How many failures each run still has outstanding, for the runs that have any."""
+        sql = 'SELECT "run_id", COUNT(*) FROM "failures" GROUP BY "run_id"'
+        with self._using("read failures") as conn:
+            return {int(run_id): int(count) for run_id, count in conn.execute(sql)}
+
     def snapshot_counts(self, run_id: int) -> dict[str, int]:
         """Items per type in a run's snapshot (what it saw, not what it saw gone)."""
         with self._using("count a run's items") as conn:

@@ -36,7 +36,9 @@ logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
-RUN_STATUSES = frozenset({"running", "interrupted", "partial", "failed", "complete"})
+RUN_STATUSES = frozenset({"running", "interrupted", "partial", "failed", "complete", "abandoned"})
+# Statuses of runs `--resume` no longer continues: finished, or left behind by a newer run.
+_SETTLED = ("complete", "abandoned")
 
 _SECRET_MARKERS = ("secret", "token", "password", "credential")
 _REDACTED = "<redacted>"
@@ -52,6 +54,10 @@ _RUN_ITEMS = (
     'CROSS JOIN "run_items" AS r ON r."run_id" = ? AND r."item_key" = i."item_key" '
     'CROSS JOIN "versions" AS v ON v."version_id" = r."version_id" '
     'CROSS JOIN "blobs" AS b ON b."blob_id" = v."blob_id" WHERE true'
+)
+_ABANDON = (
+    'UPDATE "runs" SET "status" = \'abandoned\' WHERE "run_id" = ? '
+    "AND \"status\" NOT IN ('complete', 'abandoned')"
 )
 
 
@@ -168,8 +174,13 @@ class Vault:
         looker_release: str | None,
         api_version: str | None,
         tool_version: str,
+        abandon: int | None = None,
     ) -> int:
-        """Record a new run with status "running" and return its id."""
+        """Record a new run with status "running" and return its id.
+
+        ``abandon``: an unfinished run to mark "abandoned" in the same transaction, so
+        `--resume` no longer picks it.
+        """
         row = (
             utc_now(),
             _dumps(_redact(options)),
@@ -183,17 +194,23 @@ class Vault:
             '"looker_release", "api_version", "tool_version", "resumes") '
             "VALUES (?, 'running', ?, ?, ?, ?, ?, 0)"
         )
-        run_id = self._write("start a run", lambda conn: conn.execute(sql, row).lastrowid)
+
+        def work(conn: sqlite3.Connection) -> int | None:
+            if abandon is not None:
+                conn.execute(_ABANDON, (abandon,))
+            return conn.execute(sql, row).lastrowid
+
+        run_id = self._write("start a run", work)
         logger.info("started run %s", run_id)
         return int(run_id or 0)
 
     def resumable_run(self) -> int | None:
-        """The latest run if it did not complete (a completed later run supersedes older ones)."""
+        """The latest run if it did not complete and was not abandoned (a later run supersedes)."""
         with self._using("find a resumable run") as conn:
             row = conn.execute(
                 'SELECT "run_id", "status" FROM "runs" ORDER BY "run_id" DESC LIMIT 1'
             ).fetchone()
-        if row is None or row[1] == "complete":
+        if row is None or row[1] in _SETTLED:
             return None
         return int(row[0])
 
@@ -259,6 +276,10 @@ class Vault:
         )
         with self._using("read failures") as conn:
             return [Failure(*row) for row in conn.execute(sql, (run_id,))]
+
+    def looker_urls(self) -> list[str]:
+        """The distinct Looker base URLs this vault's runs were extracted from, oldest first."""
+        return self.queries.looker_urls()
 
     def finish_run(self, run_id: int, *, status: str, counts: dict[str, int], stats: dict) -> None:
         """Close a run with its final status, item counts and request statistics."""

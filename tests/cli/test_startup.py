@@ -32,6 +32,7 @@ COMMANDS = {
     "diff": ("diff", "--db", "{db}"),
     "verify": ("verify", "--db", "{db}"),
     "export": ("export", "--db", "{db}"),
+    "failures": ("failures", "--db", "{db}"),
     "runs-missing-vault": ("runs", "--db", "{db}.absent"),
 }
 

@@ -225,6 +225,7 @@ def test_ctrl_c_stops_cleanly_with_130_and_resume_completes(tmp_path: Path) -> N
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 130, stderr
         assert "Traceback" not in stderr
+        assert stderr.splitlines()[-1] == f"to continue: lookervault extract --resume --db {db}"
         with sqlite3.connect(db) as conn:
             status = conn.execute("SELECT status FROM runs WHERE run_id = 1").fetchone()[0]
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
