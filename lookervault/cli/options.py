@@ -11,11 +11,13 @@ from cyclopts import Parameter
 from lookervault.config import DEFAULT_DB_PATH
 
 __all__ = [
+    "DB_ENV_VAR",
     "FLAT",
     "Common",
     "DiffFlags",
     "ExportFlags",
     "ExtractFlags",
+    "Flag",
     "ListFlags",
     "NoJson",
     "RunOption",
@@ -28,6 +30,10 @@ __all__ = [
 FLAT = Parameter(name="*")
 
 RunOption = Annotated[int | None, Parameter(help="Run id (see `lookervault runs`).")]
+# The variable naming the vault when --db is not given (the flag wins over it).
+DB_ENV_VAR = "LOOKERVAULT_DB"
+# A boolean flag without its generated --no-... form, which would mean nothing.
+Flag = Annotated[bool, Parameter(negative="")]
 
 
 @dataclass(frozen=True)
@@ -42,9 +48,17 @@ class Common:
         Print JSON on stdout.
     """
 
-    db: Annotated[Path, Parameter(help="Path of the vault file.")] = Path(DEFAULT_DB_PATH)
-    json: bool = False
-    debug: Annotated[bool, Parameter(help="Show tracebacks of unexpected errors.")] = False
+    db: Annotated[
+        Path,
+        Parameter(
+            env_var=DB_ENV_VAR,
+            help=f"Path of the vault file (--db wins over ${DB_ENV_VAR}).",
+        ),
+    ] = Path(DEFAULT_DB_PATH)
+    json: Flag = False
+    debug: Annotated[bool, Parameter(negative="", help="Show tracebacks of unexpected errors.")] = (
+        False
+    )
 
 
 @dataclass(frozen=True)
