@@ -92,7 +92,8 @@ class RunsFlags(Common):
     Parameters
     ----------
     json
-        Print one JSON object: {"vault_bytes": N, "runs": [...]}.
+        Print one JSON object: {"vault_bytes": N, "runs": [...]}; with --run N, that run's
+        object (README, "JSON output", lists the keys).
     """
 
 
@@ -103,7 +104,8 @@ class ListFlags(Common):
     Parameters
     ----------
     json
-        Print a JSON array of items.
+        Print a JSON array of {"content_type", "id", "title", "folder_id", "owner_id",
+        "updated_at", "state"}.
     """
 
 
@@ -125,7 +127,7 @@ class DiffFlags(Common):
     Parameters
     ----------
     json
-        Print one JSON object.
+        Print one JSON object (README, "JSON output", lists the keys).
     """
 
 
@@ -136,5 +138,6 @@ class VerifyFlags(Common):
     Parameters
     ----------
     json
-        Print one JSON object: {"ok", "checks": {name: [problems]}, "notes", "blobs_checked"}.
+        Print one JSON object: {"ok", "checks": {check_name: [problems]}, "notes",
+        "blobs_checked"}.
     """
