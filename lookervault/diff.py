@@ -31,6 +31,10 @@ class ItemRef:
     item_id: str
     title: str | None
 
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``id`` and ``title``, the words of `show --json` and the export."""
+        return {"id": self.item_id, "title": self.title}
+
 
 @dataclass(slots=True)
 class TypeDiff:
@@ -46,6 +50,16 @@ class TypeDiff:
         """Order every list by id, numbers first."""
         for refs in (self.added, self.removed, self.changed, self.unseen):
             refs.sort(key=lambda ref: id_sort_key(ref.item_id))
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: each kind of change, a list of ``{"id", "title"}``."""
+        kinds = {
+            "added": self.added,
+            "removed": self.removed,
+            "changed": self.changed,
+            "unseen": self.unseen,
+        }
+        return {kind: [ref.as_json() for ref in refs] for kind, refs in kinds.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +77,7 @@ class RunDiff:
             "run_a": self.run_a,
             "run_b": self.run_b,
             "notes": self.notes,
-            "types": {name: asdict(diff) for name, diff in self.types.items()},
+            "types": {name: diff.as_json() for name, diff in self.types.items()},
         }
 
 
@@ -199,7 +213,7 @@ class ItemDiff:
         """A JSON-ready dict."""
         return {
             "content_type": self.content_type,
-            "item_id": self.item_id,
+            "id": self.item_id,
             "run_a": self.run_a,
             "run_b": self.run_b,
             "in_a": self.old is not None,

@@ -45,6 +45,10 @@ MAX_ID_BYTES = 100
 FOLDER_FILE = "_folder.json"  # a folder's own object; never "<title>--<id>.json"
 _HASH_CHARS = 10
 _FOLDERS = "folders"
+_BOARDS = "boards"
+# Access rules are named after the folder or board they guard (their id is its content_metadata_id).
+_ACCESS = "content_metadata_access"
+_ACCESS_FALLBACK = "access"
 _UNTITLED = "untitled"
 # Path separators, control characters and what Windows forbids: never in a name component.
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
@@ -173,10 +177,30 @@ def _prepare_output(output: Path) -> None:
         raise UsageError(f"cannot export to {output}: the directory is not empty")
 
 
+def _access_titles(vault: Vault, folders: dict[str, Any], run_id: int | None) -> dict[str, str]:
+    """content_metadata_id -> "folder NAME" or "board TITLE", to name the access rules."""
+    boards = (
+        (item_id, load_json(content))
+        for _, item_id, content in vault.iter_items([_BOARDS], run_id=run_id)
+    )
+    titles: dict[str, str] = {}
+    for kind, items in ((_BOARDS, boards), (_FOLDERS, folders.items())):
+        for item_id, obj in items:
+            cmid = obj.get("content_metadata_id") if isinstance(obj, Mapping) else None
+            if cmid is not None:
+                titles[str(cmid)] = f"{kind[:-1]} {_title(kind, obj) or item_id}"
+    return titles
+
+
 def _place(
-    content_type: str, item_id: str, obj: Any, folders: dict[str, tuple[str, ...]], tree: _Tree
+    content_type: str,
+    item_id: str,
+    obj: Any,
+    folders: dict[str, tuple[str, ...]],
+    tree: _Tree,
+    access: Mapping[str, str],
 ) -> tuple[tuple[str, ...], str]:
-    """(directory parts, file name) of one item."""
+    """(directory parts, file name) of one item; access rules take their folder's or board's name."""
     if content_type == _FOLDERS and item_id in folders:
         return folders[item_id], FOLDER_FILE
     folder = obj.get("folder_id") if isinstance(obj, Mapping) else None
@@ -184,7 +208,11 @@ def _place(
         parent = (*folders[str(folder)], content_type)
     else:
         parent = (_clean(content_type, MAX_TITLE_BYTES) or _UNTITLED,)
-    stem = safe_name(_title(content_type, obj), item_id)
+    if content_type == _ACCESS:
+        title = access.get(item_id, _ACCESS_FALLBACK)
+    else:
+        title = _title(content_type, obj)
+    stem = safe_name(title, item_id)
     return parent, tree.claim(parent, stem, f"{content_type} {item_id}") + ".json"
 
 
@@ -205,10 +233,11 @@ def export_files(vault: Vault, output: Path, *, run_id: int | None = None) -> Fi
         for _, item_id, content in vault.iter_items([_FOLDERS], run_id=run_id)
     }
     paths = _folder_paths(folders, tree)
+    access = _access_titles(vault, folders, run_id)
     files = 0
     for content_type, item_id, content in vault.iter_items(run_id=run_id):
         obj = folders[item_id] if content_type == _FOLDERS else load_json(content)
-        parent, name = _place(content_type, item_id, obj, paths, tree)
+        parent, name = _place(content_type, item_id, obj, paths, tree, access)
         _write_file(tree.ensure(parent) / name, pretty_json(obj))
         files += 1
     logger.info("exported %d files into %s", files, output)

@@ -10,13 +10,14 @@ from typing import Any
 
 from lookervault import jsonio
 from lookervault.errors import UsageError
-from lookervault.vault.queries import ItemRow, ItemVersion
+from lookervault.vault.queries import ItemRow, ItemVersion, RunRecord
 from lookervault.vault.store import Vault
 
 __all__ = [
     "ItemRow",
     "ItemVersion",
     "RunSummary",
+    "item_json",
     "list_items",
     "list_runs",
     "load_json",
@@ -61,39 +62,62 @@ class RunSummary:
     resumes: int
     counts: dict[str, int]
     stored_bytes: int  # content this run stored first (unchanged content costs nothing)
+    looker_url: str
+    failures: list[dict[str, str]]  # [{"content_type", "key", "error"}] still outstanding
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
 
 
-def _duration(started: str, finished: str | None) -> float | None:
-    if not finished:
+def _duration(run: RunRecord) -> float | None:
+    """Time spent running: the recorded elapsed time, else end minus start.
+
+    A resumed run's start and end span the idle time between its sessions, so the elapsed
+    time the pipeline records (``stats["elapsed_s"]``) is preferred when present.
+    """
+    elapsed = run.stats.get("elapsed_s") if isinstance(run.stats, dict) else None
+    if isinstance(elapsed, int | float) and not isinstance(elapsed, bool):
+        return round(float(elapsed), 3)
+    if not run.finished_at:
         return None
-    delta = datetime.fromisoformat(finished) - datetime.fromisoformat(started)
+    delta = datetime.fromisoformat(run.finished_at) - datetime.fromisoformat(run.started_at)
     return round(delta.total_seconds(), 3)
 
 
 def list_runs(vault: Vault) -> list[RunSummary]:
     """Every run, oldest first; counts of unfinished runs are read from their snapshot."""
     stored = vault.queries.stored_bytes()
-    summaries = []
-    for run in vault.runs():
-        counts = run.counts or vault.queries.snapshot_counts(run.run_id)
-        summaries.append(
-            RunSummary(
-                run_id=run.run_id,
-                started_at=run.started_at,
-                finished_at=run.finished_at,
-                duration_s=_duration(run.started_at, run.finished_at),
-                status=run.status,
-                history=run.history,
-                resumes=run.resumes,
-                counts=counts,
-                stored_bytes=stored.get(run.run_id, 0),
-            )
-        )
-    return summaries
+    return [_summary(vault, run, stored.get(run.run_id, 0)) for run in vault.runs()]
+
+
+def _summary(vault: Vault, run: RunRecord, stored_bytes: int) -> RunSummary:
+    return RunSummary(
+        run_id=run.run_id,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        duration_s=_duration(run),
+        status=run.status,
+        history=run.history,
+        resumes=run.resumes,
+        counts=run.counts or vault.queries.snapshot_counts(run.run_id),
+        stored_bytes=stored_bytes,
+        looker_url=run.looker_url,
+        failures=[asdict(failure) for failure in vault.failures(run.run_id)],
+    )
+
+
+def item_json(row: ItemRow, content_type: str) -> dict[str, Any]:
+    """One item of `list --json`, in the words of `show --json` and the export (``id``)."""
+    return {
+        "content_type": content_type,
+        "id": row.item_id,
+        "title": row.title,
+        "folder_id": row.folder_id,
+        "owner_id": row.owner_id,
+        "updated_at": row.updated_at,
+        "state": row.state,
+    }
 
 
 def resolve_run(vault: Vault, run_id: int | None) -> int:

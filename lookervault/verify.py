@@ -46,7 +46,8 @@ class VerifyReport:
         """A JSON-ready dict."""
         return {
             "ok": self.ok,
-            "checks": self.checks,
+            # snake_case keys for scripts; the text output keeps the words ("content hashes")
+            "checks": {name.replace(" ", "_"): problems for name, problems in self.checks.items()},
             "notes": self.notes,
             "blobs_checked": self.blobs_checked,
         }

@@ -53,7 +53,7 @@ def test_diff_added_removed_changed(vault: Vault) -> None:
         ["2"],
     )
     assert changes.removed[0].title == "t3" and diff.notes == []
-    assert diff.as_json()["types"]["dashboards"]["added"] == [{"item_id": "4", "title": "t4"}]
+    assert diff.as_json()["types"]["dashboards"]["added"] == [{"id": "4", "title": "t4"}]
     assert diff_runs(vault, second, second).types == {}
 
 

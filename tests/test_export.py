@@ -117,3 +117,24 @@ def test_export_refuses_non_empty_directory(tmp_path: Path) -> None:
         assert export_files(vault, out).files == 1
         with pytest.raises(UsageError, match="not empty"):
             export_files(vault, out)
+
+
+def test_access_rules_are_named_after_their_folder_or_board(tmp_path: Path) -> None:
+    """content_metadata_access files take the name of the folder or board they guard."""
+    folder = {"id": "1", "name": "Shared", "parent_id": None, "content_metadata_id": "10"}
+    board = {"id": "7", "title": "Team board", "content_metadata_id": "20"}
+    rules = [{"id": "a", "content_metadata_id": "10", "permission_type": "view"}]
+    with Vault(tmp_path / "v.db") as vault:
+        _write(
+            vault,
+            ItemRecord("folders", "1", folder),
+            ItemRecord("boards", "7", board),
+            *(ItemRecord("content_metadata_access", cmid, rules) for cmid in ("10", "20", "30")),
+        )
+        export_files(vault, tmp_path / "out")
+    names = sorted(k for k in _tree(tmp_path / "out") if k.startswith("content_metadata_access/"))
+    assert names == [
+        "content_metadata_access/access--30.json",
+        "content_metadata_access/board Team board--20.json",
+        "content_metadata_access/folder Shared--10.json",
+    ]

@@ -31,7 +31,8 @@ def diff_command(
     run_b: int | None = None,
     *,
     item: Annotated[
-        tuple[str, str] | None, Parameter(help="Field-level diff of one item: TYPE ID.")
+        tuple[str, str] | None,
+        Parameter(negative="", help="Field-level diff of one item: TYPE ID."),
     ] = None,
     common: Annotated[DiffFlags, FLAT] = _DIFF,
 ) -> int:

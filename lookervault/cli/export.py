@@ -29,10 +29,12 @@ def export_command(
 ) -> int:
     """Write the vault's items (Looker's trash included) as JSON lines or as a tree of files.
 
-    jsonl: one line per item, {"content_type": ..., "id": ..., "content": <the object as stored>}.
-    files: one pretty JSON file per item under --output, in directories mirroring Looker's
-    folders (<name>--<id>/, the folder itself in _folder.json); dashboards and looks in
-    <folder>/<type>/, other types in <output>/<type>/; files are <title>--<id>.json.
+    `jsonl`: one line per item, `{"content_type": ..., "id": ..., "content": {...}}` (the
+    object as stored).
+
+    `files`: one pretty JSON file per item under `--output`, named `TITLE--ID.json`, in
+    directories mirroring Looker's folders (`folders/NAME--ID/`, the folder itself in
+    `_folder.json`); dashboards and looks in `FOLDER/TYPE/`, other types in `OUTPUT/TYPE/`.
 
     Parameters
     ----------

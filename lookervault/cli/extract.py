@@ -15,7 +15,7 @@ from cyclopts import Parameter, validators
 
 from lookervault.cli.failures import summarize_failures
 from lookervault.cli.guard import guard, status_code
-from lookervault.cli.options import FLAT, ExtractFlags
+from lookervault.cli.options import FLAT, ExtractFlags, Flag
 from lookervault.cli.render import print_json
 from lookervault.config import (
     DEFAULT_CONCURRENCY,
@@ -26,6 +26,7 @@ from lookervault.config import (
     MAX_WORKERS,
     MIN_WORKERS,
 )
+from lookervault.content import CONTENT_TYPES
 
 __all__ = ["continue_command", "extract_command"]
 
@@ -62,12 +63,20 @@ PageSize = Annotated[
         validator=validators.Number(gte=1, lte=MAX_PAGE_SIZE),
     ),
 ]
+Types = Annotated[
+    str,
+    Parameter(
+        help="Content types to back up (default: all of them): "
+        + ", ".join(ct.name for ct in CONTENT_TYPES)
+        + "."
+    ),
+]
 # lt=inf: the limiter refuses an infinite rate, which would otherwise surface as exit 1.
 Rate = Annotated[float | None, Parameter(validator=validators.Number(gt=0, lt=math.inf))]
 
 
 def extract_command(
-    *types: str,
+    *types: Types,
     config: Annotated[Path | None, Parameter(help="looker.ini file (looker-sdk format).")] = None,
     section: Annotated[
         str | None, Parameter(help="Section of the ini file (default: the first).")
@@ -77,18 +86,21 @@ def extract_command(
     page_size: PageSize = DEFAULT_PAGE_SIZE,
     rate_limit_per_minute: Rate = None,
     rate_limit_per_second: Rate = None,
-    resume: bool = False,
-    allow_other_instance: bool = False,
-    verbose: bool = False,
-    quiet: bool = False,
+    resume: Flag = False,
+    allow_other_instance: Flag = False,
+    verbose: Flag = False,
+    quiet: Flag = False,
     common: Annotated[ExtractFlags, FLAT] = _EXTRACT,
 ) -> int:
     """Back up a Looker instance into the vault.
 
+    The connection is read as looker-sdk reads it: the `looker.ini` file (`--config`,
+    `--section`), overridden by the environment variables `LOOKERSDK_BASE_URL`,
+    `LOOKERSDK_CLIENT_ID`, `LOOKERSDK_CLIENT_SECRET`, `LOOKERSDK_VERIFY_SSL` and
+    `LOOKERSDK_TIMEOUT`.
+
     Parameters
     ----------
-    types
-        Content types to back up (default: all of them).
     rate_limit_per_minute
         Most requests per minute (default: unlimited, slowing down on HTTP 429).
     rate_limit_per_second

@@ -3,71 +3,124 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from cyclopts import Parameter
 
 from lookervault.cli.guard import guard
-from lookervault.cli.options import FLAT, ListFlags, RunOption, RunsFlags, ShowFlags
+from lookervault.cli.options import FLAT, Flag, ListFlags, RunOption, RunsFlags, ShowFlags
 from lookervault.cli.render import columns, print_json, size
 from lookervault.cli.vaults import check_type, open_vault
-from lookervault.errors import ExitCode
+from lookervault.errors import ExitCode, UsageError
 
 __all__ = ["list_command", "runs_command", "show_command"]
+
+if TYPE_CHECKING:
+    from lookervault.history import RunSummary
 
 _RUNS = RunsFlags()
 _LIST = ListFlags()
 _SHOW = ShowFlags()
 
 
-def runs_command(*, common: Annotated[RunsFlags, FLAT] = _RUNS) -> int:
-    """List every run: id, start, duration, status, items per type, and the vault's size."""
+def runs_command(
+    *,
+    run: Annotated[
+        int | None, Parameter(help="Details of this run: per-type counts, failures, Looker.")
+    ] = None,
+    common: Annotated[RunsFlags, FLAT] = _RUNS,
+) -> int:
+    """List every run: id, start, time spent running, status, items, new content, Looker.
+
+    With `--run N`, the details of one run instead, its per-type counts one per line.
+    """
 
     def body() -> int:
-        from lookervault.history import list_runs, vault_size
+        from lookervault.history import list_runs, resolve_run, vault_size
 
         with open_vault(common.db) as vault:
+            chosen = resolve_run(vault, run) if run is not None else None
             summaries = list_runs(vault)
         vault_bytes = vault_size(common.db)
+        if chosen is not None:
+            return _one_run(next(s for s in summaries if s.run_id == chosen), common)
         if common.json:
             print_json({"vault_bytes": vault_bytes, "runs": [s.as_json() for s in summaries]})
             return ExitCode.OK
-        print(f"vault {common.db}: {size(vault_bytes)}, {len(summaries)} runs")
-        rows = [["run", "started", "duration", "status", "items", "new content", "per type"]]
-        for s in summaries:
-            status = s.status if s.history == "full" else f"{s.status} (latest-only)"
-            rows.append(
-                [
-                    str(s.run_id),
-                    s.started_at,
-                    f"{s.duration_s:.1f}s" if s.duration_s is not None else "-",
-                    status,
-                    str(sum(s.counts.values())),
-                    size(s.stored_bytes),
-                    " ".join(f"{name}={count}" for name, count in s.counts.items()),
-                ]
-            )
+        print(f"vault {common.db}: {size(vault_bytes)}, {_plural(len(summaries), 'run')}")
+        rows = [["run", "started", "duration", "status", "items", "new content", "looker"]]
+        rows += [_run_row(s) for s in summaries]
         print("\n".join(columns(rows)))
         return ExitCode.OK
 
     return guard(body, debug=common.debug)
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.1f}s" if value is not None else "-"
+
+
+def _status(s: RunSummary) -> str:
+    return s.status if s.history == "full" else f"{s.status} (latest-only)"
+
+
+def _run_row(s: RunSummary) -> list[str]:
+    return [
+        str(s.run_id),
+        s.started_at,
+        _seconds(s.duration_s),
+        _status(s),
+        str(sum(s.counts.values())),
+        size(s.stored_bytes),
+        s.looker_url,
+    ]
+
+
+def _one_run(s: RunSummary, common: RunsFlags) -> int:
+    """`runs --run N`: one run's details, per-type counts one per line."""
+    if common.json:
+        print_json(s.as_json())
+        return ExitCode.OK
+    details = [
+        ["status", _status(s)],
+        ["looker", s.looker_url],
+        ["started", s.started_at],
+        ["finished", s.finished_at or "-"],
+        ["duration", f"{_seconds(s.duration_s)} running"],
+        ["resumes", str(s.resumes)],
+        ["new content", size(s.stored_bytes)],
+        ["failures", str(len(s.failures))],
+        ["items", str(sum(s.counts.values()))],
+    ]
+    details += [[f"  {name}", str(count)] for name, count in s.counts.items()]
+    print(f"run {s.run_id}")
+    print("\n".join(columns(details)))
+    for failure in s.failures:
+        print(f"failed: {failure['content_type']} {failure['key']}: {failure['error']}")
+    return ExitCode.OK
+
+
 def list_command(
-    type: str,
+    type: str | None = None,
     *,
     folder: Annotated[str | None, Parameter(help="Only items in this folder id.")] = None,
     search: Annotated[str | None, Parameter(help="Only titles containing TEXT (any case).")] = None,
-    deleted: bool = False,
+    deleted: Flag = False,
     run: RunOption = None,
     common: Annotated[ListFlags, FLAT] = _LIST,
 ) -> int:
     """List the items of one content type: id, title, folder, owner, updated_at.
 
+    Items in Looker's trash are left out (stderr says how many): `--deleted` lists them.
+
     Parameters
     ----------
     type
-        Content type (dashboards, looks, folders, users...).
+        Content type (required): dashboards, looks, folders, users... (`extract --help` lists them).
     deleted
         List deleted items instead: in Looker's trash, or gone from Looker.
     run
@@ -75,16 +128,22 @@ def list_command(
     """
 
     def body() -> int:
-        from lookervault.history import list_items, resolve_run
+        from lookervault.history import item_json, list_items, resolve_run
 
-        check_type(type)
+        name = _required_type(type)
         with open_vault(common.db) as vault:
             run_id = resolve_run(vault, run) if run is not None else None
-            rows = list_items(
-                vault, type, run_id=run_id, folder_id=folder, search=search, deleted=deleted
-            )
+            found = {
+                gone: list_items(
+                    vault, name, run_id=run_id, folder_id=folder, search=search, deleted=gone
+                )
+                for gone in {deleted, True}
+            }
+        rows = found[deleted]
+        if not deleted:
+            _note_trash(sum(row.state == "trash" for row in found[True]))
         if common.json:
-            print_json([row.as_json() for row in rows])
+            print_json([item_json(row, name) for row in rows])
             return ExitCode.OK
         header = ["id", "title", "folder", "owner", "updated_at"] + (["state"] if deleted else [])
         table = [header] + [
@@ -96,6 +155,22 @@ def list_command(
         return ExitCode.OK
 
     return guard(body, debug=common.debug)
+
+
+def _required_type(name: str | None) -> str:
+    """The content type of `list`; without one, a usage error naming the valid types."""
+    if name is None:
+        from lookervault.content import CONTENT_TYPES
+
+        valid = ", ".join(ct.name for ct in CONTENT_TYPES)
+        raise UsageError(f"list needs a content type (TYPE or --type): one of {valid}")
+    return check_type(name)
+
+
+def _note_trash(count: int) -> None:
+    if count:
+        more = "1 more is" if count == 1 else f"{count} more are"
+        print(f"note: {more} in Looker's trash; list them with --deleted", file=sys.stderr)
 
 
 def show_command(

@@ -11,12 +11,14 @@ from cyclopts import Parameter
 from lookervault.config import DEFAULT_DB_PATH
 
 __all__ = [
+    "DB_ENV_VAR",
     "FLAT",
     "Common",
     "DiffFlags",
     "ExportFlags",
     "ExtractFlags",
     "FailuresFlags",
+    "Flag",
     "ListFlags",
     "NoJson",
     "RunOption",
@@ -29,6 +31,10 @@ __all__ = [
 FLAT = Parameter(name="*")
 
 RunOption = Annotated[int | None, Parameter(help="Run id (see `lookervault runs`).")]
+# The variable naming the vault when --db is not given (the flag wins over it).
+DB_ENV_VAR = "LOOKERVAULT_DB"
+# A boolean flag without its generated --no-... form, which would mean nothing.
+Flag = Annotated[bool, Parameter(negative="")]
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,17 @@ class Common:
         Print JSON on stdout.
     """
 
-    db: Annotated[Path, Parameter(help="Path of the vault file.")] = Path(DEFAULT_DB_PATH)
-    json: bool = False
-    debug: Annotated[bool, Parameter(help="Show tracebacks of unexpected errors.")] = False
+    db: Annotated[
+        Path,
+        Parameter(
+            env_var=DB_ENV_VAR,
+            help=f"Path of the vault file (--db wins over ${DB_ENV_VAR}).",
+        ),
+    ] = Path(DEFAULT_DB_PATH)
+    json: Flag = False
+    debug: Annotated[bool, Parameter(negative="", help="Show tracebacks of unexpected errors.")] = (
+        False
+    )
 
 
 @dataclass(frozen=True)
@@ -79,7 +93,8 @@ class RunsFlags(Common):
     Parameters
     ----------
     json
-        Print one JSON object: {"vault_bytes": N, "runs": [...]}.
+        Print one JSON object: {"vault_bytes": N, "runs": [...]}; with --run N, that run's
+        object (README, "JSON output", lists the keys).
     """
 
 
@@ -90,7 +105,8 @@ class ListFlags(Common):
     Parameters
     ----------
     json
-        Print a JSON array of items.
+        Print a JSON array of {"content_type", "id", "title", "folder_id", "owner_id",
+        "updated_at", "state"}.
     """
 
 
@@ -112,7 +128,7 @@ class DiffFlags(Common):
     Parameters
     ----------
     json
-        Print one JSON object.
+        Print one JSON object (README, "JSON output", lists the keys).
     """
 
 
@@ -123,7 +139,8 @@ class VerifyFlags(Common):
     Parameters
     ----------
     json
-        Print one JSON object: {"ok", "checks": {name: [problems]}, "notes", "blobs_checked"}.
+        Print one JSON object: {"ok", "checks": {check_name: [problems]}, "notes",
+        "blobs_checked"}.
     """
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import sys
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -18,6 +20,7 @@ __all__ = ["ServeFlags", "mock_app", "serve"]
 _DEFAULTS = MockOptions()
 _NON_NEGATIVE = validators.Number(gte=0)
 _SHARE = validators.Number(gte=0, lte=1)
+_USAGE = 2  # exit status of a port that cannot be listened on, as for any bad flag
 
 mock_app = cyclopts.App(
     name="mock",
@@ -35,9 +38,9 @@ def _validate_counts(type_: Any, value: Any) -> None:
 
 
 @Parameter(name="*")
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServeFlags:
-    """Flags of `lookervault mock serve`."""
+    """Flags of `lookervault mock serve`, keyword-only: each is given as --flag VALUE."""
 
     port: Annotated[int, Parameter(validator=validators.Number(gte=0, lte=65535))] = 0
     """TCP port to listen on; 0 picks a free one."""
@@ -52,7 +55,8 @@ class ServeFlags:
     preset: Literal["tiny", "demo", "M"] = "tiny"
     """Size of the generated instance."""
     count: Annotated[
-        tuple[str, ...], Parameter(validator=_validate_counts, consume_multiple=True)
+        tuple[str, ...],
+        Parameter(validator=_validate_counts, consume_multiple=True, negative=""),
     ] = ()
     """Override one type's count of the preset, as TYPE=N (repeatable)."""
     latency_ms: Annotated[float, Parameter(validator=_NON_NEGATIVE)] = 0.0
@@ -133,8 +137,19 @@ def serve(flags: ServeFlags | None = None) -> int:
     """Serve the mock Looker until SIGINT/SIGTERM; print `listening on URL` once ready."""
     flags = flags or ServeFlags()
     app = MockLooker(flags.options())
-    run(app, flags.host, flags.port, ready=_announce)
+    try:
+        run(app, flags.host, flags.port, ready=_announce)
+    except OSError as exc:
+        print(f"error: {_bind_error(exc, flags.host, flags.port)}", file=sys.stderr)  # noqa: T201
+        return _USAGE
     return 0
+
+
+def _bind_error(exc: OSError, host: str, port: int) -> str:
+    """One line for a port that cannot be listened on: in use, or the OS's reason."""
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is in use"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
 def _announce(url: str) -> None:

@@ -45,7 +45,9 @@ def test_runs(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """runs prints every run, and --json the vault size and runs."""
     assert _cli("runs", "--db", str(db)) == 0
     out = capsys.readouterr().out
-    assert "2 runs" in out and "dashboards=3" in out
+    assert "2 runs" in out and "dashboards=3" not in out  # totals only; --run N has the detail
+    assert _cli("runs", "--db", str(db), "--run", "2") == 0
+    assert "  dashboards  3" in capsys.readouterr().out.splitlines()
     assert _cli("runs", "--db", str(db), "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["vault_bytes"] > 0 and [r["run_id"] for r in report["runs"]] == [1, 2]
@@ -58,7 +60,7 @@ def test_list(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[0].split() == ["id", "title", "folder", "owner", "updated_at"]
     assert [line.split()[0] for line in lines[1:]] == ["2"]
     assert _cli("list", "dashboards", "--db", str(db), "--json") == 0
-    assert [r["item_id"] for r in json.loads(capsys.readouterr().out)] == ["1", "2", "3"]
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == ["1", "2", "3"]
 
 
 def test_show(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,9 +80,7 @@ def test_diff(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "dashboards: 1 added, 0 removed, 1 changed, 0 unseen" in out
     assert "  + 3  New" in out and "  ~ 1  Sales" in out
     assert _cli("diff", "1", "2", "--db", str(db), "--json") == 0
-    assert (
-        json.loads(capsys.readouterr().out)["types"]["dashboards"]["changed"][0]["item_id"] == "1"
-    )
+    assert json.loads(capsys.readouterr().out)["types"]["dashboards"]["changed"][0]["id"] == "1"
     assert _cli("diff", "--item", "dashboards", "1", "--db", str(db)) == 0
     assert "  + /tiles: 2" in capsys.readouterr().out
 

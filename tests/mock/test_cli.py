@@ -87,3 +87,26 @@ def test_chaos_flags_reach_the_app() -> None:
         wrong_item_rate=0.06, big_item_bytes=1024, wrong_shape_listings=False,
     )  # fmt: skip
     looker.assert_called_once_with(expected)
+
+
+def test_port_in_use_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """serve on a port another socket listens on prints one error line and exits 2."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as exit_info:
+            mock_app(["serve", "--port", str(port)])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"error: port {port} is in use\n" and captured.out == ""
+
+
+def test_serve_flags_are_keyword_only() -> None:
+    """A bare value is not taken as --port: every flag is keyword-only."""
+    with mock.patch.object(cli, "run"), mock.patch.object(cli, "MockLooker"):
+        with pytest.raises(SystemExit) as exit_info:
+            mock_app(["serve", "8123"])
+    assert exit_info.value.code != 0
