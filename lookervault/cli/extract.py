@@ -104,7 +104,7 @@ def extract_command(
         from lookervault.vault.lock import RunLock
         from lookervault.vault.store import Vault
 
-        check_names(types)
+        names = check_names(types)
         settings = load_connection_settings(config, section)
         configure_logging(
             verbose=verbose, quiet=quiet, secrets=[settings.client_secret.get_secret_value()]
@@ -113,7 +113,7 @@ def extract_command(
             _warn_contention(workers)
         Vault.check_path(common.db)
         options = ExtractOptions(
-            content_types=tuple(types),
+            content_types=names,
             workers=workers,
             concurrency=concurrency,
             page_size=page_size,
