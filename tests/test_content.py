@@ -84,7 +84,9 @@ def test_resolve_adds_parents_and_keeps_registry_order() -> None:
 
 def test_unknown_name_lists_the_valid_ones() -> None:
     """A name that is no type, not even approximately, is rejected with the list of valid names."""
-    with pytest.raises(UsageError, match="unknown content type 'widgets'; valid: dashboards, looks"):
+    with pytest.raises(
+        UsageError, match="unknown content type 'widgets'; valid: dashboards, looks"
+    ):
         resolve_content_types(["widgets"])
 
 
