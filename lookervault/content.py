@@ -8,6 +8,7 @@ The pipeline has no branch per type: it reads these specs.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "ContentType",
     "ListSource",
     "Metadata",
+    "canonical_name",
     "check_names",
     "content_type",
     "id_sort_key",
@@ -229,17 +231,41 @@ def content_type(name: str) -> ContentType:
     return _BY_NAME[name]
 
 
-def check_names(names: Iterable[str]) -> None:
-    """Refuse names that are not content types, the one place that says which names are valid.
+def canonical_name(name: str) -> str | None:
+    """The registered name a user meant: any case, singular or plural (None when unknown)."""
+    key = name.strip().casefold().replace("-", "_")
+    for candidate in (key, key + "s"):
+        if candidate in _BY_NAME:
+            return candidate
+    return None
+
+
+def _suggestion(name: str) -> str | None:
+    key = name.strip().casefold().replace("-", "_")
+    choices = {**{n[:-1]: n for n in _BY_NAME if n.endswith("s")}, **{n: n for n in _BY_NAME}}
+    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
+    return choices[close[0]] if close else None
+
+
+def check_names(names: Iterable[str]) -> tuple[str, ...]:
+    """The registered names of ``names`` (any case, singular or plural), duplicates dropped.
+
+    The one place that says which names are valid.
 
     Raises:
-        UsageError: a name is not a content type; the message lists the valid names.
+        UsageError: a name is not a content type; the message suggests the nearest name and
+            lists the valid ones.
     """
-    unknown = [n for n in dict.fromkeys(names) if n not in _BY_NAME]
+    given = list(dict.fromkeys(names))
+    unknown = [n for n in given if canonical_name(n) is None]
     if unknown:
+        noun = "content type" if len(unknown) == 1 else "content types"
+        hints = list(dict.fromkeys(s for n in unknown if (s := _suggestion(n)) is not None))
+        hint = f" did you mean {', '.join(map(repr, hints))}?" if hints else ""
         raise UsageError(
-            f"unknown content type {', '.join(map(repr, unknown))}; valid: {', '.join(_BY_NAME)}"
+            f"unknown {noun} {', '.join(map(repr, unknown))};{hint} valid: {', '.join(_BY_NAME)}"
         )
+    return tuple(dict.fromkeys(name for n in given if (name := canonical_name(n)) is not None))
 
 
 def resolve_content_types(names: Iterable[str]) -> tuple[ContentType, ...]:
@@ -248,8 +274,7 @@ def resolve_content_types(names: Iterable[str]) -> tuple[ContentType, ...]:
     Raises:
         UsageError: a name is not a content type; the message lists the valid names.
     """
-    wanted = list(dict.fromkeys(names)) or list(_BY_NAME)
-    check_names(wanted)
+    wanted = check_names(names) or tuple(_BY_NAME)
     selected = set(wanted)
     for name in wanted:
         source = _BY_NAME[name].source

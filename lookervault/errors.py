@@ -4,7 +4,7 @@ LookerVaultError
 ├── UsageError        bad flag or argument            -> exit 2
 ├── ConfigError       bad looker.ini / LOOKERSDK_*    -> exit 2
 ├── VaultError        the SQLite vault cannot be used -> exit 2
-├── ConnectError      Looker cannot be reached        -> exit 3
+├── ConnectError      Looker cannot be reached, or no Looker API at the URL -> exit 3
 ├── AuthError         Looker refused the credentials  -> exit 3
 ├── ApiError          Looker answered with an error   -> exit 1 (unless handled)
 │   └── NotFoundError     404: absent, or not visible to this API user
@@ -70,7 +70,7 @@ class VaultError(LookerVaultError):
 
 
 class ConnectError(LookerVaultError):
-    """The Looker server cannot be reached (DNS, refused, TLS, timeout at login)."""
+    """The Looker server cannot be reached (DNS, refused, TLS, timeout, no API at the URL)."""
 
     exit_code = ExitCode.CONNECT
 

@@ -1,15 +1,19 @@
 """Export a vault snapshot: JSON lines, or pretty JSON files in a tree mirroring Looker's folders.
 
 Both read the items as stored (Looker's bytes) through the vault; written files are private
-(mode 0600), as the vault itself is: they carry the instance's content.
+(mode 0600), as the vault itself is: they carry the instance's content. Both write into a hidden
+temporary sibling and rename it into place at the end, so an interrupted export leaves nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
+import shutil
+import tempfile
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -163,18 +167,63 @@ def _write_file(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _prepare_output(output: Path) -> None:
-    """A missing directory is created 0700; an existing one may hold only dot-entries (.git)."""
+def _check_parent(output: Path) -> Path:
+    """The directory ``output`` goes in, which must exist (UsageError naming it otherwise)."""
+    parent = output.parent
+    if not parent.exists():
+        raise UsageError(f"cannot export to {output}: directory {parent} does not exist")
+    if not parent.is_dir():
+        raise UsageError(f"cannot export to {output}: {parent} is not a directory")
+    return parent
+
+
+def _cannot(output: Path, exc: OSError) -> UsageError:
+    return UsageError(f"cannot export to {output}: {exc.strerror or type(exc).__name__}")
+
+
+def _check_directory(output: Path) -> bool:
+    """Whether ``output`` exists; an existing one may hold only dot-entries (.git)."""
     if not output.exists():
-        if not output.parent.is_dir():
-            raise UsageError(f"cannot export to {output}: {output.parent} is not a directory")
-        output.mkdir(mode=DIR_MODE)
-        output.chmod(DIR_MODE)
-        return
+        _check_parent(output)
+        return False
     if not output.is_dir():
         raise UsageError(f"cannot export to {output}: not a directory")
     if any(not entry.name.startswith(".") for entry in output.iterdir()):
         raise UsageError(f"cannot export to {output}: the directory is not empty")
+    return True
+
+
+def _partial_directory(output: Path, exists: bool) -> Path:
+    """A new hidden 0700 directory on the same file system, where the tree is written first.
+
+    A sibling ``.NAME.partial-XXXX`` when ``output`` is missing; inside ``output`` (a dot-entry)
+    when it exists, so an existing directory never needs its parent to be writable.
+    """
+    where, prefix = (output, ".lookervault.partial-") if exists else (output.parent, None)
+    prefix = prefix or f".{output.name}.partial-"
+    try:
+        path = Path(tempfile.mkdtemp(prefix=prefix, dir=where))
+    except OSError as exc:
+        raise _cannot(output, exc) from exc
+    path.chmod(DIR_MODE)
+    return path
+
+
+def _move_into_place(partial: Path, output: Path, exists: bool) -> None:
+    """Rename the finished tree to ``output``, or its entries into the existing ``output``."""
+    if not exists:
+        partial.rename(output)  # fails rather than replace anything that appeared meanwhile
+        return
+    moved: list[Path] = []
+    try:
+        for entry in sorted(partial.iterdir()):  # never dot-names: they cannot meet .git
+            entry.rename(output / entry.name)
+            moved.append(output / entry.name)
+    except BaseException:
+        for path in moved:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    partial.rmdir()
 
 
 def _access_titles(vault: Vault, folders: dict[str, Any], run_id: int | None) -> dict[str, str]:
@@ -223,11 +272,29 @@ def export_files(vault: Vault, output: Path, *, run_id: int | None = None) -> Fi
     object is ``_folder.json``); dashboards and looks go in ``<their folder>/<type>/``; other
     items in ``output/<type>/``. Files are ``<title>--<id>.json``, mode 0600; directories 0700.
 
+    The tree is written in a hidden temporary directory and moved into place at the end; on
+    any failure or interruption that directory is removed, so ``output`` is left as it was.
+
     Raises:
-        UsageError: ``output`` exists and is not an empty directory.
+        UsageError: ``output`` exists and is not an empty directory, or cannot be created.
     """
-    _prepare_output(output)
-    tree = _Tree(output)
+    exists = _check_directory(output)
+    partial = _partial_directory(output, exists)
+    try:
+        try:
+            done = _write_tree(vault, partial, run_id)
+            _move_into_place(partial, output, exists)
+        except OSError as exc:
+            raise _cannot(output, exc) from exc
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    logger.info("exported %d files into %s", done.files, output)
+    return FilesExport(output, done.files, done.directories)
+
+
+def _write_tree(vault: Vault, root: Path, run_id: int | None) -> FilesExport:
+    tree = _Tree(root)
     folders = {
         item_id: load_json(content)
         for _, item_id, content in vault.iter_items([_FOLDERS], run_id=run_id)
@@ -240,8 +307,7 @@ def export_files(vault: Vault, output: Path, *, run_id: int | None = None) -> Fi
         parent, name = _place(content_type, item_id, obj, paths, tree, access)
         _write_file(tree.ensure(parent) / name, pretty_json(obj))
         files += 1
-    logger.info("exported %d files into %s", files, output)
-    return FilesExport(output, files, len(tree.created))
+    return FilesExport(root, files, len(tree.created))
 
 
 def write_jsonl(vault: Vault, sink: BinaryIO, *, run_id: int | None = None) -> None:
@@ -252,9 +318,38 @@ def write_jsonl(vault: Vault, sink: BinaryIO, *, run_id: int | None = None) -> N
         write(b',"content":' + content + b"}\n")
 
 
-def export_jsonl(vault: Vault, output: Path, *, run_id: int | None = None) -> None:
-    """Write the JSON lines to a private file (created 0600, or made 0600 if it existed)."""
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    os.fchmod(fd, FILE_MODE)  # O_CREAT's mode applies only to a new file
-    with os.fdopen(fd, "wb") as sink:
-        write_jsonl(vault, sink, run_id=run_id)
+def export_jsonl(
+    vault: Vault, output: Path, *, run_id: int | None = None, force: bool = False
+) -> None:
+    """Write the JSON lines to a new private file (0600), renamed into place when complete.
+
+    Raises:
+        UsageError: ``output`` exists (unless ``force``), is a directory, or its directory is
+            missing or not writable.
+    """
+    _check_file(output, force=force)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{output.name}.partial-", dir=output.parent)
+    except OSError as exc:
+        raise _cannot(output, exc) from exc
+    try:
+        try:
+            os.fchmod(fd, FILE_MODE)
+            with os.fdopen(fd, "wb") as sink:
+                write_jsonl(vault, sink, run_id=run_id)
+            _check_file(output, force=force)  # nothing appeared meanwhile
+            os.replace(name, output)
+        except OSError as exc:
+            raise _cannot(output, exc) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+
+
+def _check_file(output: Path, *, force: bool) -> None:
+    _check_parent(output)
+    if output.is_dir():
+        raise UsageError(f"cannot export to {output}: it is a directory")
+    if not force and (output.exists() or output.is_symlink()):
+        raise UsageError(f"cannot export to {output}: the file exists (--force replaces it)")

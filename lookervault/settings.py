@@ -100,10 +100,12 @@ def load_connection_settings(
         ConfigError: one line saying what is missing or wrong, never the secret.
     """
     filename = _resolve_file(config_file)
-    section, values = _read_settings(filename, section)
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None and v != ""})
+    section, values, sources = _read_settings(filename, section)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None and v != ""}
+    values.update(given)
+    sources.update(dict.fromkeys(given, "override"))
     _check_required(values, filename, section)
-    settings = _build(values)
+    settings = _build(values, sources)
     if not settings.verify_ssl:
         logger.warning("TLS certificate verification is OFF for %s", settings.base_url)
     return settings
@@ -118,22 +120,32 @@ def _resolve_file(config_file: str | os.PathLike[str] | None) -> str | None:
     return os.fspath(path)
 
 
-def _read_settings(filename: str | None, section: str | None) -> tuple[str | None, dict[str, str]]:
-    """The section read, and what looker-sdk's ``ApiSettings.read_config()`` returns for it.
+def _read_settings(
+    filename: str | None, section: str | None
+) -> tuple[str | None, dict[str, str], dict[str, str]]:
+    """The section read, what looker-sdk's ``ApiSettings.read_config()`` returns, and sources.
+
+    A value's source names where it was set, for error messages: ``timeout in [Looker] of
+    looker.ini`` or ``LOOKERSDK_TIMEOUT``.
 
     Importing looker_sdk loads its whole generated API 4.0 SDK (about 20 MB and a second), so we
     reproduce its reader instead: the section's known keys, then non-empty LOOKERSDK_* variables,
     then its cleaning. tests/test_config.py compares the two on generated files and environments.
     """
     values = {"client_id": "", "client_secret": ""}
+    sources: dict[str, str] = {}
     if filename is not None:
         parser = _parse_ini(filename)
         section = _resolve_section(filename, parser.sections(), section)
-        values.update(_read_section(filename, parser, section))
+        found = _read_section(filename, parser, section)
+        values.update(found)
+        sources.update({key: f"{key} in [{section}] of {filename}" for key in found})
     elif section is not None:
         raise ConfigError(f"section [{section}] asked for, but no {DEFAULT_CONFIG_FILE} found")
-    values.update(_read_environment())
-    return section, _clean_values(values)
+    environment = _read_environment()
+    values.update(environment)
+    sources.update({key: _env_name(key) for key in environment})
+    return section, _clean_values(values), sources
 
 
 def _parse_ini(filename: str) -> configparser.ConfigParser:
@@ -174,8 +186,12 @@ def _read_section(filename: str, parser: configparser.ConfigParser, section: str
     return {key: items[key] for key in _INI_KEYS if key in items}
 
 
+def _env_name(key: str) -> str:
+    return f"{ENV_PREFIX}_{key.upper()}"
+
+
 def _read_environment() -> dict[str, str]:
-    names = {key: f"{ENV_PREFIX}_{key.upper()}" for key in _ENV_KEYS}
+    names = {key: _env_name(key) for key in _ENV_KEYS}
     return {key: value for key, name in names.items() if (value := os.getenv(name))}
 
 
@@ -191,27 +207,28 @@ def _check_required(values: Mapping[str, str], filename: str | None, section: st
     for key in _REQUIRED:
         if not values.get(key, "").strip():
             where = f"{key} in [{section}] of {filename}" if filename else f"{key} in looker.ini"
-            env = f"{ENV_PREFIX}_{key.upper()}"
+            env = _env_name(key)
             raise ConfigError(f"missing {key}: set {env} or {where}")
 
 
-def _build(values: Mapping[str, str]) -> ConnectionSettings:
+def _build(values: Mapping[str, str], sources: Mapping[str, str]) -> ConnectionSettings:
     fields = {k: v for k, v in values.items() if k in ConnectionSettings.model_fields}
     try:
         return ConnectionSettings(**fields)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+        raise ConfigError(_describe(exc, sources)) from None
 
 
-def _describe(exc: ValidationError) -> str:
+def _describe(exc: ValidationError, sources: Mapping[str, str]) -> str:
     # Build the line from the field name and our own message only: pydantic's default
     # text quotes the input value, which could be the secret.
     error = exc.errors(include_input=False, include_url=False)[0]
     field = ".".join(str(part) for part in error["loc"]) or "settings"
     cause = error.get("ctx", {}).get("error")
     message = str(cause) if cause is not None else error["msg"]
-    env = f"{ENV_PREFIX}_{field.upper()}"
-    return f"invalid {field} ({env}): {message}"
+    # Name the place that gave the bad value: the ini file and section, or the variable.
+    source = sources.get(field, _env_name(field))
+    return f"invalid {field} ({source}): {message}"
 
 
 def _normalize_base_url(value: str) -> str:

@@ -195,10 +195,16 @@ def test_missing_required(tmp_path: Path, key: str) -> None:
         ("base_url=ftp://x.looker.com", "invalid base_url .*https://"),
         ("base_url=x.looker.com", "invalid base_url .*https://"),
         ("base_url=https://", "invalid base_url .*no host"),
-        ("timeout=soon", "invalid timeout \\(LOOKERSDK_TIMEOUT\\): 'soon' is not a number"),
+        (
+            "timeout=soon",
+            "invalid timeout \\(timeout in \\[Looker\\] of .*custom.ini\\): 'soon' is not",
+        ),
         ("timeout=0", "invalid timeout .*positive"),
         ("timeout=-3", "invalid timeout .*positive"),
-        ("verify_ssl=maybe", "invalid verify_ssl \\(LOOKERSDK_VERIFY_SSL\\): 'maybe' is not"),
+        (
+            "verify_ssl=maybe",
+            "invalid verify_ssl \\(verify_ssl in \\[Looker\\] of .*custom.ini\\): 'maybe'",
+        ),
     ],
 )
 def test_invalid_values(tmp_path: Path, line: str, expected: str) -> None:
@@ -226,6 +232,24 @@ def test_invalid_env_value(ini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOOKERSDK_VERIFY_SSL", "sometimes")
     with pytest.raises(ConfigError, match="LOOKERSDK_VERIFY_SSL"):
         load_connection_settings(ini)
+
+
+@pytest.mark.parametrize(("key", "value"), [("verify_ssl", "sometimes"), ("timeout", "soon")])
+def test_bad_value_names_its_source(
+    ini: Path, monkeypatch: pytest.MonkeyPatch, key: str, value: str
+) -> None:
+    """A bad value is blamed on the variable that set it, or on the ini file and section."""
+    monkeypatch.setenv(f"LOOKERSDK_{key.upper()}", value)
+    with pytest.raises(ConfigError) as info:
+        load_connection_settings(ini)
+    assert str(info.value).startswith(f"invalid {key} (LOOKERSDK_{key.upper()}): '{value}'")
+    monkeypatch.delenv(f"LOOKERSDK_{key.upper()}")
+    bad = ini.read_text().replace("[Staging]", f"{key}={value}\n[Staging]")
+    ini.write_text(bad.replace(f"{key}=", "#", 1))
+    with pytest.raises(ConfigError) as info:
+        load_connection_settings(ini, "Looker")
+    assert str(info.value).startswith(f"invalid {key} ({key} in [Looker] of {ini}): '{value}'")
+    assert "LOOKERSDK" not in str(info.value)
 
 
 def test_deprecated_keys_are_ignored(tmp_path: Path) -> None:

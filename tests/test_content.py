@@ -12,6 +12,8 @@ from lookervault.content import (
     CONTENT_TYPES,
     ChildSource,
     ListSource,
+    canonical_name,
+    check_names,
     content_type,
     resolve_content_types,
 )
@@ -81,9 +83,53 @@ def test_resolve_adds_parents_and_keeps_registry_order() -> None:
 
 
 def test_unknown_name_lists_the_valid_ones() -> None:
-    """A typo is rejected with the list of valid names."""
-    with pytest.raises(UsageError, match="unknown content type 'dashboard'.*dashboards, looks"):
-        resolve_content_types(["dashboard"])
+    """A name that is no type, not even approximately, is rejected with the list of valid names."""
+    with pytest.raises(
+        UsageError, match="unknown content type 'widgets'; valid: dashboards, looks"
+    ):
+        resolve_content_types(["widgets"])
+
+
+def test_typo_suggests_the_nearest_name() -> None:
+    """A typo names the nearest content type, then the valid ones."""
+    with pytest.raises(UsageError) as info:
+        check_names(["dashbords"])
+    assert str(info.value).startswith(
+        "unknown content type 'dashbords'; did you mean 'dashboards'? valid: dashboards, looks, "
+    )
+
+
+def test_several_unknown_names_are_listed_together() -> None:
+    """Several unknown names are named in one line, with a suggestion for each near one."""
+    with pytest.raises(UsageError) as info:
+        check_names(["lokos", "users", "grups"])
+    assert str(info.value).startswith(
+        "unknown content types 'lokos', 'grups'; did you mean 'looks', 'groups'? valid: "
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("dashboard", "dashboards"),
+        ("Dashboards", "dashboards"),
+        ("DASHBOARD", "dashboards"),
+        ("scheduled_plan", "scheduled_plans"),
+        ("Scheduled-Plans", "scheduled_plans"),
+        ("content_metadata_access", "content_metadata_access"),
+        ("lookml_model", "lookml_models"),
+    ],
+)
+def test_names_accept_singular_and_any_case(given: str, expected: str) -> None:
+    """Content type names are accepted in any case, singular or plural."""
+    assert canonical_name(given) == expected
+    assert check_names([given, expected]) == (expected,)
+
+
+def test_resolve_accepts_singular_names() -> None:
+    """resolve_content_types reads singular and capitalised names as the registered ones."""
+    names = [ct.name for ct in resolve_content_types(["Explore", "look"])]
+    assert names == ["looks", "lookml_models", "explores"]
 
 
 def test_metadata_and_id_fields_are_decoded_by_the_payload_reader() -> None:

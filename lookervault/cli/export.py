@@ -25,6 +25,7 @@ def export_command(
         Path | None, Parameter(help="File (jsonl; default: stdout) or directory (files).")
     ] = None,
     run: RunOption = None,
+    force: bool = False,
     common: Annotated[ExportFlags, FLAT] = _EXPORT,
 ) -> int:
     """Write the vault's items (Looker's trash included) as JSON lines or as a tree of files.
@@ -36,12 +37,16 @@ def export_command(
     directories mirroring Looker's folders (`folders/NAME--ID/`, the folder itself in
     `_folder.json`); dashboards and looks in `FOLDER/TYPE/`, other types in `OUTPUT/TYPE/`.
 
+    Both are written under a hidden temporary name and renamed into place when complete.
+
     Parameters
     ----------
     format
         Output format.
     run
         Export what this run fetched (default: the latest state).
+    force
+        Replace an existing --output file (jsonl); without it an existing file is refused.
     """
 
     def body() -> int:
@@ -50,6 +55,8 @@ def export_command(
 
         if format == "files" and output is None:
             raise UsageError("--format files needs --output DIR")
+        if force and (format == "files" or output is None):
+            raise UsageError("--force replaces only an --output file of --format jsonl")
         with open_vault(common.db) as vault:
             run_id = resolve_run(vault, run) if run is not None else None
             if format == "files":
@@ -60,7 +67,7 @@ def export_command(
                 write_jsonl(vault, sys.stdout.buffer, run_id=run_id)
                 sys.stdout.flush()
             else:
-                export_jsonl(vault, output, run_id=run_id)
+                export_jsonl(vault, output, run_id=run_id, force=force)
         return ExitCode.OK
 
     return guard(body, debug=common.debug)

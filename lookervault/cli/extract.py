@@ -127,7 +127,7 @@ def extract_command(
         from lookervault.settings import load_connection_settings
         from lookervault.vault.store import Vault
 
-        check_names(types)
+        names = check_names(types)
         settings = load_connection_settings(config, section)
         configure_logging(
             verbose=verbose, quiet=quiet, secrets=[settings.client_secret.get_secret_value()]
@@ -136,7 +136,7 @@ def extract_command(
             _warn_contention(workers)
         Vault.check_path(common.db)
         options = ExtractOptions(
-            content_types=tuple(types),
+            content_types=names,
             workers=workers,
             concurrency=concurrency,
             page_size=page_size,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -11,9 +12,19 @@ __all__ = ["guard", "status_code"]
 
 
 def guard(command: Callable[[], int], *, debug: bool) -> int:
-    """Run a command body; map every failure to one `error:` line and its exit status."""
+    """Run a command body; map every failure to one `error:` line and its exit status.
+
+    A reader that closed stdout early (``| head``) ends the command quietly with status 0.
+    """
     try:
-        return command()
+        code = command()
+        sys.stdout.flush()  # here, not at exit, so a closed pipe is seen by this guard
+        return code
+    except BrokenPipeError as exc:
+        if not _stdout_closed():
+            return _unexpected(exc, debug=debug)
+        _discard_stdout()
+        return ExitCode.OK
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
@@ -23,12 +34,40 @@ def guard(command: Callable[[], int], *, debug: bool) -> int:
             _print_traceback()
         return exc.exit_code
     except Exception as exc:  # the one place unexpected failures become an exit status
-        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
-        if debug:
-            _print_traceback()
-        else:
-            print("(run again with --debug for the traceback)", file=sys.stderr)
-        return exit_code_for(exc)
+        return _unexpected(exc, debug=debug)
+
+
+def _unexpected(exc: Exception, *, debug: bool) -> int:
+    print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+    if debug:
+        _print_traceback()
+    else:
+        print("(run again with --debug for the traceback)", file=sys.stderr)
+    return exit_code_for(exc)
+
+
+def _stdout_closed() -> bool:
+    """Whether the reader of stdout has gone (a pipe whose other end is closed)."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return True  # no way to ask: a BrokenPipeError is then taken as a closed stdout
+    try:
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno() if sys.__stdout__ else 1, select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so Python's flush at exit has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def status_code(status: str) -> int:

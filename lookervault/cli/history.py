@@ -195,15 +195,15 @@ def show_command(
     def body() -> int:
         from lookervault.history import load_json, pretty_json, read_item, resolve_run
 
-        check_type(type)
+        content_type = check_type(type)
         with open_vault(common.db) as vault:
             run_id = resolve_run(vault, run) if run is not None else None
-            found = read_item(vault, type, id, run_id=run_id)
+            found = read_item(vault, content_type, id, run_id=run_id)
         content = load_json(found.content)
         if common.json:
             print_json(
                 {
-                    "content_type": type,
+                    "content_type": content_type,
                     "id": id,
                     "run_id": found.run_id,
                     "gone_run_id": found.gone_run_id,

@@ -23,8 +23,11 @@ def open_vault(db: Path) -> Vault:
 
 
 def check_type(name: str) -> str:
-    """The content type name, checked (UsageError listing the valid ones otherwise)."""
+    """The registered name of a content type given in any case, singular or plural.
+
+    Raises:
+        UsageError: not a content type; the message suggests the nearest name.
+    """
     from lookervault.content import check_names
 
-    check_names([name])
-    return name
+    return check_names([name])[0]

@@ -43,7 +43,10 @@ _T = TypeVar("_T")
 _SENT_AT = "lookervault.sent_at"  # response extension: limiter clock time the request left
 logger = logging.getLogger(__name__)
 _JSON_HEADERS = {"Content-Type": "application/json"}
-_REFUSED_AT_LOGIN = frozenset({401, 403, 404})  # Looker answers 404 to unknown credentials
+_REFUSED_AT_LOGIN = frozenset({401, 403})
+# Looker answers 404 with its JSON error body to unknown credentials; any other 404 at /login
+# (an HTML page, no body) means base_url does not point at a Looker API.
+_NOT_FOUND = 404
 _MS = 1000.0
 _MAY_HAVE_APPLIED = "; the request may have been applied: check before trying again"
 
@@ -364,7 +367,10 @@ class LookerClient:
             "client_secret": self.settings.client_secret.get_secret_value(),
         }
         response, _ = await self._send("POST", url, data=form)
-        if response.status_code in _REFUSED_AT_LOGIN:
+        if response.status_code == _NOT_FOUND and not _is_looker_error(response):
+            self.metrics.add("errors")
+            raise _no_api_error(self.base_url, self._url(url), response)
+        if response.status_code in _REFUSED_AT_LOGIN or response.status_code == _NOT_FOUND:
             self.metrics.add("errors")
             raise AuthError(
                 f"Looker refused the API credentials for {self.base_url} "
@@ -461,3 +467,23 @@ def _connect_error(base_url: str, exc: httpx.HTTPError) -> ConnectError:
             "(or verify_ssl=false in looker.ini)"
         )
     return ConnectError(f"cannot connect to {base_url}: {_describe_transport(exc)}")
+
+
+def _is_looker_error(response: httpx.Response) -> bool:
+    """Whether the answer is Looker's JSON error body, ``{"message": ...}``."""
+    try:
+        body = jsonio.loads(response.content)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "message" in body
+
+
+def _no_api_error(base_url: str, login_url: str, response: httpx.Response) -> ConnectError:
+    if "html" in response.headers.get("content-type", ""):
+        what = "an HTML page"
+    else:
+        what = "an empty body" if not response.content else "a body that is not Looker's"
+    return ConnectError(
+        f"no Looker API at {base_url}: POST {login_url} answered 404 with {what}; set "
+        "base_url to the API host (e.g. https://company.looker.com), without a path"
+    )

@@ -116,12 +116,14 @@ def test_vault_lock_and_export_are_private_even_with_umask_0(
 def test_export_over_an_existing_readable_file_makes_it_private(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Exporting over a file another tool made 0644 leaves it 0600, like a new one."""
+    """A file another tool made 0644 is refused as is; exporting over it with --force makes it 0600."""
     db, out = tmp_path / "v.db", tmp_path / "export.jsonl"
     Vault(db).close()
     out.write_text("old\n")
     out.chmod(0o644)
-    assert run_cli(capsys, "export", "--db", str(db), "--output", str(out)).code == 0
+    assert run_cli(capsys, "export", "--db", str(db), "--output", str(out)).code == 2
+    assert out.read_text() == "old\n" and out.stat().st_mode & 0o777 == 0o644
+    assert run_cli(capsys, "export", "--db", str(db), "--output", str(out), "--force").code == 0
     assert out.stat().st_mode & 0o777 == 0o600
 
 

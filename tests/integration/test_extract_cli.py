@@ -173,7 +173,7 @@ def test_token_expiry_429_and_faults_over_a_real_socket(tmp_path: Path) -> None:
         (["--workers", "51"], "workers"),
         (["--workers", "abc"], "workers"),
         (["--rate-limit-per-second", "-1"], "rate-limit-per-second"),
-        (["dashboard"], "unknown content type 'dashboard'"),
+        (["dashbords"], "unknown content type 'dashbords'; did you mean 'dashboards'?"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args: list[str], message: str, tmp_path: Path) -> None:

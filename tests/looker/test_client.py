@@ -153,6 +153,37 @@ async def test_wrong_credentials(make_client, looker: FakeLooker, status: int) -
     assert len(looker.requests_to("/login")) == 1
 
 
+@pytest.mark.parametrize(
+    ("reply", "what"),
+    [
+        (
+            httpx.Response(
+                404, text="<html>Not Found</html>", headers={"content-type": "text/html"}
+            ),
+            "an HTML page",
+        ),
+        (httpx.Response(404), "an empty body"),
+        (httpx.Response(404, json={"error": "nope"}), "a body that is not Looker's"),
+    ],
+    ids=["html", "empty", "other-json"],
+)
+@pytest.mark.anyio
+async def test_login_404_without_looker_body_is_no_api(
+    make_client, looker: FakeLooker, reply: httpx.Response, what: str
+) -> None:
+    """A 404 at /login that is not Looker's JSON error says no Looker API is at that URL."""
+    looker.login_replies.append(reply)
+    with pytest.raises(ConnectError) as info:
+        async with make_client():
+            pass
+    assert str(info.value) == (
+        f"no Looker API at {BASE_URL}: POST {BASE_URL}/api/4.0/login answered 404 with {what}; "
+        "set base_url to the API host (e.g. https://company.looker.com), without a path"
+    )
+    assert info.value.exit_code == ExitCode.CONNECT
+    assert len(looker.requests_to("/login")) == 1
+
+
 @pytest.mark.anyio
 async def test_login_retries_server_errors(make_client, looker: FakeLooker) -> None:
     """A 503 at login is retried like any request."""
@@ -474,7 +505,7 @@ async def test_secrets_never_logged_or_shown(
             except (ApiError, AuthError) as exc:
                 errors.append(exc)
         shown = [repr(client), str(client.settings), repr(client.settings)]
-    looker.login_replies.append(httpx.Response(404))
+    looker.login_replies.append(httpx.Response(404, json={"message": "Not found"}))
     try:
         async with make_client():
             pass
