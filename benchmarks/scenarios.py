@@ -111,7 +111,8 @@ _HEADLINE = (
 
 
 def _items(record: dict[str, Any]) -> int:
-    return sum(record["report"].get("items", {}).values())
+    report = record["report"]  # an extract's JSON says "counts"; the looker-sdk baseline "items"
+    return sum((report.get("counts") or report.get("items") or {}).values())
 
 
 def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -73,10 +73,12 @@ class RunSummary:
 def _duration(run: RunRecord) -> float | None:
     """Time spent running: the recorded elapsed time, else end minus start.
 
-    A resumed run's start and end span the idle time between its sessions, so the elapsed
-    time the pipeline records (``stats["elapsed_s"]``) is preferred when present.
+    A resumed run's start and end span the idle time between its sessions, so the time the
+    vault sums over sessions (``stats["running_s"]``), else the last session's
+    (``stats["elapsed_s"]``, vaults of earlier releases), is preferred when present.
     """
-    elapsed = run.stats.get("elapsed_s") if isinstance(run.stats, dict) else None
+    stats = run.stats if isinstance(run.stats, dict) else {}
+    elapsed = stats.get("running_s", stats.get("elapsed_s"))
     if isinstance(elapsed, int | float) and not isinstance(elapsed, bool):
         return round(float(elapsed), 3)
     if not run.finished_at:

@@ -66,7 +66,7 @@ class ExtractResult:
         return {
             "run_id": self.run_id,
             "status": self.status,
-            "items": self.items,
+            "counts": self.items,
             "errors": len(self.failures),
             "requests": self.metrics.get("requests", 0),
             "rate_limited": self.metrics.get("rate_limited", 0),

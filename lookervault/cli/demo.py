@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from lookervault.mock.app import MockOptions
 
@@ -19,6 +20,7 @@ __all__ = ["main"]
 DEMO_DB = Path("demo") / "lookervault.db"
 DEMO_PRESET = "demo"
 _READY_PREFIX = "listening on "
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _START_TIMEOUT_S = 60.0
 
 
@@ -55,6 +57,17 @@ def _extract(env: dict[str, str], *extra: str) -> int:
     return code
 
 
+def _holds_only_mocks(db: Path) -> bool:
+    """Whether every run in the vault at `db` (if any) backed up a Looker on this machine."""
+    if not db.exists():
+        return True
+    from lookervault.vault.store import Vault
+
+    with Vault(db) as vault:
+        hosts = {urlsplit(run.looker_url or "").hostname for run in vault.runs()}
+    return hosts <= _LOOPBACK
+
+
 def _print_next_steps() -> None:
     """Name the vault just written and the commands to try on it, spelled as they run here."""
     db = f"--db {DEMO_DB}"
@@ -81,9 +94,11 @@ def main() -> int:
         "LOOKERSDK_CLIENT_ID": defaults.client_id,
         "LOOKERSDK_CLIENT_SECRET": defaults.client_secret,
     }
+    # The same seeded mock each time, on a new port: the same instance to the vault. A vault
+    # that holds a real Looker is never mixed with the mock: extract refuses it (exit 2).
+    extra = ("--allow-other-instance",) if _holds_only_mocks(DEMO_DB) else ()
     try:
-        # The same seeded mock each time, on a new port: the same instance to the vault.
-        return _extract(env, "--allow-other-instance")
+        return _extract(env, *extra)
     finally:
         server.terminate()
         server.wait(timeout=_START_TIMEOUT_S)

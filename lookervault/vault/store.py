@@ -291,8 +291,18 @@ class Vault:
             'UPDATE "runs" SET "status" = ?, "finished_at" = ?, "counts" = ?, "stats" = ? '
             'WHERE "run_id" = ?'
         )
-        params = (status, utc_now(), _dumps(counts), _dumps(stats), run_id)
-        if not self._write("finish a run", lambda conn: conn.execute(sql, params).rowcount):
+
+        def finish(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                'SELECT "stats" FROM "runs" WHERE "run_id" = ?', (run_id,)
+            ).fetchone()
+            total = dict(stats)
+            if "elapsed_s" in stats:  # a pipeline session's own time: add it to the earlier ones
+                total["running_s"] = _running_s(row[0] if row else None, stats)
+            params = (status, utc_now(), _dumps(counts), _dumps(total), run_id)
+            return conn.execute(sql, params).rowcount
+
+        if not self._write("finish a run", finish):
             raise VaultError(f"cannot finish run {run_id}: no such run in {self.path}")
         logger.info("run %s finished: %s", run_id, status)
 
@@ -382,3 +392,21 @@ class Vault:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _running_s(previous_stats: str | None, stats: dict) -> float:
+    """Seconds a run spent running over all its sessions: earlier sessions' sum plus this one's.
+
+    Each session records its own `elapsed_s`; a resume keeps the earlier sessions' `running_s`
+    (or, from vaults of earlier releases, their last `elapsed_s`), so the idle gap between
+    sessions is never counted. A session killed before it finished adds nothing.
+    """
+    earlier = jsonio.loads(previous_stats) if previous_stats else {}
+    before = (
+        earlier.get("running_s", earlier.get("elapsed_s", 0)) if isinstance(earlier, dict) else 0
+    )
+    now = stats.get("elapsed_s", 0)
+    numbers = [
+        v if isinstance(v, int | float) and not isinstance(v, bool) else 0 for v in (before, now)
+    ]
+    return round(float(sum(numbers)), 3)

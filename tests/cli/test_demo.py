@@ -50,3 +50,30 @@ def test_demo_names_the_vault_and_commands_that_run(tmp_path: Path) -> None:
         )
         assert run.returncode == 0, (line, run.stderr)
         assert run.stdout.strip(), line
+
+
+def test_demo_mixes_the_mock_only_with_mocks(tmp_path: Path) -> None:
+    """The demo allows a new mock port into a vault of mocks, never into a vault of a real Looker."""
+    from lookervault.cli.demo import _holds_only_mocks
+    from lookervault.vault.store import Vault
+
+    db = tmp_path / "v.db"
+    assert _holds_only_mocks(db)  # no vault yet
+    with Vault(db) as vault:
+        vault.start_run(
+            options={},
+            looker_url="http://127.0.0.1:41234",
+            looker_release=None,
+            api_version=None,
+            tool_version="0",
+        )
+    assert _holds_only_mocks(db)
+    with Vault(db) as vault:
+        vault.start_run(
+            options={},
+            looker_url="https://looker.example.com",
+            looker_release=None,
+            api_version=None,
+            tool_version="0",
+        )
+    assert not _holds_only_mocks(db)

@@ -60,12 +60,12 @@ def test_extract_json_report_and_vault_equal_ground_truth(served, tmp_path: Path
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert set(report) == {
-        "run_id", "status", "items", "errors", "requests", "rate_limited", "retries", "elapsed_s",
+        "run_id", "status", "counts", "errors", "requests", "rate_limited", "retries", "elapsed_s",
         "items_per_s",
     }  # fmt: skip
     assert report["status"] == "complete" and report["errors"] == 0
     truth = mock.ground_truth_hashes()
-    assert report["items"] == {name: len(ids) for name, ids in truth.items()}
+    assert report["counts"] == {name: len(ids) for name, ids in truth.items()}
     assert_vault_equals(db, truth)
     assert (db.stat().st_mode & 0o777) == 0o600
 

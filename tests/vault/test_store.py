@@ -94,7 +94,9 @@ def test_runs_decoded(vault: Vault, run_id: int) -> None:
         "nested": {"access_token": "<redacted>"},
     }
     assert second.looker_url == "https://looker.example.com/path"
-    assert (second.status, second.counts, second.stats) == ("partial", {"looks": 3}, stats)
+    # The vault adds the running time summed over sessions (here the one session's).
+    expected_stats = {**stats, "running_s": 1.5}
+    assert (second.status, second.counts, second.stats) == ("partial", {"looks": 3}, expected_stats)
     assert "s3cr3t" not in vault.path.read_bytes().decode("latin-1")
 
 
@@ -142,3 +144,17 @@ def test_gone_is_in_the_run_snapshot(vault: Vault, run_id: int) -> None:
         vault, 'SELECT "version_id" IS NULL FROM "run_items" WHERE "run_id" = ?', (second,)
     )
     assert sorted(rows) == [(0,), (1,)]
+
+
+def test_running_time_sums_the_sessions_of_a_resumed_run(tmp_path) -> None:
+    """A resumed run's running_s adds each session's elapsed time, never the idle gap."""
+    with Vault(tmp_path / "v.db") as vault:
+        run_id = vault.start_run(
+            options={}, looker_url="u", looker_release=None, api_version=None, tool_version="0"
+        )
+        vault.finish_run(run_id, status="interrupted", counts={}, stats={"elapsed_s": 2.5})
+        vault.reopen_run(run_id)
+        vault.finish_run(run_id, status="complete", counts={}, stats={"elapsed_s": 4.0})
+        (run,) = vault.runs()
+    assert run.stats["elapsed_s"] == 4.0
+    assert run.stats["running_s"] == 6.5
