@@ -227,8 +227,7 @@ async def _open_run(
     if options.resume:
         run_id = vault.resumable_run()
         if run_id is not None:
-            vault.reopen_run(run_id)
-            logger.info("resuming run %d", run_id)
+            vault.reopen_run(run_id)  # which logs "resuming run N"
             return run_id
         logger.info("nothing to resume: starting a new run")
     current = versions.get("current_version") or {} if isinstance(versions, dict) else {}

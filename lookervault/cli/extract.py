@@ -69,7 +69,7 @@ def extract_command(
     rate_limit_per_minute: Rate = None,
     rate_limit_per_second: Rate = None,
     resume: bool = False,
-    verbose: bool = False,
+    verbose: Annotated[int, Parameter(name=["--verbose", "-v"], count=True)] = 0,
     quiet: bool = False,
     common: Annotated[ExtractFlags, FLAT] = _EXTRACT,
 ) -> int:
@@ -86,7 +86,7 @@ def extract_command(
     resume
         Continue the last unfinished run, fetching only what it did not commit.
     verbose
-        Debug logging (secrets redacted).
+        Debug logging, secrets redacted; twice (-v -v) adds the HTTP libraries' wire logs.
     quiet
         No progress display, warnings only.
     """
@@ -107,7 +107,10 @@ def extract_command(
         check_names(types)
         settings = load_connection_settings(config, section)
         configure_logging(
-            verbose=verbose, quiet=quiet, secrets=[settings.client_secret.get_secret_value()]
+            verbose=verbose,
+            quiet=quiet,
+            terminal=sys.stderr.isatty(),
+            secrets=[settings.client_secret.get_secret_value()],
         )
         if verbose:
             _warn_contention(workers)
