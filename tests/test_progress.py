@@ -37,3 +37,41 @@ def test_rich_progress_tracks_totals_and_completion() -> None:
         assert (task.completed, task.total) == (3, 3)
     finally:
         progress.close()
+
+
+def test_rich_progress_count_reads_done_until_the_total_is_known() -> None:
+    """Before the id listing ends a row reads "3", never "3/?"; then "3/5"."""
+    progress = RichProgress()
+    try:
+        progress.advance("looks", 3)
+        before = progress._bar.tasks[0].fields["count"]
+        progress.add_total("looks", 5)
+        assert (before, progress._bar.tasks[0].fields["count"]) == ("3", "3/5")
+    finally:
+        progress.close()
+
+
+def test_rich_progress_leaves_one_line_per_finished_type(capsys: pytest.CaptureFixture) -> None:
+    """A finished type prints one plain line; one with nothing new (already done) prints none."""
+    progress = RichProgress()
+    try:
+        progress.add_total("looks", 2)
+        progress.advance("looks", 2)
+        progress.finish("looks")
+        progress.add_total("themes", 0)
+        progress.finish("themes")
+    finally:
+        progress.close()
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert [line.split() for line in lines] == [["looks", "2", "items"]]
+
+
+def test_rich_progress_shows_no_rate_for_a_type_under_a_second() -> None:
+    """A type that ran for less than a second shows no items/s (a rate there means nothing)."""
+    progress = RichProgress()
+    try:
+        progress.add_total("themes", 4)
+        progress.advance("themes", 4)
+        assert progress._bar.tasks[0].fields["rate"] == ""
+    finally:
+        progress.close()
