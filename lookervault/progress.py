@@ -21,6 +21,7 @@ _RATE_AFTER_S = 1.0
 class Progress(Protocol):
     """What the pipeline reports while it runs; every call comes from the event loop thread."""
 
+    def resume(self, name: str, n: int) -> None: ...
     def add_total(self, name: str, n: int) -> None: ...
     def advance(self, name: str, n: int) -> None: ...
     def finish(self, name: str) -> None: ...
@@ -29,6 +30,9 @@ class Progress(Protocol):
 
 class NullProgress:
     """Reports nothing (tests, --quiet)."""
+
+    def resume(self, name: str, n: int) -> None:
+        pass
 
     def add_total(self, name: str, n: int) -> None:
         pass
@@ -50,6 +54,9 @@ class LogProgress:
         self._done: dict[str, int] = {}
         self._total: dict[str, int] = {}
         self._last = time.monotonic()
+
+    def resume(self, name: str, n: int) -> None:
+        self._done[name] = self._done.get(name, 0) + n
 
     def add_total(self, name: str, n: int) -> None:
         self._total[name] = self._total.get(name, 0) + n
@@ -78,8 +85,9 @@ class RichProgress:
     """Live bars on stderr for the types in flight; a finished type leaves one plain line above them.
 
     A row appears with a type's first total or items; its count reads "done/total" once the id
-    listing knows the total, "done" before. Rates show once a type has run a second; a type that
-    finishes with nothing to do (already done by the run being resumed) leaves no line at all.
+    listing knows the total, "done" before, and starts from what earlier attempts of a resumed
+    run committed (so no 0/N bar for a type they finished). Rates show once a type has run a
+    second, counting only this attempt's items; a type with no items leaves no line.
     """
 
     def __init__(self) -> None:
@@ -98,6 +106,8 @@ class RichProgress:
         )
         self._tasks: dict[str, TaskID] = {}
         self._started: dict[str, float] = {}
+        self._resumed: dict[str, int] = {}  # committed before this attempt: not in the rate
+        self._finished: set[str] = set()
         self._bar.start()
 
     def _task(self, name: str) -> TaskID:
@@ -113,8 +123,14 @@ class RichProgress:
         self._bar.update(task.id, count=count, rate=self._rate(name, done))
 
     def _rate(self, name: str, done: int) -> str:
-        elapsed = time.monotonic() - self._started[name]
-        return f"{done / elapsed:,.0f} items/s" if elapsed >= _RATE_AFTER_S and done else ""
+        elapsed, new = time.monotonic() - self._started[name], done - self._resumed.get(name, 0)
+        return f"{new / elapsed:,.0f} items/s" if elapsed >= _RATE_AFTER_S and new else ""
+
+    def resume(self, name: str, n: int) -> None:
+        if n:
+            self._resumed[name] = self._resumed.get(name, 0) + n
+            self._bar.update(self._task(name), advance=n)
+            self._refresh(name)
 
     def add_total(self, name: str, n: int) -> None:
         task = self._task(name)
@@ -130,12 +146,22 @@ class RichProgress:
         task = self._task(name)
         completed = int(self._bar.tasks[task].completed)
         self._bar.update(task, total=completed, completed=completed, visible=False)
-        if completed:
-            rate = self._rate(name, completed)
-            line = f"{name:<24} {completed:>9,} items" + (f"  {rate}" if rate else "")
+        self._finished.add(name)
+        self._print(name, completed, "")
+
+    def _print(self, name: str, done: int, note: str) -> None:
+        if done:
+            rate = self._rate(name, done)
+            line = f"{name:<24} {done:>9,} items" + (f"  {rate}" if rate else "") + note
             self._bar.console.print(line, highlight=False)
 
     def close(self) -> None:
+        """Stop the display; types stopped before their end (Ctrl-C) leave their line too."""
+        for name, task_id in self._tasks.items():
+            if name not in self._finished:
+                task = self._bar.tasks[task_id]
+                listed = "" if task.total is None else f", {int(task.total):,} listed"
+                self._print(name, int(task.completed), f"  (stopped{listed})")
         self._bar.stop()
 
 
