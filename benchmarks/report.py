@@ -204,6 +204,12 @@ def _rows(s: dict[str, Any]) -> list[tuple[str, str, Any, str, bool | None]]:
         rows.append(
             ("S7", "resumed vault equals ground truth", v["complete"], "True", v["complete"])
         )
+    if "S8" in s:
+        v = s["S8"]
+        label = f"verify s (median of {v['runs']}; {v['dataset']}, {v['vault_mb']} MB)"
+        goal = "" if v["goal_s"] is None else f"<= {v['goal_s']}"
+        rows.append(("S8", label, v["median_s"], goal, v["met"]))
+        rows.append(("S8", "verify MB/s", v["mb_per_s"], "", None))
     return rows
 
 

@@ -1,4 +1,4 @@
-"""The scenarios (S0 start-up in startup.py, S1-S7 here): each runs measured processes and returns its figures and ratios."""
+"""The scenarios (S0 start-up in startup.py, S8 verify in verify.py, S1-S7 here): each runs measured processes and returns its figures and ratios."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from benchmarks.harness import (
 from benchmarks.mockserver import MockKnobs, MockServer
 from benchmarks.process import run_measured
 from benchmarks.startup import s0_startup
+from benchmarks.verify import s8_verify
 from lookervault.config import DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, DEFAULT_WORKERS
 
 __all__ = ["FULL", "SCENARIOS", "SMOKE", "Sizes"]
@@ -405,4 +406,5 @@ SCENARIOS: dict[str, Callable[[Context, Sizes], dict[str, Any]]] = {
     "S5": s5_memory,
     "S6": s6_baseline,
     "S7": s7_resume,
+    "S8": s8_verify,
 }

@@ -14,11 +14,14 @@ __all__ = ["LogProgress", "NullProgress", "Progress", "RichProgress", "make_prog
 logger = logging.getLogger(__name__)
 
 _LOG_EVERY_S = 10.0
+# A type's rate means something only after it has run this long (tiny types finish in 50 ms).
+_RATE_AFTER_S = 1.0
 
 
 class Progress(Protocol):
     """What the pipeline reports while it runs; every call comes from the event loop thread."""
 
+    def resume(self, name: str, n: int) -> None: ...
     def add_total(self, name: str, n: int) -> None: ...
     def advance(self, name: str, n: int) -> None: ...
     def finish(self, name: str) -> None: ...
@@ -27,6 +30,9 @@ class Progress(Protocol):
 
 class NullProgress:
     """Reports nothing (tests, --quiet)."""
+
+    def resume(self, name: str, n: int) -> None:
+        pass
 
     def add_total(self, name: str, n: int) -> None:
         pass
@@ -48,6 +54,9 @@ class LogProgress:
         self._done: dict[str, int] = {}
         self._total: dict[str, int] = {}
         self._last = time.monotonic()
+
+    def resume(self, name: str, n: int) -> None:
+        self._done[name] = self._done.get(name, 0) + n
 
     def add_total(self, name: str, n: int) -> None:
         self._total[name] = self._total.get(name, 0) + n
@@ -73,55 +82,86 @@ class LogProgress:
 
 
 class RichProgress:
-    """One rich progress bar per content type on stderr: items, rate and ETA where the total is known."""
+    """Live bars on stderr for the types in flight; a finished type leaves one plain line above them.
+
+    A row appears with a type's first total or items; its count reads "done/total" once the id
+    listing knows the total, "done" before, and starts from what earlier attempts of a resumed
+    run committed (so no 0/N bar for a type they finished). Rates show once a type has run a
+    second, counting only this attempt's items; a type with no items leaves no line.
+    """
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-        from rich.progress import (
-            Progress as _RichProgress,
-        )
+        from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import Progress as _RichProgress
 
         self._bar = _RichProgress(
             TextColumn("{task.description:<24}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:>8} items/s"),
+            TextColumn("{task.fields[count]:>15}"),
+            TextColumn("{task.fields[rate]:>14}"),
             TimeRemainingColumn(),
             console=Console(stderr=True),
-            transient=False,
+            transient=True,
         )
         self._tasks: dict[str, TaskID] = {}
-        self._started = time.monotonic()
+        self._started: dict[str, float] = {}
+        self._resumed: dict[str, int] = {}  # committed before this attempt: not in the rate
+        self._finished: set[str] = set()
         self._bar.start()
 
     def _task(self, name: str) -> TaskID:
         if name not in self._tasks:
-            self._tasks[name] = self._bar.add_task(name, total=None, rate="-")
+            self._tasks[name] = self._bar.add_task(name, total=None, count="0", rate="")
+            self._started[name] = time.monotonic()
         return self._tasks[name]
+
+    def _refresh(self, name: str) -> None:
+        task = self._bar.tasks[self._task(name)]
+        done = int(task.completed)
+        count = f"{done:,}" if task.total is None else f"{done:,}/{int(task.total):,}"
+        self._bar.update(task.id, count=count, rate=self._rate(name, done))
+
+    def _rate(self, name: str, done: int) -> str:
+        elapsed, new = time.monotonic() - self._started[name], done - self._resumed.get(name, 0)
+        return f"{new / elapsed:,.0f} items/s" if elapsed >= _RATE_AFTER_S and new else ""
+
+    def resume(self, name: str, n: int) -> None:
+        if n:
+            self._resumed[name] = self._resumed.get(name, 0) + n
+            self._bar.update(self._task(name), advance=n)
+            self._refresh(name)
 
     def add_total(self, name: str, n: int) -> None:
         task = self._task(name)
         current = self._bar.tasks[task].total or 0
         self._bar.update(task, total=current + n)
+        self._refresh(name)
 
     def advance(self, name: str, n: int) -> None:
-        task = self._task(name)
-        completed = self._bar.tasks[task].completed + n
-        rate = completed / max(time.monotonic() - self._started, 1e-6)
-        self._bar.update(task, advance=n, rate=f"{rate:,.0f}")
+        self._bar.update(self._task(name), advance=n)
+        self._refresh(name)
 
     def finish(self, name: str) -> None:
         task = self._task(name)
-        completed = self._bar.tasks[task].completed
-        self._bar.update(task, total=completed, completed=completed)
+        completed = int(self._bar.tasks[task].completed)
+        self._bar.update(task, total=completed, completed=completed, visible=False)
+        self._finished.add(name)
+        self._print(name, completed, "")
+
+    def _print(self, name: str, done: int, note: str) -> None:
+        if done:
+            rate = self._rate(name, done)
+            line = f"{name:<24} {done:>9,} items" + (f"  {rate}" if rate else "") + note
+            self._bar.console.print(line, highlight=False)
 
     def close(self) -> None:
+        """Stop the display; types stopped before their end (Ctrl-C) leave their line too."""
+        for name, task_id in self._tasks.items():
+            if name not in self._finished:
+                task = self._bar.tasks[task_id]
+                listed = "" if task.total is None else f", {int(task.total):,} listed"
+                self._print(name, int(task.completed), f"  (stopped{listed})")
         self._bar.stop()
 
 

@@ -37,3 +37,88 @@ def test_rich_progress_tracks_totals_and_completion() -> None:
         assert (task.completed, task.total) == (3, 3)
     finally:
         progress.close()
+
+
+def test_rich_progress_count_reads_done_until_the_total_is_known() -> None:
+    """Before the id listing ends a row reads "3", never "3/?"; then "3/5"."""
+    progress = RichProgress()
+    try:
+        progress.advance("looks", 3)
+        before = progress._bar.tasks[0].fields["count"]
+        progress.add_total("looks", 5)
+        assert (before, progress._bar.tasks[0].fields["count"]) == ("3", "3/5")
+    finally:
+        progress.close()
+
+
+def test_rich_progress_leaves_one_line_per_finished_type(capsys: pytest.CaptureFixture) -> None:
+    """A finished type prints one plain line; one with nothing new (already done) prints none."""
+    progress = RichProgress()
+    try:
+        progress.add_total("looks", 2)
+        progress.advance("looks", 2)
+        progress.finish("looks")
+        progress.add_total("themes", 0)
+        progress.finish("themes")
+    finally:
+        progress.close()
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert [line.split() for line in lines] == [["looks", "2", "items"]]
+
+
+def test_rich_progress_shows_no_rate_for_a_type_under_a_second() -> None:
+    """A type that ran for less than a second shows no items/s (a rate there means nothing)."""
+    progress = RichProgress()
+    try:
+        progress.add_total("themes", 4)
+        progress.advance("themes", 4)
+        assert progress._bar.tasks[0].fields["rate"] == ""
+    finally:
+        progress.close()
+
+
+def test_rich_progress_starts_a_resumed_type_from_what_was_committed(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    """A resumed run's row counts the earlier attempts' items, so its line equals the vault's."""
+    progress = RichProgress()
+    try:
+        progress.resume("looks", 115)
+        progress.add_total("looks", 300)
+        progress.advance("looks", 185)
+        count = progress._bar.tasks[0].fields["count"]
+        progress.resume("themes", 0)  # nothing committed before: no row at all
+        rows = len(progress._bar.tasks)
+        progress.finish("looks")
+    finally:
+        progress.close()
+    assert (count, rows) == ("300/300", 1)
+    assert capsys.readouterr().err.split() == ["looks", "300", "items"]
+
+
+def test_rich_progress_close_leaves_a_line_for_a_stopped_type(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    """A type still running at Ctrl-C leaves one line saying it stopped, with what was listed."""
+    progress = RichProgress()
+    progress.add_total("looks", 300)
+    progress.advance("looks", 115)
+    progress.close()
+    assert capsys.readouterr().err.split() == [
+        "looks",
+        "115",
+        "items",
+        "(stopped,",
+        "300",
+        "listed)",
+    ]
+
+
+def test_log_progress_counts_resumed_items(caplog: pytest.LogCaptureFixture) -> None:
+    """The log renderer's finished line includes what earlier attempts committed."""
+    progress = LogProgress()
+    progress.resume("looks", 2)
+    progress.advance("looks", 3)
+    with caplog.at_level(logging.INFO, logger="lookervault.progress"):
+        progress.finish("looks")
+    assert "looks: 5 items backed up" in caplog.text

@@ -72,3 +72,27 @@ def test_verify_catches_wrong_counts_and_dangling_rows(vault: Vault) -> None:
     problems = report.checks["references"]
     assert any(p.startswith("run rows pointing nowhere: run 1") for p in problems)
     assert any(p.startswith("latest state differs from its run") for p in problems)
+
+
+def test_verify_tells_what_it_checks(vault: Vault) -> None:
+    """The progress callback hears each check and the blob count against the total."""
+    history_run(vault, history_item("1"), history_item("2"))
+    heard: list[str] = []
+    verify_vault(vault, tell=heard.append)
+    assert heard == [
+        "checking integrity",
+        "hashing blobs 0/2",
+        "checking run counts",
+        "checking references",
+    ]
+
+
+def test_verify_counts_orphan_contents(vault: Vault) -> None:
+    """A stored content no version uses is counted in a note, not reported as a problem."""
+    history_run(vault, history_item("1"), history_item("2"))
+    _tamper(
+        vault,
+        """INSERT INTO "blobs" ("hash", "size", "run_id", "content") VALUES ('x', 1, 1, X'00')""",
+    )
+    report = verify_vault(vault)
+    assert "1 stored contents are no longer used by any item" in report.notes

@@ -16,6 +16,10 @@ async def back_up_type(job: TypeJob) -> None:
     The job's sender is closed once the type sends nothing more.
     """
     state = job.state
+    if job.run.options.resume:  # what earlier attempts committed counts towards the total
+        run = job.run
+        already = await run.in_vault(run.vault.count_items, job.name, run_id=run.run_id)
+        run.progress.resume(job.name, already)
     async with job.sender:
         try:
             source = job.ct.source

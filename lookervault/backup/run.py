@@ -263,8 +263,7 @@ async def _open_run(
 ) -> int:
     unfinished = vault.resumable_run()
     if options.resume and unfinished is not None:
-        vault.reopen_run(unfinished)
-        logger.info("resuming run %d", unfinished)
+        vault.reopen_run(unfinished)  # which logs "resuming run N"
         return unfinished
     if options.resume:
         logger.warning("nothing to resume: starting a new run")

@@ -88,7 +88,7 @@ def extract_command(
     rate_limit_per_second: Rate = None,
     resume: Flag = False,
     allow_other_instance: Flag = False,
-    verbose: Flag = False,
+    verbose: Annotated[int, Parameter(name=["--verbose", "-v"], count=True)] = 0,
     quiet: Flag = False,
     common: Annotated[ExtractFlags, FLAT] = _EXTRACT,
 ) -> int:
@@ -110,7 +110,7 @@ def extract_command(
     allow_other_instance
         Back up into a vault that holds runs of another Looker instance (refused otherwise).
     verbose
-        Debug logging (secrets redacted).
+        Debug logging, secrets redacted; twice (-v -v) adds the HTTP libraries' wire logs.
     quiet
         No progress display, warnings only.
     """
@@ -130,7 +130,10 @@ def extract_command(
         names = check_names(types)
         settings = load_connection_settings(config, section)
         configure_logging(
-            verbose=verbose, quiet=quiet, secrets=[settings.client_secret.get_secret_value()]
+            verbose=verbose,
+            quiet=quiet,
+            terminal=sys.stderr.isatty(),
+            secrets=[settings.client_secret.get_secret_value()],
         )
         if verbose:
             _warn_contention(workers)

@@ -207,9 +207,10 @@ _DANGLING: tuple[tuple[str, str], ...] = (
         'AND b."hash" = i."content_hash")',
     ),
 )
+# NOT IN builds one index of the versions' blobs; a correlated NOT EXISTS scanned versions once
+# per blob (versions has no index on blob_id): 80 of verify's 82 seconds on a 440 MB vault.
 _ORPHAN_BLOBS = (
-    'SELECT COUNT(*) FROM "blobs" AS b WHERE NOT EXISTS '
-    '(SELECT 1 FROM "versions" AS v WHERE v."blob_id" = b."blob_id")'
+    'SELECT COUNT(*) FROM "blobs" WHERE "blob_id" NOT IN (SELECT "blob_id" FROM "versions")'
 )
 
 
@@ -316,6 +317,11 @@ class VaultQueries:
         with self._using("check integrity") as conn:
             rows = conn.execute("PRAGMA foreign_key_check").fetchall()
         return [ForeignKeyViolation(table, rowid, parent) for table, rowid, parent, _ in rows]
+
+    def blob_count(self) -> int:
+        """Stored contents, used or not."""
+        with self._using("check content hashes") as conn:
+            return int(conn.execute('SELECT COUNT(*) FROM "blobs"').fetchone()[0])
 
     def blobs_after(self, blob_id: int, limit: int) -> list[StoredBlob]:
         """Up to ``limit`` stored contents with ids above ``blob_id``, by id."""

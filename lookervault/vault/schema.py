@@ -202,7 +202,7 @@ def _applied_versions(conn: sqlite3.Connection) -> set[int]:
     return {version for (version,) in conn.execute('SELECT "version" FROM "migrations"')}
 
 
-def _apply_migration(conn: sqlite3.Connection, migration: Migration) -> bool:
+def _apply_migration(conn: sqlite3.Connection, migration: Migration, *, new: bool) -> bool:
     """Apply one migration unless another process did first; runs inside the write lock."""
     conn.execute(_CREATEMIGRATIONS_TABLE)
     if migration.version in _applied_versions(conn):
@@ -214,7 +214,10 @@ def _apply_migration(conn: sqlite3.Connection, migration: Migration) -> bool:
         (migration.version, migration.name, utc_now()),
     )
     conn.execute(f"PRAGMA user_version = {int(migration.version)}")
-    logger.info("vault migrated to schema %d (%s)", migration.version, migration.name)
+    if new:  # creating a vault is no news; upgrading an existing one is
+        logger.debug("new vault: schema %d (%s)", migration.version, migration.name)
+    else:
+        logger.info("vault migrated to schema %d (%s)", migration.version, migration.name)
     return True
 
 
@@ -238,10 +241,12 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
 def migrate(conn: sqlite3.Connection) -> tuple[str, ...]:
     """Apply every pending migration; returns the names applied now."""
     applied = _applied_versions(conn)
+    # user_version 0: check_schema found no table, so this vault is being created, not upgraded.
+    new = conn.execute("PRAGMA user_version").fetchone()[0] == 0
     names = []
     for migration in MIGRATIONS:
         if migration.version in applied:
             continue
-        if write_retrying(conn, functools.partial(_apply_migration, migration=migration)):
+        if write_retrying(conn, functools.partial(_apply_migration, migration=migration, new=new)):
             names.append(migration.name)
     return tuple(names)

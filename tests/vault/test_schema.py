@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -33,6 +34,27 @@ def test_reopen_runs_no_migration(tmp_path: Path) -> None:
         assert second.applied_migrations == ()
         assert raw_rows(second, 'SELECT * FROM "migrations"') == before
     assert len(before) == SCHEMA_VERSION
+
+
+def test_new_vault_logs_its_schema_at_debug_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Creating a vault is no news: no "migrated" line at INFO, one debug line per schema step."""
+    with caplog.at_level(logging.DEBUG, logger="lookervault.vault.schema"):
+        Vault(tmp_path / "v.db").close()
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG] * SCHEMA_VERSION
+    assert not any("migrated" in r.getMessage() for r in caplog.records)
+
+
+def test_upgrading_an_older_vault_logs_at_info(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real migration of an existing schema-1 vault is still told at INFO, once."""
+    _v1_vault(tmp_path / "v1.db")
+    with caplog.at_level(logging.DEBUG, logger="lookervault.vault.schema"):
+        Vault(tmp_path / "v1.db").close()
+    messages = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert messages == [(logging.INFO, "vault migrated to schema 2 (history)")]
 
 
 def test_foreign_sqlite_database(tmp_path: Path) -> None:
