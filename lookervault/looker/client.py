@@ -20,7 +20,14 @@ from lookervault.config import (
     LOGOUT_TIMEOUT_S,
     TOKEN_REFRESH_MARGIN_S,
 )
-from lookervault.errors import ApiError, AuthError, ConnectError, NotFoundError
+from lookervault.errors import ApiError, AuthError, NotFoundError
+from lookervault.looker.messages import (
+    connect_error,
+    describe_transport,
+    is_looker_error,
+    looker_message,
+    no_api_error,
+)
 from lookervault.looker.pools import PooledClients, open_pooled_clients
 from lookervault.looker.retry import (
     IDEMPOTENT,
@@ -29,7 +36,6 @@ from lookervault.looker.retry import (
     RetryableError,
     RetryPolicy,
     call_with_retries,
-    is_certificate_error,
     parse_retry_after,
     policy_for,
 )
@@ -231,7 +237,7 @@ class LookerClient:
         if isinstance(exc, RetryableError):
             status, message = exc.status, exc.message
         else:
-            status, message = None, _describe_transport(exc)
+            status, message = None, describe_transport(exc)
         if policy.may_have_applied(exc):
             message += _MAY_HAVE_APPLIED
         return ApiError(method, self._url(url), status, message)
@@ -324,7 +330,7 @@ class LookerClient:
         if status == httpx.codes.TOO_MANY_REQUESTS:
             self.metrics.add("rate_limited")
             self.limiter.on_rate_limited(retry_after, sent_at=response.extensions.get(_SENT_AT))
-        raise RetryableError(status, _looker_message(response), retry_after)
+        raise RetryableError(status, looker_message(response), retry_after)
 
     def _raise_for_status(self, method: str, url: str, response: httpx.Response) -> NoReturn:
         status = response.status_code
@@ -333,7 +339,7 @@ class LookerClient:
             where = response.headers.get("Location", "?")
             raise ApiError(method, self._url(url), status, f"redirect to {where} not followed")
         error = NotFoundError if status == httpx.codes.NOT_FOUND else ApiError
-        raise error(method, self._url(url), status, _looker_message(response))
+        raise error(method, self._url(url), status, looker_message(response))
 
     # --- authentication ------------------------------------------------------------------
 
@@ -356,7 +362,7 @@ class LookerClient:
         try:
             answer = await call_with_retries(LOGIN, lambda: self._post_login(url))
         except httpx.HTTPError as exc:
-            raise _connect_error(self.base_url, exc) from exc
+            raise connect_error(self.base_url, exc) from exc
         except RetryableError as exc:
             raise ApiError("POST", self._url(url), exc.status, exc.message) from exc
         self._store_token(answer)
@@ -367,9 +373,9 @@ class LookerClient:
             "client_secret": self.settings.client_secret.get_secret_value(),
         }
         response, _ = await self._send("POST", url, data=form)
-        if response.status_code == _NOT_FOUND and not _is_looker_error(response):
+        if response.status_code == _NOT_FOUND and not await self._is_looker_api(response):
             self.metrics.add("errors")
-            raise _no_api_error(self.base_url, self._url(url), response)
+            raise no_api_error(self.base_url, self._url(url), response)
         if response.status_code in _REFUSED_AT_LOGIN or response.status_code == _NOT_FOUND:
             self.metrics.add("errors")
             raise AuthError(
@@ -377,6 +383,22 @@ class LookerClient:
                 f"(client_id {self.settings.client_id})"
             )
         return self._read_json("POST", url, response)
+
+    async def _is_looker_api(self, login_answer: httpx.Response) -> bool:
+        """Whether a 404 at /login came from a Looker API (unknown credentials) or from elsewhere.
+
+        Looker answers unknown credentials with its JSON error body; so might another server
+        under a wrong path. Looker serves GET /versions without a token: a Looker API there
+        answers it with its release.
+        """
+        if not is_looker_error(login_answer):
+            return False
+        probe, _ = await self._send("GET", API_PATH + "/versions")
+        try:
+            answer = jsonio.loads(probe.content) if probe.is_success else None
+        except ValueError:
+            answer = None
+        return isinstance(answer, dict) and "looker_release_version" in answer
 
     def _store_token(self, answer: Any) -> None:
         token = answer.get("access_token") if isinstance(answer, dict) else None
@@ -440,50 +462,3 @@ def _json_bytes(body: Any) -> bytes:
 
 def _parse_json(body: bytes) -> Any:
     return jsonio.loads(body) if body.strip() else None
-
-
-def _looker_message(response: httpx.Response) -> str:
-    """Looker's ``message`` from an error body, else the HTTP reason phrase."""
-    try:
-        body = _parse_json(response.content)
-    except ValueError:
-        body = None
-    message = body.get("message") if isinstance(body, dict) else None
-    if isinstance(message, str) and message:
-        return message
-    return response.reason_phrase or "error"
-
-
-def _describe_transport(exc: httpx.HTTPError) -> str:
-    reason = str(exc)
-    return f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
-
-
-def _connect_error(base_url: str, exc: httpx.HTTPError) -> ConnectError:
-    if is_certificate_error(exc):
-        return ConnectError(
-            f"cannot connect to {base_url}: its TLS certificate failed verification; if you "
-            "trust this host, turn verification off with LOOKERSDK_VERIFY_SSL=false "
-            "(or verify_ssl=false in looker.ini)"
-        )
-    return ConnectError(f"cannot connect to {base_url}: {_describe_transport(exc)}")
-
-
-def _is_looker_error(response: httpx.Response) -> bool:
-    """Whether the answer is Looker's JSON error body, ``{"message": ...}``."""
-    try:
-        body = jsonio.loads(response.content)
-    except ValueError:
-        return False
-    return isinstance(body, dict) and "message" in body
-
-
-def _no_api_error(base_url: str, login_url: str, response: httpx.Response) -> ConnectError:
-    if "html" in response.headers.get("content-type", ""):
-        what = "an HTML page"
-    else:
-        what = "an empty body" if not response.content else "a body that is not Looker's"
-    return ConnectError(
-        f"no Looker API at {base_url}: POST {login_url} answered 404 with {what}; set "
-        "base_url to the API host (e.g. https://company.looker.com), without a path"
-    )

@@ -77,6 +77,20 @@ def test_a_refused_login_creates_no_file(
     assert os.listdir(tmp_path) == []
 
 
+def test_a_base_url_with_a_wrong_path_says_there_is_no_looker_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A base URL with an extra path reaches no Looker API: exit 3 saying so, not 'refused'."""
+    monkeypatch.chdir(tmp_path)
+    with serve_in_thread(MockLooker(MockOptions(preset="tiny"))) as base_url:
+        set_connection_env(monkeypatch, base_url + "/looker")
+        outcome = _extract(capsys, "user_attributes")
+    assert outcome.code == 3, outcome.err
+    assert outcome.err.startswith(f"error: no Looker API at {base_url}/looker: POST"), outcome.err
+    assert "refused" not in outcome.err
+    assert os.listdir(tmp_path) == []
+
+
 def test_partial_run_sums_up_per_type_and_says_how_to_continue(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -89,6 +89,9 @@ class FakeLooker:
             return self._login(request)
         if path == "/api/4.0/logout" and self.scripts.get(path):
             return self._scripted(request)
+        if path == "/api/4.0/versions" and not self.scripts.get(path):
+            # As a real Looker: /versions needs no token.
+            return httpx.Response(200, json={"looker_release_version": "26.12.3"})
         if request.headers.get("Authorization") != f"Bearer {self.valid_token}":
             return httpx.Response(401, json={"message": "Requires authentication."})
         if path == "/api/4.0/logout":

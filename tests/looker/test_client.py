@@ -153,6 +153,19 @@ async def test_wrong_credentials(make_client, looker: FakeLooker, status: int) -
     assert len(looker.requests_to("/login")) == 1
 
 
+@pytest.mark.anyio
+async def test_login_404_where_no_looker_answers_versions_is_no_api(
+    make_client, looker: FakeLooker
+) -> None:
+    """A JSON 404 at /login from a server whose /versions is not Looker's says no Looker API."""
+    looker.login_replies.append(httpx.Response(404, json={"message": "Not found"}))
+    looker.script("/versions", httpx.Response(404, json={"message": "Not found"}))
+    with pytest.raises(ConnectError, match=f"^no Looker API at {BASE_URL}: POST"):
+        async with make_client():
+            pass
+    assert len(looker.requests_to("/versions")) == 1
+
+
 @pytest.mark.parametrize(
     ("reply", "what"),
     [
