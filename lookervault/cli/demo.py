@@ -96,7 +96,7 @@ def main() -> int:
     }
     # The same seeded mock each time, on a new port: the same instance to the vault. A vault
     # that holds a real Looker is never mixed with the mock: extract refuses it (exit 2).
-    extra = ("--allow-other-instance",) if _holds_only_mocks(DEMO_DB) else ()
+    extra = ("--allow-other-instance",) if DEMO_DB.exists() and _holds_only_mocks(DEMO_DB) else ()
     try:
         return _extract(env, *extra)
     finally:
