@@ -49,6 +49,16 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # logs for cron and --verbose
+
+
+class _PlainFormatter(logging.Formatter):
+    """`warning: message`: what a person at a terminal needs, without time stamps or modules."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
 class _CurrentStderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is now, so lines go above rich's live display, not through it."""
 
@@ -70,7 +80,8 @@ def configure_logging(
     ``terminal``: the progress display runs, so info lines would only push it around.
     """
     handler = _CurrentStderr()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    plain = terminal and not verbose  # a person reading: "warning: ...", like our "error: ..."
+    handler.setFormatter(_PlainFormatter() if plain else logging.Formatter(_LOG_FORMAT))
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

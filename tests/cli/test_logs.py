@@ -102,3 +102,21 @@ def test_extract_verbose_counts(flags: tuple[str, ...], count: int) -> None:
 
     _, bound, *_ = app.parse_args(["extract", *flags])
     assert bound.arguments["verbose"] == count
+
+
+def test_a_terminal_gets_plain_warning_lines(capsys) -> None:
+    """On a terminal (not --verbose), a warning reads `warning: ...`, without time or module."""
+    import logging
+
+    from lookervault.cli.logs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging(verbose=0, quiet=False, terminal=True)
+        logging.getLogger("lookervault.backup.run").warning("received %s: stopping", "SIGINT")
+        logging.getLogger("lookervault.vault.store").info("started run 1")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert capsys.readouterr().err == "warning: received SIGINT: stopping\n"
