@@ -13,6 +13,7 @@ from typing import Any
 
 from lookervault import jsonio
 from lookervault.errors import VaultError
+from lookervault.telemetry import content_key
 from lookervault.vault.connection import (
     WRITER_BUSY_TIMEOUT_MS,
     WRITER_CACHE_KIB,
@@ -45,6 +46,7 @@ _ITEM_COLUMNS = (
     "content_hash",
     "run_id",
     "extracted_at",
+    "core_hash",
 )
 _BLOB_COLUMNS = ("hash", "size", "run_id", "content")
 _VERSION_COLUMNS = ("item_key", "blob_id", *META_COLUMNS)
@@ -79,6 +81,28 @@ _RUN_SAW_UNSEEN_GONE = (
     'SELECT ?, "item_key", NULL FROM "items" '
     'WHERE "content_type" = ? AND "run_id" <> ? AND "gone_run_id" IS NULL '
     'ON CONFLICT ("run_id", "item_key") DO UPDATE SET "version_id" = NULL'
+)
+
+
+# The latest state of the items about to be written: their content and what it is without telemetry.
+_LATEST_SQL = (
+    'WITH "k" ("ct", "id") AS (VALUES {rows}) '
+    'SELECT i."item_key", i."content_type", i."item_id", i."content_hash", i."core_hash" '
+    'FROM "k" JOIN "items" AS i ON i."content_type" = "k"."ct" AND i."item_id" = "k"."id"'
+)
+# Only telemetry changed: the latest version takes the new bytes in place of the old ones, so
+# use between runs adds no version and no blob. Skipped when another version shares the old
+# bytes or the new bytes are stored already (then the item gets a version as any change does).
+_REPLACE_BLOB = (
+    'UPDATE "blobs" SET "hash" = :new, "size" = :size, "content" = :content '
+    'WHERE "hash" = :old AND NOT EXISTS (SELECT 1 FROM "blobs" WHERE "hash" = :new) '
+    'AND (SELECT COUNT(*) FROM "versions" AS v WHERE v."blob_id" = "blobs"."blob_id") = 1 '
+    'AND EXISTS (SELECT 1 FROM "versions" AS v WHERE v."blob_id" = "blobs"."blob_id" '
+    'AND v."item_key" = :item)'
+)
+_MARK_TELEMETRY = (
+    'UPDATE "versions" SET "telemetry_run_id" = :run WHERE "item_key" = :item '
+    'AND "blob_id" = (SELECT "blob_id" FROM "blobs" WHERE "hash" = :new)'
 )
 
 
@@ -145,6 +169,7 @@ class _Row:
     item: tuple[Any, ...]  # values of _ITEM_COLUMNS
     blob: tuple[Any, ...]  # values of _BLOB_COLUMNS
     meta: tuple[Any, ...]  # values of META_COLUMNS
+    core: str  # the content hash without the type's telemetry fields
 
 
 def _item_row(item: ItemRecord, run_id: int, now: str) -> _Row:
@@ -158,14 +183,16 @@ def _item_row(item: ItemRecord, run_id: int, now: str) -> _Row:
     except (TypeError, ValueError) as exc:
         raise VaultError(f"cannot serialize {item.content_type} {item.item_id}: {exc}") from exc
     digest = hashlib.sha256(data).hexdigest()
+    core = content_key(item.content_type, data, digest)
     meta = (item.title, item.folder_id, item.owner_id, item.created_at, item.updated_at)
     meta += (int(item.deleted),)
     key = (item.content_type, item.item_id)
     return _Row(
         key=key,
-        item=(*key, *meta, len(data), digest, run_id, now),
+        item=(*key, *meta, len(data), digest, run_id, now, core),
         blob=(digest, len(data), run_id, data),
         meta=meta,
+        core=core,
     )
 
 
@@ -178,6 +205,26 @@ def _one_line(error: str) -> str:
     return " ".join(str(error).split())[:MAX_ERROR_CHARS]
 
 
+def _replace_telemetry(conn: sqlite3.Connection, run_id: int, rows: Sequence[_Row]) -> None:
+    """Rows whose content is the item's latest but for telemetry overwrite its latest bytes."""
+    rows = [row for row in rows if row.core != row.blob[0]]  # types with telemetry only
+    if not rows:
+        return
+    one_row = ", ".join(["(?, ?)"] * len(rows))
+    latest = conn.execute(
+        _LATEST_SQL.format(rows=one_row), [v for row in rows for v in row.key]
+    ).fetchall()
+    by_key = {(ct, item_id): (key, digest, core) for key, ct, item_id, digest, core in latest}
+    for row in rows:
+        item_key, old, core = by_key.get(row.key, (None, None, None))
+        if item_key is None or core != row.core or old == row.blob[0]:
+            continue
+        params = {"new": row.blob[0], "old": old, "item": item_key, "run": run_id}
+        params |= {"size": row.blob[1], "content": row.blob[3]}
+        if conn.execute(_REPLACE_BLOB, params).rowcount:
+            conn.execute(_MARK_TELEMETRY, params)
+
+
 def _write_items(
     conn: sqlite3.Connection, run_id: int, rows: Sequence[_Row], rows_per_statement: int
 ) -> None:
@@ -185,6 +232,7 @@ def _write_items(
     for start in range(0, len(rows), rows_per_statement):
         chunk = rows[start : start + rows_per_statement]
         count = len(chunk)
+        _replace_telemetry(conn, run_id, chunk)
         conn.execute(_insert_blobs_sql(count), [v for row in chunk for v in row.blob])
         cursor = conn.execute(_upsert_items_sql(count), [v for row in chunk for v in row.item])
         keys = {(ct, item_id): key for key, ct, item_id in cursor.fetchall()}
