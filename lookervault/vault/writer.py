@@ -93,12 +93,18 @@ _LATEST_SQL = (
 # Only telemetry changed: the latest version takes the new bytes in place of the old ones, so
 # use between runs adds no version and no blob. Skipped when another version shares the old
 # bytes or the new bytes are stored already (then the item gets a version as any change does).
-_REPLACE_BLOB = (
-    'UPDATE "blobs" SET "hash" = :new, "size" = :size, "content" = :content '
+_REPLACEABLE_BLOB = (
+    'SELECT "blob_id" FROM "blobs" '
     'WHERE "hash" = :old AND NOT EXISTS (SELECT 1 FROM "blobs" WHERE "hash" = :new) '
     'AND (SELECT COUNT(*) FROM "versions" AS v WHERE v."blob_id" = "blobs"."blob_id") = 1 '
     'AND EXISTS (SELECT 1 FROM "versions" AS v WHERE v."blob_id" = "blobs"."blob_id" '
     'AND v."item_key" = :item)'
+)
+# Emptied first: SQLite writes an updated row's new overflow pages before it frees the old
+# ones, so a one-step update would leave the old pages free and grow the file by as much.
+_EMPTY_BLOB = """UPDATE "blobs" SET "content" = x'' WHERE "blob_id" = :blob"""
+_REPLACE_BLOB = (
+    'UPDATE "blobs" SET "hash" = :new, "size" = :size, "content" = :content WHERE "blob_id" = :blob'
 )
 _MARK_TELEMETRY = (
     'UPDATE "versions" SET "telemetry_run_id" = :run WHERE "item_key" = :item '
@@ -221,7 +227,11 @@ def _replace_telemetry(conn: sqlite3.Connection, run_id: int, rows: Sequence[_Ro
             continue
         params = {"new": row.blob[0], "old": old, "item": item_key, "run": run_id}
         params |= {"size": row.blob[1], "content": row.blob[3]}
-        if conn.execute(_REPLACE_BLOB, params).rowcount:
+        found = conn.execute(_REPLACEABLE_BLOB, params).fetchone()
+        if found is not None:
+            params["blob"] = found[0]
+            conn.execute(_EMPTY_BLOB, params)
+            conn.execute(_REPLACE_BLOB, params)
             conn.execute(_MARK_TELEMETRY, params)
 
 
