@@ -35,7 +35,6 @@ from lookervault.mock.chaos import (
     _wrong_list,
 )
 from lookervault.mock.control import CONTROL_PREFIX, handle_control
-from lookervault.mock.use import view_one
 from lookervault.mock.data import MockData, canonical_hash, generate
 from lookervault.mock.options import MockOptions, MockStats, Mutation
 from lookervault.mock.presets import CONTENT_TYPES
@@ -64,6 +63,7 @@ from lookervault.mock.routes import (
     _sort_value,
     match_route,
 )
+from lookervault.mock.use import view_one
 
 __all__ = ["API_PREFIX", "MUTABLE_TYPES", "MockLooker", "MockOptions"]
 
