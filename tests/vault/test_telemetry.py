@@ -104,3 +104,24 @@ def test_schema_2_vault_migrates_without_loss(tmp_path: Path) -> None:
         third = _run(vault, make_item("1", view_count=3), make_item("2", title="x"))
         assert _count(vault, "versions") == before
         assert diff_runs(vault, runs[-1].run_id, third).types == {}
+
+
+def test_all_fields_lists_telemetry_changes(vault: Vault) -> None:
+    """diff --all-fields counts an item whose telemetry alone changed; the default does not."""
+    first = _run(vault, make_item("1", view_count=1))
+    second = _run(vault, make_item("1", view_count=2))
+    assert diff_runs(vault, first, second).types == {}
+    changed = diff_runs(vault, first, second, all_fields=True).types["dashboards"].changed
+    assert [ref.item_id for ref in changed] == ["1"]
+
+
+def test_item_diff_marks_telemetry_fields(vault: Vault) -> None:
+    """diff --item marks view_count as telemetry and a title as content."""
+    from lookervault.diff import diff_item
+
+    first = _run(vault, make_item("1", title="A", view_count=1))
+    second = _run(vault, make_item("1", title="B", view_count=2))
+    changes = {
+        c.path: c.telemetry for c in diff_item(vault, "dashboards", "1", first, second).changes
+    }
+    assert changes == {"/title": False, "/view_count": True}
