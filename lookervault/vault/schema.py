@@ -123,18 +123,15 @@ _HISTORY_STATEMENTS: tuple[str, ...] = (
 )
 
 
-# Schema 3: telemetry (view counts, last-run times) is not content. "core_hash" is the item's
-# latest content hash without its type's telemetry fields, computed here for every existing
-# item by core_hash(), a function `migrate` lends the connection; "telemetry_run_id" is the last
-# run that replaced a version's bytes in place because only telemetry had changed; the index
-# lets the writer check cheaply that no other version shares the bytes it replaces.
+# Schema 3: telemetry (view counts, last-run times) is not content. Whether an item's new bytes
+# differ from its latest only in telemetry is decided by the writer when its bytes change, by
+# hashing both without telemetry: nothing is stored for it, so no existing row needs a value.
+# "telemetry_run_id" is the last run that replaced a version's bytes in place because only
+# telemetry had changed; the index lets the writer check cheaply that no other version shares
+# the bytes it replaces.
 _TELEMETRY_STATEMENTS: tuple[str, ...] = (
-    'ALTER TABLE "items" ADD COLUMN "core_hash" TEXT',
     'ALTER TABLE "versions" ADD COLUMN "telemetry_run_id" INTEGER',
     'CREATE INDEX "versions_by_blob" ON "versions" ("blob_id")',
-    'UPDATE "items" SET "core_hash" = core_hash("content_type", '
-    '(SELECT b."content" FROM "blobs" AS b WHERE b."hash" = "items"."content_hash"), '
-    '"content_hash")',
 )
 
 
@@ -254,17 +251,9 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
             raise VaultError(f"cannot open vault at {path}: not a LookerVault database")
 
 
-def _core_hash(content_type: str, content: bytes | None, digest: str) -> str:
-    """SQL core_hash(): the content hash without telemetry, as the writer computes it."""
-    from lookervault.telemetry import content_key
-
-    return digest if content is None else content_key(content_type, bytes(content), digest)
-
-
 def migrate(conn: sqlite3.Connection) -> tuple[str, ...]:
     """Apply every pending migration; returns the names applied now."""
     applied = _applied_versions(conn)
-    conn.create_function("core_hash", 3, _core_hash, deterministic=True)
     # user_version 0: check_schema found no table, so this vault is being created, not upgraded.
     new = conn.execute("PRAGMA user_version").fetchone()[0] == 0
     names = []

@@ -13,6 +13,7 @@ from typing import Any
 
 from lookervault import jsonio
 from lookervault.errors import VaultError
+from lookervault.content import telemetry_fields
 from lookervault.telemetry import content_key
 from lookervault.vault.connection import (
     WRITER_BUSY_TIMEOUT_MS,
@@ -46,7 +47,6 @@ _ITEM_COLUMNS = (
     "content_hash",
     "run_id",
     "extracted_at",
-    "core_hash",
 )
 _BLOB_COLUMNS = ("hash", "size", "run_id", "content")
 _VERSION_COLUMNS = ("item_key", "blob_id", *META_COLUMNS)
@@ -84,10 +84,10 @@ _RUN_SAW_UNSEEN_GONE = (
 )
 
 
-# The latest state of the items about to be written: their content and what it is without telemetry.
+# The latest content of the items about to be written.
 _LATEST_SQL = (
     'WITH "k" ("ct", "id") AS (VALUES {rows}) '
-    'SELECT i."item_key", i."content_type", i."item_id", i."content_hash", i."core_hash" '
+    'SELECT i."item_key", i."content_type", i."item_id", i."content_hash" '
     'FROM "k" JOIN "items" AS i ON i."content_type" = "k"."ct" AND i."item_id" = "k"."id"'
 )
 # Only telemetry changed: the latest version takes the new bytes in place of the old ones, so
@@ -106,6 +106,7 @@ _EMPTY_BLOB = """UPDATE "blobs" SET "content" = x'' WHERE "blob_id" = :blob"""
 _REPLACE_BLOB = (
     'UPDATE "blobs" SET "hash" = :new, "size" = :size, "content" = :content WHERE "blob_id" = :blob'
 )
+_BLOB_CONTENT = 'SELECT "content" FROM "blobs" WHERE "hash" = ?'
 _MARK_TELEMETRY = (
     'UPDATE "versions" SET "telemetry_run_id" = :run WHERE "item_key" = :item '
     'AND "blob_id" = (SELECT "blob_id" FROM "blobs" WHERE "hash" = :new)'
@@ -175,7 +176,6 @@ class _Row:
     item: tuple[Any, ...]  # values of _ITEM_COLUMNS
     blob: tuple[Any, ...]  # values of _BLOB_COLUMNS
     meta: tuple[Any, ...]  # values of META_COLUMNS
-    core: str  # the content hash without the type's telemetry fields
 
 
 def _item_row(item: ItemRecord, run_id: int, now: str) -> _Row:
@@ -189,16 +189,14 @@ def _item_row(item: ItemRecord, run_id: int, now: str) -> _Row:
     except (TypeError, ValueError) as exc:
         raise VaultError(f"cannot serialize {item.content_type} {item.item_id}: {exc}") from exc
     digest = hashlib.sha256(data).hexdigest()
-    core = content_key(item.content_type, data, digest)
     meta = (item.title, item.folder_id, item.owner_id, item.created_at, item.updated_at)
     meta += (int(item.deleted),)
     key = (item.content_type, item.item_id)
     return _Row(
         key=key,
-        item=(*key, *meta, len(data), digest, run_id, now, core),
+        item=(*key, *meta, len(data), digest, run_id, now),
         blob=(digest, len(data), run_id, data),
         meta=meta,
-        core=core,
     )
 
 
@@ -211,19 +209,32 @@ def _one_line(error: str) -> str:
     return " ".join(str(error).split())[:MAX_ERROR_CHARS]
 
 
+def _stored_core(conn: sqlite3.Connection, content_type: str, digest: str) -> str | None:
+    """The stored content ``digest`` hashed without telemetry (None: no such content)."""
+    row = conn.execute(_BLOB_CONTENT, (digest,)).fetchone()
+    return None if row is None else content_key(content_type, bytes(row[0]), digest)
+
+
 def _replace_telemetry(conn: sqlite3.Connection, run_id: int, rows: Sequence[_Row]) -> None:
-    """Rows whose content is the item's latest but for telemetry overwrite its latest bytes."""
-    rows = [row for row in rows if row.core != row.blob[0]]  # types with telemetry only
+    """Rows whose content is the item's latest but for telemetry overwrite its latest bytes.
+
+    Only items of types with telemetry whose bytes changed are parsed (the new bytes and the
+    latest stored ones), so a run of unchanged items parses nothing.
+    """
+    rows = [row for row in rows if telemetry_fields(row.key[0])]
     if not rows:
         return
     one_row = ", ".join(["(?, ?)"] * len(rows))
     latest = conn.execute(
         _LATEST_SQL.format(rows=one_row), [v for row in rows for v in row.key]
     ).fetchall()
-    by_key = {(ct, item_id): (key, digest, core) for key, ct, item_id, digest, core in latest}
+    by_key = {(ct, item_id): (key, digest) for key, ct, item_id, digest in latest}
     for row in rows:
-        item_key, old, core = by_key.get(row.key, (None, None, None))
-        if item_key is None or core != row.core or old == row.blob[0]:
+        item_key, old = by_key.get(row.key, (None, None))
+        if item_key is None or old == row.blob[0]:
+            continue
+        new_core = content_key(row.key[0], row.blob[3], row.blob[0])
+        if new_core == row.blob[0] or _stored_core(conn, row.key[0], old) != new_core:
             continue
         params = {"new": row.blob[0], "old": old, "item": item_key, "run": run_id}
         params |= {"size": row.blob[1], "content": row.blob[3]}

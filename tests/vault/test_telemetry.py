@@ -77,7 +77,6 @@ def _roll_back_to_schema_2(path: Path) -> None:
     conn = sqlite3.connect(path)
     with conn:
         conn.execute('DROP INDEX "versions_by_blob"')
-        conn.execute('ALTER TABLE "items" DROP COLUMN "core_hash"')
         conn.execute('ALTER TABLE "versions" DROP COLUMN "telemetry_run_id"')
         conn.execute('DELETE FROM "migrations" WHERE "version" = 3')
         conn.execute("PRAGMA user_version = 2")
@@ -85,7 +84,7 @@ def _roll_back_to_schema_2(path: Path) -> None:
 
 
 def test_schema_2_vault_migrates_without_loss(tmp_path: Path) -> None:
-    """A schema-2 vault keeps every item, run and version; its items get their core hash."""
+    """A schema-2 vault keeps every item, run and version; its items' telemetry is then ignored."""
     path = tmp_path / "v2.db"
     with Vault(path) as vault:
         _run(vault, make_item("1", view_count=1), make_item("2"))
@@ -99,7 +98,9 @@ def test_schema_2_vault_migrates_without_loss(tmp_path: Path) -> None:
         assert vault.runs() == runs
         assert _latest(vault) == latest
         assert raw_rows(vault, 'SELECT "version_id", "blob_id" FROM "versions"') == versions
-        assert raw_rows(vault, 'SELECT COUNT(*) FROM "items" WHERE "core_hash" IS NULL') == [(0,)]
+        assert raw_rows(vault, 'SELECT COUNT(*) FROM "versions" WHERE "telemetry_run_id" > 0') == [
+            (0,)
+        ]
         before = _count(vault, "versions")
         third = _run(vault, make_item("1", view_count=3), make_item("2", title="x"))
         assert _count(vault, "versions") == before
