@@ -61,3 +61,5 @@ def test_views_between_runs_add_nothing_and_an_edit_shows(
         dashboards[edited] = {**dashboards[edited], "title": "Edited by an admin"}
         assert run_cli(capsys, "extract", "--quiet", "--db", str(db)).code == 0
     assert _changed(capsys, db) == {"dashboards": [edited]}
+    verified = run_cli(capsys, "verify", "--db", str(db))
+    assert verified.code == 0, verified.out + verified.err

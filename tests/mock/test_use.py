@@ -42,3 +42,15 @@ def test_views_every_views_as_requests_are_served() -> None:
     for _ in range(20):
         app._apply_knobs()
     assert app.views == 10
+
+
+def test_use_endpoint_views_and_refuses_bad_counts() -> None:
+    """POST /__mock__/use?views=N views N items; a count that is no number or too big is 400."""
+    from lookervault.mock.control import handle_control
+
+    app = MockLooker(MockOptions(preset="tiny"))
+    assert handle_control(app, "POST", "/use", {"views": "7"}).status == 200
+    assert app.views == 7
+    for bad in ("-1", "x", "100000000"):
+        assert handle_control(app, "POST", "/use", {"views": bad}).status == 400
+    assert app.views == 7
