@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from lookervault import jsonio
-from lookervault.errors import VaultError
 from lookervault.content import telemetry_fields
+from lookervault.errors import VaultError
 from lookervault.telemetry import content_key
 from lookervault.vault.connection import (
     WRITER_BUSY_TIMEOUT_MS,
