@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from lookervault.diff import diff_runs
 from lookervault.vault.records import Batch
@@ -126,3 +129,23 @@ def test_item_diff_marks_telemetry_fields(vault: Vault) -> None:
         c.path: c.telemetry for c in diff_item(vault, "dashboards", "1", first, second).changes
     }
     assert changes == {"/title": False, "/view_count": True}
+
+
+def test_cli_marks_telemetry_and_all_fields_counts_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`diff --item` prints `(telemetry)` beside view_count; `diff --all-fields` lists the item."""
+    from tests.chaos.support import run_cli
+
+    db = tmp_path / "v.db"
+    with Vault(db) as vault:
+        _run(vault, make_item("1", title="A", view_count=1), make_item("2", view_count=1))
+        _run(vault, make_item("1", title="B", view_count=2), make_item("2", view_count=5))
+    item = run_cli(capsys, "diff", "--db", str(db), "--item", "dashboards", "1")
+    assert "  ~ /view_count (telemetry): 1 -> 2" in item.out.splitlines()
+    assert '  ~ /title: "A" -> "B"' in item.out.splitlines()
+    plain = run_cli(capsys, "diff", "--db", str(db), "--json")
+    assert [r["id"] for r in json.loads(plain.out)["types"]["dashboards"]["changed"]] == ["1"]
+    every = run_cli(capsys, "diff", "--db", str(db), "--json", "--all-fields")
+    changed = json.loads(every.out)["types"]["dashboards"]["changed"]
+    assert [r["id"] for r in changed] == ["1", "2"]
