@@ -26,6 +26,7 @@ __all__ = [
     "content_type",
     "id_sort_key",
     "resolve_content_types",
+    "telemetry_fields",
 ]
 
 Params = Mapping[str, str]
@@ -81,6 +82,9 @@ class ContentType:
     fetch_detail: bool = False
     id_key: str = "id"
     metadata: Metadata = Metadata()
+    # Fields that change when the content is merely used (viewed, run, logged into), as paths
+    # of keys with `*` for every element of a list: ignored when deciding whether it changed.
+    telemetry: tuple[str, ...] = ()
 
     def item_path(self, item_id: str) -> str | None:
         """The get-by-id path of one item, used for per-item fetches and reconciliation."""
@@ -105,6 +109,27 @@ def _explore_id(key: tuple[str, ...], fields: Any) -> str:
 
 
 _TRASH = ({"deleted": "false"}, {"deleted": "true"})
+_USE = (
+    "view_count",
+    "last_viewed_at",
+    "last_accessed_at",
+    "favorite_count",
+    "usage_count",
+    "content_favorite_id",
+)
+_LOGINS = tuple(
+    f"{credential}/logged_in_at"
+    for credential in (
+        "credentials_email",
+        "credentials_google",
+        "credentials_ldap",
+        "credentials_looker_openid",
+        "credentials_oidc",
+        "credentials_saml",
+        "credentials_workforce",
+        "credentials_embed/*",
+    )
+)
 _NAMED = Metadata(title=("name",), folder=None, owner=None)
 
 CONTENT_TYPES: tuple[ContentType, ...] = (
@@ -112,6 +137,7 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
         "dashboards",
         ListSource("/dashboards/search", variants=_TRASH),
         detail_path="/dashboards/{id}",
+        telemetry=(*_USE, *(f"dashboard_elements/*/look/{name}" for name in _USE)),
     ),
     ContentType(
         "looks",
@@ -119,18 +145,28 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
         detail_path="/looks/{id}",
         # search_looks returns Look; GET /looks/{id} returns LookWithQuery, with the query a restore needs.
         fetch_detail=True,
+        telemetry=_USE,
     ),
     ContentType(
         "folders",
         ListSource("/folders/search"),
         detail_path="/folders/{id}",
         metadata=Metadata(title=("name",), folder="parent_id", owner="creator_id"),
+        telemetry=(
+            "dashboards/*/content_favorite_id",
+            *(f"looks/*/{name}" for name in _USE),
+            "looks/*/dashboards/*/content_favorite_id",
+        ),
     ),
     ContentType(
         "boards",
         ListSource("/boards/search"),
         detail_path="/boards/{id}",
         metadata=Metadata(folder=None, owner="creator_id"),
+        telemetry=tuple(
+            f"board_sections/*/board_items/*/{name}"
+            for name in ("view_count", "favorite_count", "content_favorite_id")
+        ),
     ),
     ContentType(
         "users",
@@ -142,6 +178,7 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
             owner=None,
             updated_at=None,
         ),
+        telemetry=("sessions", *_LOGINS),
     ),
     ContentType(
         "groups", ListSource("/groups/search"), detail_path="/groups/{id}", metadata=_NAMED
@@ -164,6 +201,7 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
         ListSource("/scheduled_plans/search", params={"all_users": "true"}),
         detail_path="/scheduled_plans/{id}",
         metadata=Metadata(title=("name",), folder=None),
+        telemetry=("last_run_at", "next_run_at"),
     ),
     ContentType(
         "lookml_models",
@@ -219,6 +257,12 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
 )
 
 _BY_NAME = {ct.name: ct for ct in CONTENT_TYPES}
+
+
+def telemetry_fields(name: str) -> tuple[str, ...]:
+    """The telemetry paths of a content type (none for an unknown name)."""
+    known = _BY_NAME.get(name)
+    return known.telemetry if known is not None else ()
 
 
 def id_sort_key(item_id: str) -> tuple[int, int | str]:

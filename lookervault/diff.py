@@ -9,6 +9,7 @@ from typing import Any
 from lookervault.content import id_sort_key
 from lookervault.errors import UsageError
 from lookervault.history import load_json
+from lookervault.telemetry import is_telemetry
 from lookervault.vault.queries import FULL_HISTORY, RUN_COMPLETE, DiffRow, RunRecord
 from lookervault.vault.store import Vault
 
@@ -129,7 +130,7 @@ def _classify(row: DiffRow, a: _Side, b: _Side) -> str | None:
     return None
 
 
-def diff_runs(vault: Vault, run_a: int, run_b: int) -> RunDiff:
+def diff_runs(vault: Vault, run_a: int, run_b: int, *, all_fields: bool = False) -> RunDiff:
     """Items added, removed and changed per type between two runs' snapshots.
 
     An item a run saw gone is removed. An item a partial (or pre-history) run did not see at
@@ -143,6 +144,9 @@ def diff_runs(vault: Vault, run_a: int, run_b: int) -> RunDiff:
         if kind is not None:
             bucket = getattr(types.setdefault(row.content_type, TypeDiff()), kind)
             bucket.append(ItemRef(row.item_id, row.title))
+    if all_fields:
+        for content_type, item_id, title in vault.queries.telemetry_rows(run_a, run_b):
+            types.setdefault(content_type, TypeDiff()).changed.append(ItemRef(item_id, title))
     for diff in types.values():
         diff.sort()
     skipped = sorted((a.scope ^ b.scope) if a.scope and b.scope else set())
@@ -159,6 +163,7 @@ class FieldChange:
     change: str  # "added", "removed" or "changed"
     old: Any = None
     new: Any = None
+    telemetry: bool = False  # a field that changes with use, not with edits (content.py)
 
 
 def _pointer(path: str, key: object) -> str:
@@ -235,5 +240,8 @@ def diff_item(vault: Vault, content_type: str, item_id: str, run_a: int, run_b: 
     if old is None or new is None:
         changes = [FieldChange("", "added" if old is None else "removed", old=old, new=new)]
     else:
-        changes = field_changes(old, new)
+        changes = [
+            FieldChange(c.path, c.change, c.old, c.new, is_telemetry(content_type, c.path))
+            for c in field_changes(old, new)
+        ]
     return ItemDiff(content_type, item_id, run_a, run_b, old, new, changes)

@@ -141,3 +141,49 @@ def test_metadata_and_id_fields_are_decoded_by_the_payload_reader() -> None:
         meta = ct.metadata
         names = {ct.id_key, *meta.title, meta.folder, meta.owner, meta.created_at, meta.updated_at}
         assert names - {None} <= known, ct.name
+
+
+# The API schema each backed-up type's items follow (looks: the get-by-id answer).
+_TELEMETRY_SCHEMAS = {
+    "dashboards": "Dashboard",
+    "looks": "LookWithQuery",
+    "folders": "Folder",
+    "boards": "Board",
+    "users": "User",
+    "scheduled_plans": "ScheduledPlan",
+}
+
+
+def _schema_has(schemas: dict, name: str, path: list[str]) -> bool:
+    """Whether the OpenAPI schema ``name`` has the field at ``path`` (`*`: a list's items)."""
+    node = schemas[name]
+    for segment in path:
+        if "$ref" in node:
+            node = schemas[node["$ref"].rsplit("/", 1)[-1]]
+        if segment == "*":
+            if "items" not in node:
+                return False
+            node = node["items"]
+            continue
+        properties = node.get("properties", {})
+        if segment not in properties:
+            return False
+        node = properties[segment]
+    return True
+
+
+def test_every_telemetry_field_exists_in_the_api_schema() -> None:
+    """Each telemetry path of the registry names a field of its type's Looker 4.0 schema."""
+    import json
+    from pathlib import Path
+
+    from lookervault.content import CONTENT_TYPES
+
+    spec = Path(__file__).parent / "looker-api" / "Looker.4.0.oas.json"
+    schemas = json.loads(spec.read_text(encoding="utf-8"))["components"]["schemas"]
+    with_telemetry = {ct.name: ct.telemetry for ct in CONTENT_TYPES if ct.telemetry}
+    assert set(with_telemetry) == set(_TELEMETRY_SCHEMAS)
+    for name, paths in with_telemetry.items():
+        for path in paths:
+            assert _schema_has(schemas, _TELEMETRY_SCHEMAS[name], path.split("/")), (name, path)
+    assert {"view_count", "last_viewed_at", "favorite_count"} <= set(with_telemetry["looks"])

@@ -149,3 +149,28 @@ def test_speed_hundred_thousand_items(tmp_path: Path) -> None:
         )
         _timed("diff 9 10", lambda: len(diff_runs(vault, 9, 10).types["dashboards"].changed))
         _timed("diff 1 10", lambda: len(diff_runs(vault, 1, 10).types["dashboards"].changed))
+
+
+def test_space_ten_runs_with_views_between(tmp_path: Path) -> None:
+    """Ten runs with 500 views of dashboards and looks before each (telemetry only changes)."""
+    import random
+
+    from lookervault.mock.use import view_one
+
+    data = generate(seed=1, counts=TEN_THOUSAND)
+    rng = random.Random("views")
+
+    def records() -> list[ItemRecord]:
+        return [_record(n, i, o) for n, objects in data.objects.items() for i, o in objects.items()]
+
+    db = tmp_path / "v.db"
+    with Vault(db) as vault:
+        _one_run(vault, records())
+    one = _checkpointed_size(db)
+    with Vault(db) as vault:
+        for _ in range(RUNS - 1):
+            for _ in range(500):
+                view_one(data, rng)
+            _one_run(vault, records())
+    ten = _checkpointed_size(db)
+    _report(f"space with views: 1 run {one:,} B, {RUNS} runs {ten:,} B, ratio {ten / one:.3f}")

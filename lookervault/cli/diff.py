@@ -34,6 +34,13 @@ def diff_command(
         tuple[str, str] | None,
         Parameter(negative="", help="Field-level diff of one item: TYPE ID."),
     ] = None,
+    all_fields: Annotated[
+        bool,
+        Parameter(
+            negative="",
+            help="Count telemetry (view counts, last-viewed and last-run times) as a change.",
+        ),
+    ] = False,
     common: Annotated[DiffFlags, FLAT] = _DIFF,
 ) -> int:
     """Items added, removed and changed per type between two runs (default: the last two).
@@ -56,7 +63,7 @@ def diff_command(
             if item is not None:
                 result = diff_item(vault, check_type(item[0]), item[1], a, b)
             else:
-                result = diff_runs(vault, a, b)
+                result = diff_runs(vault, a, b, all_fields=all_fields)
         if common.json:
             print_json(result.as_json())
         elif isinstance(result, ItemDiff):
@@ -111,6 +118,8 @@ def _render_item_diff(diff: ItemDiff) -> None:
         print("no differences")
     for change in diff.changes:
         path = change.path or "(whole item)"
+        if change.telemetry:
+            path += " (telemetry)"
         if change.change == "added":
             print(f"  + {path}: {_short(change.new)}")
         elif change.change == "removed":

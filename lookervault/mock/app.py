@@ -63,6 +63,7 @@ from lookervault.mock.routes import (
     _sort_value,
     match_route,
 )
+from lookervault.mock.use import view_one
 
 __all__ = ["API_PREFIX", "MUTABLE_TYPES", "MockLooker", "MockOptions"]
 
@@ -115,6 +116,8 @@ class MockLooker:
         self._latency_rng = random.Random(f"{opts.seed}:latency")
         self._mutation_rng = random.Random(f"{opts.seed}:mutations")
         self._chaos_rng = random.Random(f"{opts.seed}:chaos")
+        self._use_rng = random.Random(f"{opts.seed}:use")
+        self.views = 0  # views simulated (views_every, simulate_use)
         self._burst: tuple[int, int] = (0, 0)  # (status, API requests it still answers)
         self._storm_until = -math.inf
         self._api_requests = 0
@@ -239,6 +242,8 @@ class MockLooker:
             return _error(status, _FAULT_MESSAGES[status]), False
         if opts.mutate_every and self._api_requests % opts.mutate_every == 0:
             self._mutate()
+        if opts.views_every and self._api_requests % opts.views_every == 0:
+            self.simulate_use(1)
         return None, drop_draw < opts.drop_rate
 
     def _draw_chaos(self) -> _Chaos:
@@ -514,6 +519,17 @@ class MockLooker:
                 cache.pop(item_id, None)
         self._views[content_type].clear()
         self._sorted.pop(content_type, None)
+
+    def simulate_use(self, views: int) -> int:
+        """Someone views ``views`` random dashboards and looks (telemetry moves, updated_at not)."""
+        done = 0
+        for _ in range(views):
+            viewed = view_one(self.data, self._use_rng)
+            if viewed is not None:
+                self._forget(*viewed)
+                done += 1
+        self.views += done
+        return done
 
     # ----- mutation -----------------------------------------------------------------------------
 

@@ -75,6 +75,8 @@ class ServeFlags:
     """Lifetime of access tokens, in seconds."""
     mutate_every: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
     """Apply one create/update/delete every N API requests (0: never)."""
+    views_every: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
+    """Someone views a random dashboard or look every N API requests (0: never)."""
     fault_burst: Annotated[int, Parameter(validator=validators.Number(gte=1))] = 1
     """Consecutive API requests each 5xx fault answers (a burst)."""
     storm_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
@@ -117,6 +119,7 @@ class ServeFlags:
             fault_rate=self.fault_rate,
             drop_rate=self.drop_rate,
             mutate_every=self.mutate_every,
+            views_every=self.views_every,
             fault_burst=self.fault_burst,
             storm_rate=self.storm_rate,
             storm_s=self.storm_s,

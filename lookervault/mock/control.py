@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["CONTROL_PREFIX", "handle_control"]
 
 CONTROL_PREFIX = "/__mock__"
+_MAX_VIEWS = 1_000_000  # bounds one /use request
 
 
 def handle_control(app: MockLooker, method: str, path: str, query: dict[str, str]) -> _Response:
@@ -29,6 +30,11 @@ def handle_control(app: MockLooker, method: str, path: str, query: dict[str, str
         data = app.stats.as_dict()
         data["mutation_log"] = [asdict(m) for m in app.mutation_log]
         return _Response(200, orjson.dumps(data))
+    if method == "POST" and path == "/use":
+        views = int(query.get("views", "1")) if query.get("views", "1").isdigit() else -1
+        if not 0 <= views <= _MAX_VIEWS:
+            return _Response(400, orjson.dumps({"message": f"views: 0 to {_MAX_VIEWS}"}))
+        return _Response(200, orjson.dumps({"views": app.simulate_use(views)}))
     if method == "POST" and path == "/reset_stats":
         app.stats = MockStats()
         return _Response(204)

@@ -26,6 +26,7 @@ class MockOptions:
     fault_rate: float = 0.0
     drop_rate: float = 0.0
     mutate_every: int = 0
+    views_every: int = 0  # one view of a random dashboard or look every N API requests
     # --- chaos knobs (all off by default) ---
     fault_burst: int = 1  # a 5xx fault answers this many consecutive API requests
     storm_rate: float = 0.0  # chance per API request that a 429 storm begins

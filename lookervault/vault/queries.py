@@ -171,6 +171,15 @@ FROM d JOIN "items" AS i ON i."item_key" = d."item_key"
 LEFT JOIN "versions" AS va ON va."version_id" = d.va
 LEFT JOIN "versions" AS vb ON vb."version_id" = d.vb
 """
+# Same version in both runs, its bytes replaced in place (telemetry only) by a run after A, up to B.
+_TELEMETRY_ROWS = (
+    'SELECT i."content_type", i."item_id", v."title" FROM "run_items" AS a '
+    'JOIN "run_items" AS b ON b."run_id" = :b AND b."item_key" = a."item_key" '
+    'AND b."version_id" = a."version_id" '
+    'JOIN "versions" AS v ON v."version_id" = a."version_id" '
+    'JOIN "items" AS i ON i."item_key" = a."item_key" '
+    'WHERE a."run_id" = :a AND v."telemetry_run_id" > :a AND v."telemetry_run_id" <= :b'
+)
 _BLOBS_AFTER = (
     'SELECT "blob_id", "hash", "size", "content" FROM "blobs" '
     'WHERE "blob_id" > ? ORDER BY "blob_id" LIMIT ?'
@@ -306,6 +315,11 @@ class VaultQueries:
             DiffRow(ct, item_id, title, bool(in_a), bool(has_a), bool(in_b), bool(has_b))
             for ct, item_id, title, in_a, has_a, in_b, has_b in rows
         ]
+
+    def telemetry_rows(self, run_a: int, run_b: int) -> list[tuple[str, str, str | None]]:
+        """``(type, id, title)`` of items whose telemetry only was last seen changing in (A, B]."""
+        with self._using("diff runs") as conn:
+            return conn.execute(_TELEMETRY_ROWS, {"a": run_a, "b": run_b}).fetchall()
 
     def integrity_check(self) -> list[str]:
         """SQLite's integrity_check rows (["ok"] when the file is sound)."""

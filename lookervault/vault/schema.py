@@ -123,6 +123,18 @@ _HISTORY_STATEMENTS: tuple[str, ...] = (
 )
 
 
+# Schema 3: telemetry (view counts, last-run times) is not content. Whether an item's new bytes
+# differ from its latest only in telemetry is decided by the writer when its bytes change, by
+# hashing both without telemetry: nothing is stored for it, so no existing row needs a value.
+# "telemetry_run_id" is the last run that replaced a version's bytes in place because only
+# telemetry had changed; the index lets the writer check cheaply that no other version shares
+# the bytes it replaces.
+_TELEMETRY_STATEMENTS: tuple[str, ...] = (
+    'ALTER TABLE "versions" ADD COLUMN "telemetry_run_id" INTEGER',
+    'CREATE INDEX "versions_by_blob" ON "versions" ("blob_id")',
+)
+
+
 # Append only: each migration runs once, in order, committed together with its record.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -183,6 +195,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(2, "history", _HISTORY_STATEMENTS),
+    Migration(3, "telemetry", _TELEMETRY_STATEMENTS),
 )
 SCHEMA_VERSION: int = MIGRATIONS[-1].version
 

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from lookervault import jsonio
+from lookervault.content import telemetry_fields
 from lookervault.errors import VaultError
+from lookervault.telemetry import content_key
 from lookervault.vault.connection import (
     WRITER_BUSY_TIMEOUT_MS,
     WRITER_CACHE_KIB,
@@ -79,6 +81,35 @@ _RUN_SAW_UNSEEN_GONE = (
     'SELECT ?, "item_key", NULL FROM "items" '
     'WHERE "content_type" = ? AND "run_id" <> ? AND "gone_run_id" IS NULL '
     'ON CONFLICT ("run_id", "item_key") DO UPDATE SET "version_id" = NULL'
+)
+
+
+# The latest content of the items about to be written.
+_LATEST_SQL = (
+    'WITH "k" ("ct", "id") AS (VALUES {rows}) '
+    'SELECT i."item_key", i."content_type", i."item_id", i."content_hash" '
+    'FROM "k" JOIN "items" AS i ON i."content_type" = "k"."ct" AND i."item_id" = "k"."id"'
+)
+# Only telemetry changed: the latest version takes the new bytes in place of the old ones, so
+# use between runs adds no version and no blob. Skipped when another version shares the old
+# bytes or the new bytes are stored already (then the item gets a version as any change does).
+_REPLACEABLE_BLOB = (
+    'SELECT "blob_id" FROM "blobs" '
+    'WHERE "hash" = :old AND NOT EXISTS (SELECT 1 FROM "blobs" WHERE "hash" = :new) '
+    'AND (SELECT COUNT(*) FROM "versions" AS v WHERE v."blob_id" = "blobs"."blob_id") = 1 '
+    'AND EXISTS (SELECT 1 FROM "versions" AS v WHERE v."blob_id" = "blobs"."blob_id" '
+    'AND v."item_key" = :item)'
+)
+# Emptied first: SQLite writes an updated row's new overflow pages before it frees the old
+# ones, so a one-step update would leave the old pages free and grow the file by as much.
+_EMPTY_BLOB = """UPDATE "blobs" SET "content" = x'' WHERE "blob_id" = :blob"""
+_REPLACE_BLOB = (
+    'UPDATE "blobs" SET "hash" = :new, "size" = :size, "content" = :content WHERE "blob_id" = :blob'
+)
+_BLOB_CONTENT = 'SELECT "content" FROM "blobs" WHERE "hash" = ?'
+_MARK_TELEMETRY = (
+    'UPDATE "versions" SET "telemetry_run_id" = :run WHERE "item_key" = :item '
+    'AND "blob_id" = (SELECT "blob_id" FROM "blobs" WHERE "hash" = :new)'
 )
 
 
@@ -178,6 +209,43 @@ def _one_line(error: str) -> str:
     return " ".join(str(error).split())[:MAX_ERROR_CHARS]
 
 
+def _stored_core(conn: sqlite3.Connection, content_type: str, digest: str) -> str | None:
+    """The stored content ``digest`` hashed without telemetry (None: no such content)."""
+    row = conn.execute(_BLOB_CONTENT, (digest,)).fetchone()
+    return None if row is None else content_key(content_type, bytes(row[0]), digest)
+
+
+def _replace_telemetry(conn: sqlite3.Connection, run_id: int, rows: Sequence[_Row]) -> None:
+    """Rows whose content is the item's latest but for telemetry overwrite its latest bytes.
+
+    Only items of types with telemetry whose bytes changed are parsed (the new bytes and the
+    latest stored ones), so a run of unchanged items parses nothing.
+    """
+    rows = [row for row in rows if telemetry_fields(row.key[0])]
+    if not rows:
+        return
+    one_row = ", ".join(["(?, ?)"] * len(rows))
+    latest = conn.execute(
+        _LATEST_SQL.format(rows=one_row), [v for row in rows for v in row.key]
+    ).fetchall()
+    by_key = {(ct, item_id): (key, digest) for key, ct, item_id, digest in latest}
+    for row in rows:
+        item_key, old = by_key.get(row.key, (None, None))
+        if item_key is None or old == row.blob[0]:
+            continue
+        new_core = content_key(row.key[0], row.blob[3], row.blob[0])
+        if new_core == row.blob[0] or _stored_core(conn, row.key[0], old) != new_core:
+            continue
+        params = {"new": row.blob[0], "old": old, "item": item_key, "run": run_id}
+        params |= {"size": row.blob[1], "content": row.blob[3]}
+        found = conn.execute(_REPLACEABLE_BLOB, params).fetchone()
+        if found is not None:
+            params["blob"] = found[0]
+            conn.execute(_EMPTY_BLOB, params)
+            conn.execute(_REPLACE_BLOB, params)
+            conn.execute(_MARK_TELEMETRY, params)
+
+
 def _write_items(
     conn: sqlite3.Connection, run_id: int, rows: Sequence[_Row], rows_per_statement: int
 ) -> None:
@@ -185,6 +253,7 @@ def _write_items(
     for start in range(0, len(rows), rows_per_statement):
         chunk = rows[start : start + rows_per_statement]
         count = len(chunk)
+        _replace_telemetry(conn, run_id, chunk)
         conn.execute(_insert_blobs_sql(count), [v for row in chunk for v in row.blob])
         cursor = conn.execute(_upsert_items_sql(count), [v for row in chunk for v in row.item])
         keys = {(ct, item_id): key for key, ct, item_id in cursor.fetchall()}

@@ -28,7 +28,7 @@ def test_reopen_runs_no_migration(tmp_path: Path) -> None:
     """Opening an existing vault applies no migration again."""
     path = tmp_path / "v.db"
     with Vault(path) as first:
-        assert first.applied_migrations == ("initial", "history")
+        assert first.applied_migrations == ("initial", "history", "telemetry")
         before = raw_rows(first, 'SELECT * FROM "migrations"')
     with Vault(path) as second:
         assert second.applied_migrations == ()
@@ -54,7 +54,10 @@ def test_upgrading_an_older_vault_logs_at_info(
     with caplog.at_level(logging.DEBUG, logger="lookervault.vault.schema"):
         Vault(tmp_path / "v1.db").close()
     messages = [(r.levelno, r.getMessage()) for r in caplog.records]
-    assert messages == [(logging.INFO, "vault migrated to schema 2 (history)")]
+    assert messages == [
+        (logging.INFO, "vault migrated to schema 2 (history)"),
+        (logging.INFO, "vault migrated to schema 3 (telemetry)"),
+    ]
 
 
 def test_foreign_sqlite_database(tmp_path: Path) -> None:
@@ -152,7 +155,7 @@ def test_migrates_schema_1_without_loss(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     contents = _v1_vault(path)
     with Vault(path) as vault:
-        assert vault.applied_migrations == ("history",)
+        assert vault.applied_migrations == ("history", "telemetry")
         latest = {(t, i): c for t, i, c in vault.iter_items()}
         assert latest == {k: v for k, v in contents.items() if k != ("dashboards", "2")}
         assert vault.item_ids("dashboards") == {"1"}
