@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from lookervault.cli.app import app
-from lookervault.vault.records import Batch, ItemRecord
-from lookervault.vault.store import Vault
 from lookervault.verify import VERIFY_FAILED
 
 
@@ -18,27 +16,10 @@ def _cli(*tokens: str) -> int:
     return app(list(tokens), exit_on_error=False, print_error=False, result_action="return_value")
 
 
-def _dash(item_id: str, title: str, **extra: object) -> ItemRecord:
-    content = {"id": item_id, "title": title, "folder_id": "1", **extra}
-    return ItemRecord("dashboards", item_id, content, title=title, folder_id="1")
-
-
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A vault with two complete runs: run 2 changed one dashboard and added one."""
-    path = tmp_path / "v.db"
-    with Vault(path) as vault:
-        for items in (
-            (_dash("1", "Sales"), _dash("2", "Costs")),
-            (_dash("1", "Sales", tiles=2), _dash("2", "Costs"), _dash("3", "New")),
-        ):
-            run_id = vault.start_run(
-                options={}, looker_url="u", looker_release=None, api_version=None, tool_version="0"
-            )
-            with vault.writer() as writer:
-                writer.write(Batch(run_id, items=items))
-            vault.finish_run(run_id, status="complete", counts={"dashboards": len(items)}, stats={})
-    return path
+def db(small_vault: Path) -> Path:
+    """A vault with two complete runs: run 2 changed one dashboard and added one (tests/cli/conftest.py)."""
+    return small_vault
 
 
 def test_runs(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
