@@ -8,6 +8,7 @@ LookerVaultError
 ├── AuthError         Looker refused the credentials  -> exit 3
 ├── ApiError          Looker answered with an error   -> exit 1 (unless handled)
 │   └── NotFoundError     404: absent, or not visible to this API user
+├── RequestBudgetError  --max-requests spent: the run stops as partial -> exit 4
 └── PayloadShapeError valid JSON of the wrong shape   -> exit 1 (unless handled)
 
 Foreign exceptions are translated at one boundary each: httpx errors in looker/client.py,
@@ -27,6 +28,7 @@ __all__ = [
     "LookerVaultError",
     "NotFoundError",
     "PayloadShapeError",
+    "RequestBudgetError",
     "UsageError",
     "VaultError",
     "exit_code_for",
@@ -105,6 +107,16 @@ class PayloadShapeError(LookerVaultError):
     Not a transient fault, so deliberately not a ValueError: the client retries ValueErrors
     from decoding (broken bodies), and retrying will not change this.
     """
+
+
+class RequestBudgetError(LookerVaultError):
+    """The request budget (`--max-requests`) is spent: no further request may be sent."""
+
+    exit_code = ExitCode.PARTIAL
+
+    def __init__(self, max_requests: int) -> None:
+        self.max_requests = max_requests
+        super().__init__(f"the request budget of {max_requests} requests (--max-requests) is spent")
 
 
 def exit_code_for(exc: BaseException) -> ExitCode:

@@ -29,6 +29,7 @@ from lookervault.looker.messages import (
     no_api_error,
 )
 from lookervault.looker.pools import PooledClients, open_pooled_clients
+from lookervault.looker.request_counter import RequestCounter
 from lookervault.looker.retry import (
     IDEMPOTENT,
     LOGIN,
@@ -79,6 +80,7 @@ class LookerClient:
         metrics: Metrics | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_requests: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
@@ -86,6 +88,7 @@ class LookerClient:
         self.base_url = settings.base_url
         self.api_url = settings.api_url
         self.metrics = metrics if metrics is not None else Metrics()
+        self.requests = RequestCounter(self.metrics, max_requests)  # per type; the budget
         self.limiter = limiter if limiter is not None else AdaptiveLimiter()
         self._concurrency = concurrency
         self._transport = transport
@@ -285,7 +288,7 @@ class LookerClient:
             headers = dict(_JSON_HEADERS) if content is not None else {}
             if token:
                 headers["Authorization"] = f"Bearer {token}"
-            self.metrics.add("requests")
+            self.requests.count()
             started = time.perf_counter()
             try:
                 response = await http.request(
@@ -415,8 +418,8 @@ class LookerClient:
 
     async def _logout(self) -> None:
         token, self._token = self._token, None
-        if token is None or self._http is None:
-            return
+        if token is None or self._http is None or not self.requests.may_send():
+            return  # at the budget the token is left to expire on its own
         try:
             with anyio.fail_after(LOGOUT_TIMEOUT_S):
                 response = await self._http.request(

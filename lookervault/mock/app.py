@@ -16,12 +16,14 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 import orjson
 
+from lookervault.mock.caller import Caller
 from lookervault.mock.chaos import (
     _FAULT_MESSAGES,
     _HTML_ERROR_PAGE,
@@ -101,11 +103,14 @@ class MockLooker:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.options = options or MockOptions()
+        if self.options.release:  # --release X.Y: what /versions reports
+            self.options = replace(self.options, looker_release=f"{self.options.release}.0")
         opts = self.options
         self.data = data or generate(opts.seed, opts.counts, preset=opts.preset)
         if opts.big_item_bytes > 0:
             _add_big_item(self.data, opts.big_item_bytes)
         self.stats = MockStats()
+        self.caller = Caller(opts, self.data)  # --api-user, --release
         # Tokens handed out, so a test can grep for them in output, logs and the vault.
         self.issued_tokens: list[str] = []
         self.mutation_log: list[Mutation] = []
@@ -213,10 +218,14 @@ class MockLooker:
         route, args = matched
         if route.kind != "versions" and not self._authenticated(scope["headers"]):
             return _error(401, "Requires authentication."), drop
+        if self.caller.active and (refused := self.caller.refuse(route, query)) is not None:
+            return refused, drop
         try:
             response = self._dispatch(route, args, query, scope, shift=self._shift(chaos, query))
         except _BadRequestError as exc:
             return _error(400, str(exc)), drop
+        if self.caller.active:
+            response = self.caller.reshape(route, query, response)
         return self._corrupt(route, response, chaos, query), drop
 
     def _apply_knobs(self) -> tuple[_Response | None, bool]:
@@ -362,6 +371,8 @@ class MockLooker:
             return self._get(route, [self.data.me_id], query)
         if route.kind == "access":
             return self._access(query)
+        if route.kind == "user_roles":
+            return self.caller.user_roles(args[0])
         if route.kind == "logout":
             self._tokens.pop(_bearer_token(scope["headers"]) or "", None)
             return _Response(204)

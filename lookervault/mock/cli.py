@@ -37,6 +37,13 @@ def _validate_counts(type_: Any, value: Any) -> None:
             raise ValueError(f"expected TYPE=N with TYPE one of {known}, got {item!r}")
 
 
+def _validate_release(type_: Any, value: Any) -> None:
+    """--release is X.Y, two numbers."""
+    parts = str(value).split(".") if value is not None else ["0", "0"]
+    if len(parts) != 2 or not all(part.isdigit() for part in parts):
+        raise ValueError(f"expected a release X.Y such as 24.16, got {value!r}")
+
+
 @Parameter(name="*")
 @dataclass(frozen=True, kw_only=True)
 class ServeFlags:
@@ -101,6 +108,12 @@ class ServeFlags:
     """Share of get-by-id and access answers of the wrong shape (a list, no id, an object)."""
     big_item_bytes: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
     """Size in bytes of one extra field on the first dashboard (0: none)."""
+    api_user: Literal["admin", "nonadmin"] = "admin"
+    """The API user: `nonadmin` sees users without emails or credentials and gets 403 for all
+    owners' alerts, all users' schedules and the trash."""
+    release: Annotated[str | None, Parameter(validator=_validate_release)] = None
+    """Looker release X.Y that /versions reports: no scheduled_plans/search before 24.18; from
+    25.20 the first model is self-service, listed only with include_self_service=true."""
 
     def options(self) -> MockOptions:
         """The MockOptions these flags describe."""
@@ -132,6 +145,8 @@ class ServeFlags:
             wrong_shape_listings=self.wrong_shape_listings,
             wrong_item_rate=self.wrong_item_rate,
             big_item_bytes=self.big_item_bytes,
+            api_user=self.api_user,
+            release=self.release,
         )
 
 

@@ -43,6 +43,9 @@ class MockOptions:
     wrong_item_rate: float = 0.0
     big_item_bytes: int = 0  # the first dashboard carries a field of this many bytes
     looker_release: str = "26.12.3"
+    # --- caller knobs (mock/caller.py; off by default) ---
+    api_user: str = "admin"  # "nonadmin": trimmed users, 403 for admin-only listings
+    release: str | None = None  # "X.Y": /versions reports it, endpoints follow it
     api_version: str = "4.0"
 
 
