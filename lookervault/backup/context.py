@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +78,7 @@ class RunContext:
     progress: Progress
     states: dict[str, TypeState]
     memory: PageMemory
+    limited: bool = False  # a limited API user's run (backup/preflight.py) marks nothing gone
     # The control connection is used by one thread at a time; the ledger serializes calls anyway.
     _vault_lock: anyio.CapacityLimiter = field(
         init=False, default_factory=lambda: anyio.CapacityLimiter(1)
@@ -133,6 +135,8 @@ class TypeJob:
 
     async def send(self, batch: Batch, slot: PageSlot | None = None) -> None:
         """Queue a batch for the writers; a page's slot goes with it and is released on commit."""
+        if self.run.limited and batch.gone:  # what a limited user cannot see may still exist
+            batch = dataclasses.replace(batch, gone=())
         self.state.sent()
         await self.sender.send((self.ct.name, batch, slot))
         if slot is not None:

@@ -6,6 +6,7 @@ from lookervault.backup.children import back_up_children
 from lookervault.backup.context import TypeJob
 from lookervault.backup.pages import back_up_list
 from lookervault.content import ChildSource
+from lookervault.looker.request_counter import counted_as
 
 __all__ = ["back_up_type"]
 
@@ -22,12 +23,17 @@ async def back_up_type(job: TypeJob) -> None:
         run.progress.resume(job.name, already)
     async with job.sender:
         try:
-            source = job.ct.source
-            if isinstance(source, ChildSource):
-                await back_up_children(job, source)
-            else:
-                await back_up_list(job, source)
+            with counted_as(job.name):
+                await _back_up_source(job)
         finally:
             state.end()
     await state.finished.wait()
     job.run.progress.finish(job.name)
+
+
+async def _back_up_source(job: TypeJob) -> None:
+    source = job.ct.source
+    if isinstance(source, ChildSource):
+        await back_up_children(job, source)
+    else:
+        await back_up_list(job, source)

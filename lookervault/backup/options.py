@@ -22,6 +22,8 @@ class ExtractOptions:
     rate_limit_per_minute: float | None = None
     resume: bool = False
     allow_other_instance: bool = False
+    max_requests: int | None = None  # stop cleanly (partial, resumable) at this many requests
+    skip_personal_folder_access: bool = False  # no access rules of users' personal folders
 
     def as_dict(self) -> dict[str, Any]:
         """The options as recorded in the vault's runs table (no secrets here)."""
@@ -33,4 +35,6 @@ class ExtractOptions:
             "rate_limit_per_second": self.rate_limit_per_second,
             "rate_limit_per_minute": self.rate_limit_per_minute,
             "resume": self.resume,
+            "max_requests": self.max_requests,
+            "skip_personal_folder_access": self.skip_personal_folder_access,
         }

@@ -135,6 +135,9 @@ async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: L
             if count is not None and count < page_size:
                 cursor.short_page_at(offset)
                 known.set()
+            # Past the first page the listing says where to stop, so no request goes past
+            # the end (and `extract --plan` can say exactly how many requests a run makes).
+            await known.wait()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(learn_end)

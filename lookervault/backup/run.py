@@ -29,13 +29,15 @@ from lookervault.backup.context import Queued, RunContext, TypeJob, TypeState
 from lookervault.backup.instance import check_same_instance
 from lookervault.backup.job import back_up_type
 from lookervault.backup.options import ExtractOptions
+from lookervault.backup.preflight import Preflight, preflight
 from lookervault.config import (
     PAGE_MEMORY_BUDGET_BYTES,
     STREAM_BATCHES_PER_WORKER,
 )
 from lookervault.content import ContentType, resolve_content_types
-from lookervault.errors import LookerVaultError
+from lookervault.errors import LookerVaultError, RequestBudgetError
 from lookervault.looker.client import LookerClient
+from lookervault.looker.request_counter import requests_by_type
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
 from lookervault.progress import NullProgress, Progress
@@ -59,6 +61,7 @@ class ExtractResult:
     failures: list[Failure]
     metrics: dict[str, int]
     elapsed_s: float
+    access: str | None = None  # "admin" or "limited" (backup/preflight.py)
 
     def as_json(self) -> dict[str, Any]:
         """The one JSON object `extract --json` prints."""
@@ -69,6 +72,8 @@ class ExtractResult:
             "counts": self.items,
             "errors": len(self.failures),
             "requests": self.metrics.get("requests", 0),
+            "requests_by_type": requests_by_type(self.metrics),
+            "access": self.access,
             "rate_limited": self.metrics.get("rate_limited", 0),
             "retries": self.metrics.get("retries", 0),
             "elapsed_s": round(self.elapsed_s, 3),
@@ -142,7 +147,7 @@ class _Run:
         context = self.context
         failures: list[Failure] = await context.in_vault(context.vault.failures, context.run_id)
         incomplete = {f.content_type for f in failures}
-        if self.interrupted:
+        if self.interrupted or context.limited:  # a limited user's listing is not all there is
             return failures
         for ct in self.types:
             if ct.name not in incomplete:
@@ -188,6 +193,7 @@ async def extract(
         limiter=limiter,
         metrics=metrics,
         transport=transport,
+        max_requests=options.max_requests,
     )
     opener: VaultOpener = (
         functools.partial(contextlib.nullcontext, vault) if isinstance(vault, Vault) else vault
@@ -195,6 +201,7 @@ async def extract(
     try:
         async with client:
             versions = await client.versions()
+            found = await preflight(client, versions, types, options)
             with opener() as opened:
                 check_same_instance(
                     settings.base_url,
@@ -202,25 +209,27 @@ async def extract(
                     allow_other=options.allow_other_instance,
                 )
                 run_id = await _open_run(opened, settings, options, versions)
+                opened.record_access(run_id, found.run_access)
                 status, counts, failures = await _run_and_close(
-                    client, opened, run_id, types, options, progress, handle_signals
+                    client, opened, run_id, found, options, progress, handle_signals
                 )
     finally:
         progress.close()
-    return ExtractResult(run_id, status, counts, failures, metrics.snapshot(), metrics.elapsed())
+    snapshot, elapsed = metrics.snapshot(), metrics.elapsed()
+    return ExtractResult(run_id, status, counts, failures, snapshot, elapsed, found.run_access)
 
 
 async def _run_and_close(
     client: LookerClient,
     vault: Vault,
     run_id: int,
-    types: tuple[ContentType, ...],
+    found: Preflight,
     options: ExtractOptions,
     progress: Progress,
     handle_signals: bool,
 ) -> tuple[str, dict[str, int], list[Failure]]:
     """Run the pipeline for `run_id`, then record its status, counts and statistics."""
-    metrics = client.metrics
+    metrics, types = client.metrics, found.types
     status, failures, counts = "failed", [], {}
     try:
         with ListedIds(vault.path) as ledger:
@@ -233,6 +242,7 @@ async def _run_and_close(
                 progress,
                 states={ct.name: TypeState() for ct in types},
                 memory=PageMemory(options.concurrency, PAGE_MEMORY_BUDGET_BYTES),
+                limited=found.limited,
             )
             job = _Run(context, types)
             job.handle_signals = handle_signals
@@ -249,10 +259,17 @@ async def _run_and_close(
 
 async def _run_job(job: _Run) -> tuple[str, list[Failure]]:
     """Run the pipeline; the status and the failures still outstanding."""
+    stopped: BaseException | None = None
     try:
         await job.run()
     except* LookerVaultError as group:
-        raise _first_leaf(group) from None
+        stopped = _first_leaf(group)
+    if isinstance(stopped, RequestBudgetError):  # partial: --resume fetches the rest
+        logger.warning("stopped: %s; nothing is marked gone", stopped)
+        context = job.context
+        return "partial", await context.in_vault(context.vault.failures, context.run_id)
+    if stopped is not None:
+        raise stopped from None
     failures = await job.close_out()
     status = "interrupted" if job.interrupted else ("partial" if failures else "complete")
     return status, failures

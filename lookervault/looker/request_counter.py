@@ -8,7 +8,7 @@ it starts inherit it, so the hot path pays one lookup and one counter bump per r
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from contextvars import ContextVar
 
 from lookervault.errors import RequestBudgetError
@@ -28,7 +28,7 @@ _counted_as: ContextVar[str] = ContextVar("lookervault_counted_as", default=SESS
 
 
 @contextlib.contextmanager
-def counted_as(name: str) -> Iterator[None]:
+def counted_as(name: str) -> Generator[None]:
     """Count the requests made inside this block (and tasks started in it) for `name`."""
     token = _counted_as.set(name)
     try:

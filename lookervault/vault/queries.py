@@ -49,6 +49,7 @@ class RunRecord:
     tool_version: str
     resumes: int
     history: str  # FULL_HISTORY, or LATEST_ONLY_HISTORY for runs recorded before schema 2
+    access: str | None = None  # 'admin' or 'limited' (backup/preflight.py); None before schema 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,6 +196,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(2, "history", _HISTORY_STATEMENTS),
     Migration(3, "telemetry", _TELEMETRY_STATEMENTS),
+    # Whether a run's API user saw everything ('admin') or less ('limited': no trash, only its
+    # own schedules and alerts, users without emails); NULL for runs before this migration.
+    Migration(4, "access", ('ALTER TABLE "runs" ADD COLUMN "access" TEXT',)),
 )
 SCHEMA_VERSION: int = MIGRATIONS[-1].version
 

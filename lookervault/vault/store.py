@@ -214,6 +214,14 @@ class Vault:
             return None
         return int(row[0])
 
+    def record_access(self, run_id: int, access: str) -> None:
+        """Record the run's access ('admin' or 'limited'); once limited, a run stays limited."""
+        sql = (
+            'UPDATE "runs" SET "access" = CASE WHEN "access" = \'limited\' THEN \'limited\' '
+            'ELSE ? END WHERE "run_id" = ?'
+        )
+        self._write("record the run's access", lambda conn: conn.execute(sql, (access, run_id)))
+
     def reopen_run(self, run_id: int) -> None:
         """Set a run back to "running" and count the resume."""
         sql = (
