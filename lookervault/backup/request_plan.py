@@ -96,7 +96,7 @@ async def _list(client: LookerClient, ct: ContentType) -> list[list[dict[str, An
     if not isinstance(source, ListSource):
         return []
     fields = ",".join((ct.id_key, *_KEY_FIELDS.get(ct.name, ())))
-    found = []
+    found: list[list[dict[str, Any]]] = []
     for variant in source.variants:
         params: dict[str, Any] = {**source.params, **variant, "fields": fields}
         if not source.paged:
