@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from lookervault import jsonio
 from lookervault.errors import UsageError
+from lookervault.metrics import requests_by_type
 from lookervault.vault.queries import ItemRow, ItemVersion, RunRecord
 from lookervault.vault.store import Vault
 
@@ -64,6 +65,9 @@ class RunSummary:
     stored_bytes: int  # content this run stored first (unchanged content costs nothing)
     looker_url: str
     failures: list[dict[str, str]]  # [{"content_type", "key", "error"}] still outstanding
+    access: str | None = None  # "admin", "limited" (backup/preflight.py), None before schema 4
+    requests: int = 0  # requests sent, every session of the run summed
+    requests_by_type: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -106,6 +110,9 @@ def _summary(vault: Vault, run: RunRecord, stored_bytes: int) -> RunSummary:
         stored_bytes=stored_bytes,
         looker_url=run.looker_url,
         failures=[asdict(failure) for failure in vault.failures(run.run_id)],
+        access=run.access,
+        requests=int(run.stats.get("requests", 0)) if isinstance(run.stats, dict) else 0,
+        requests_by_type=requests_by_type(run.stats) if isinstance(run.stats, dict) else {},
     )
 
 

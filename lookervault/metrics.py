@@ -5,14 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 
-__all__ = ["Metrics"]
+__all__ = ["REQUESTS_PREFIX", "Metrics", "requests_by_type"]
+
+# requests:<content type> counts what each type cost (looker/request_counter.py).
+REQUESTS_PREFIX = "requests:"
 
 
 class Metrics:
     """Named integer counters, safe to bump from the event loop and from writer threads.
 
-    Names in use: requests, bytes, retries, rate_limited, errors, items, items:<type>,
+    Names in use: requests, requests:<type>, bytes, retries, rate_limited, errors, items, items:<type>,
     batches, busy_retries, request_ms (milliseconds requests spent in flight, summed).
     """
 
@@ -42,3 +46,12 @@ class Metrics:
 
     def __repr__(self) -> str:
         return f"<Metrics {self.snapshot()!r}>"
+
+
+def requests_by_type(stats: Mapping[str, object]) -> dict[str, int]:
+    """The per-type request counts held in a metrics snapshot or a run's stats."""
+    return {
+        key[len(REQUESTS_PREFIX) :]: value
+        for key, value in sorted(stats.items())
+        if key.startswith(REQUESTS_PREFIX) and isinstance(value, int)
+    }

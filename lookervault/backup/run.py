@@ -37,9 +37,8 @@ from lookervault.config import (
 from lookervault.content import ContentType, resolve_content_types
 from lookervault.errors import LookerVaultError, RequestBudgetError
 from lookervault.looker.client import LookerClient
-from lookervault.looker.request_counter import requests_by_type
 from lookervault.looker.throttle import AdaptiveLimiter
-from lookervault.metrics import Metrics
+from lookervault.metrics import Metrics, requests_by_type
 from lookervault.progress import NullProgress, Progress
 from lookervault.settings import ConnectionSettings
 from lookervault.vault.ledger import ListedIds

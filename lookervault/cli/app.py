@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from cyclopts import App, CycloptsError
 
 from lookervault import package_version
+from lookervault.cli.check import check_command
 from lookervault.cli.diff import diff_command
 from lookervault.cli.export import export_command
 from lookervault.cli.extract import extract_command
@@ -40,6 +41,7 @@ app.command(show_command, name="show")
 app.command(diff_command, name="diff")
 app.command(verify_command, name="verify")
 app.command(failures_command, name="failures")
+app.command(check_command, name="check")
 
 
 def main(tokens: Sequence[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from lookervault.cli.failures import summarize_failures
 from lookervault.cli.guard import guard, status_code
 from lookervault.cli.options import FLAT, ExtractFlags, Flag
 from lookervault.cli.render import print_json
+from lookervault.cli.request_flags import RequestFlags
 from lookervault.config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PAGE_SIZE,
@@ -31,6 +32,7 @@ from lookervault.content import CONTENT_TYPES
 __all__ = ["continue_command", "extract_command"]
 
 _EXTRACT = ExtractFlags()
+_REQUESTS = RequestFlags()
 
 if TYPE_CHECKING:
     from lookervault.backup.run import ExtractResult
@@ -91,6 +93,7 @@ def extract_command(
     verbose: Annotated[int, Parameter(name=["--verbose", "-v"], count=True)] = 0,
     quiet: Flag = False,
     common: Annotated[ExtractFlags, FLAT] = _EXTRACT,
+    requests: Annotated[RequestFlags, FLAT] = _REQUESTS,
 ) -> int:
     """Back up a Looker instance into the vault.
 
@@ -137,7 +140,6 @@ def extract_command(
         )
         if verbose:
             _warn_contention(workers)
-        Vault.check_path(common.db)
         options = ExtractOptions(
             content_types=names,
             workers=workers,
@@ -147,7 +149,14 @@ def extract_command(
             rate_limit_per_minute=rate_limit_per_minute,
             resume=resume,
             allow_other_instance=allow_other_instance,
+            max_requests=requests.max_requests,
+            skip_personal_folder_access=requests.skip_personal_folder_access,
         )
+        if requests.plan:
+            from lookervault.cli.plan import print_plan
+
+            return print_plan(settings, options, as_json=common.json)
+        Vault.check_path(common.db)
         progress = make_progress(quiet=quiet, is_terminal=sys.stderr.isatty())
         release_large_buffers()
         # The vault is opened only once Looker accepted the login (see `_open_locked`).

@@ -48,7 +48,8 @@ def runs_command(
             print_json({"vault_bytes": vault_bytes, "runs": [s.as_json() for s in summaries]})
             return ExitCode.OK
         print(f"vault {common.db}: {size(vault_bytes)}, {_plural(len(summaries), 'run')}")
-        rows = [["run", "started", "duration", "status", "items", "new content", "looker"]]
+        header = ["run", "started", "duration", "status", "items", "new content", "requests"]
+        rows = [[*header, "looker"]]
         rows += [_run_row(s) for s in summaries]
         print("\n".join(columns(rows)))
         return ExitCode.OK
@@ -65,7 +66,8 @@ def _seconds(value: float | None) -> str:
 
 
 def _status(s: RunSummary) -> str:
-    return s.status if s.history == "full" else f"{s.status} (latest-only)"
+    status = s.status if s.history == "full" else f"{s.status} (latest-only)"
+    return f"{status} (limited)" if s.access == "limited" else status
 
 
 def _run_row(s: RunSummary) -> list[str]:
@@ -76,6 +78,7 @@ def _run_row(s: RunSummary) -> list[str]:
         _status(s),
         str(sum(s.counts.values())),
         size(s.stored_bytes),
+        str(s.requests),
         s.looker_url,
     ]
 
@@ -94,9 +97,12 @@ def _one_run(s: RunSummary, common: RunsFlags) -> int:
         ["resumes", str(s.resumes)],
         ["new content", size(s.stored_bytes)],
         ["failures", str(len(s.failures))],
+        ["access", s.access or "-"],
         ["items", str(sum(s.counts.values()))],
     ]
     details += [[f"  {name}", str(count)] for name, count in s.counts.items()]
+    details += [["requests", str(s.requests)]]
+    details += [[f"  {name}", str(count)] for name, count in s.requests_by_type.items()]
     print(f"run {s.run_id}")
     print("\n".join(columns(details)))
     for failure in s.failures:

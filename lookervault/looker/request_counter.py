@@ -8,22 +8,20 @@ it starts inherit it, so the hot path pays one lookup and one counter bump per r
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from contextvars import ContextVar
 
 from lookervault.errors import RequestBudgetError
-from lookervault.metrics import Metrics
+from lookervault.metrics import REQUESTS_PREFIX, Metrics
 
 __all__ = [
     "SESSION",
     "RequestCounter",
     "counted_as",
-    "requests_by_type",
 ]
 
 # What requests outside any content type's job count as: login, /versions, the pre-flight.
 SESSION = "session"
-_PREFIX = "requests:"
 _counted_as: ContextVar[str] = ContextVar("lookervault_counted_as", default=SESSION)
 
 
@@ -55,7 +53,7 @@ class RequestCounter:
             raise RequestBudgetError(self.max_requests)
         self._sent += 1
         self.metrics.add("requests")
-        self.metrics.add(_PREFIX + _counted_as.get())
+        self.metrics.add(REQUESTS_PREFIX + _counted_as.get())
 
     def may_send(self) -> bool:
         """Whether one more request stays within the budget."""
@@ -65,12 +63,3 @@ class RequestCounter:
     def sent(self) -> int:
         """Requests counted so far."""
         return self._sent
-
-
-def requests_by_type(stats: Mapping[str, object]) -> dict[str, int]:
-    """The per-type request counts held in a metrics snapshot or a run's stats."""
-    return {
-        key[len(_PREFIX) :]: int(value)
-        for key, value in sorted(stats.items())
-        if key.startswith(_PREFIX) and isinstance(value, int)
-    }

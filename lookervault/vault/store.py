@@ -307,6 +307,7 @@ class Vault:
             total = dict(stats)
             if "elapsed_s" in stats:  # a pipeline session's own time: add it to the earlier ones
                 total["running_s"] = _running_s(row[0] if row else None, stats)
+            total.update(_requests_summed(row[0] if row else None, stats))
             params = (status, utc_now(), _dumps(counts), _dumps(total), run_id)
             return conn.execute(sql, params).rowcount
 
@@ -418,3 +419,19 @@ def _running_s(previous_stats: str | None, stats: dict) -> float:
         v if isinstance(v, int | float) and not isinstance(v, bool) else 0 for v in (before, now)
     ]
     return round(float(sum(numbers)), 3)
+
+
+def _requests_summed(previous_stats: str | None, stats: dict) -> dict[str, int]:
+    """Request counts (`requests`, `requests:<type>`) of every session of a resumed run, summed."""
+    try:
+        previous = jsonio.loads(previous_stats) if previous_stats else {}
+    except ValueError:
+        previous = {}
+    if not isinstance(previous, dict) or not previous.get("requests"):
+        return {}
+    names = {n for n in (*stats, *previous) if n == "requests" or n.startswith("requests:")}
+    return {
+        n: int(stats.get(n, 0)) + int(previous.get(n, 0))
+        for n in names
+        if isinstance(stats.get(n, 0), int) and isinstance(previous.get(n, 0), int)
+    }
