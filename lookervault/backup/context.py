@@ -79,6 +79,7 @@ class RunContext:
     states: dict[str, TypeState]
     memory: PageMemory
     limited: bool = False  # a limited API user's run (backup/preflight.py) marks nothing gone
+    partly_listed: frozenset[str] = frozenset()  # types read in part on purpose: unseen not gone
     # The control connection is used by one thread at a time; the ledger serializes calls anyway.
     _vault_lock: anyio.CapacityLimiter = field(
         init=False, default_factory=lambda: anyio.CapacityLimiter(1)

@@ -57,6 +57,12 @@ class TypePlan:
     name: str
     endpoint: str
     lacking: str | None = None
+    skipped: str | None = None  # what the user chose to leave out (--skip-personal-folder-access)
+
+    @property
+    def partial(self) -> bool:
+        """Whether the run reads less than all of the type, so what it does not see is not gone."""
+        return self.lacking is not None or self.skipped is not None
 
     @property
     def permitted(self) -> bool:
@@ -76,6 +82,11 @@ class Preflight:
     def limited(self) -> bool:
         """Whether this run gets less than a full backup."""
         return not self.access.admin or any(not plan.permitted for plan in self.plans)
+
+    @property
+    def partly_listed(self) -> frozenset[str]:
+        """Types this run reads only in part on purpose: what it does not see is not gone."""
+        return frozenset(plan.name for plan in self.plans if plan.partial)
 
     @property
     def run_access(self) -> str:
@@ -142,10 +153,11 @@ def plan_types(
     plans: list[TypePlan] = []
     for ct in for_release(types, parse_release(access.release)):
         ct, lacking = (ct, None) if access.admin else _limit(ct, access.permissions)
+        skipped = None
         if skip_personal_folder_access and ct.name == "content_metadata_access":
-            ct = _without_personal_folders(ct)
+            ct, skipped = _without_personal_folders(ct), "users' personal folders"
         chosen.append(ct)
-        plans.append(TypePlan(ct.name, describe_endpoint(ct), lacking))
+        plans.append(TypePlan(ct.name, describe_endpoint(ct), lacking, skipped))
     return tuple(chosen), tuple(plans)
 
 

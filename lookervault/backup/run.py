@@ -149,7 +149,7 @@ class _Run:
         if self.interrupted or context.limited:  # a limited user's listing is not all there is
             return failures
         for ct in self.types:
-            if ct.name not in incomplete:
+            if ct.name not in incomplete and ct.name not in context.partly_listed:
                 await context.in_vault(context.vault.mark_unseen_gone, context.run_id, ct.name)
         return failures
 
@@ -242,6 +242,7 @@ async def _run_and_close(
                 states={ct.name: TypeState() for ct in types},
                 memory=PageMemory(options.concurrency, PAGE_MEMORY_BUDGET_BYTES),
                 limited=found.limited,
+                partly_listed=found.partly_listed,
             )
             job = _Run(context, types)
             job.handle_signals = handle_signals
