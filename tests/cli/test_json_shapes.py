@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 
+from lookervault.backup.preflight import Access, Preflight, plan_types
+from lookervault.backup.request_plan import RequestPlan
 from lookervault.backup.run import ExtractResult
 from lookervault.cli.app import app
+from lookervault.cli.check import check_report
+from lookervault.content import CONTENT_TYPES
 from lookervault.vault.records import Batch, Failure, ItemRecord
 from lookervault.vault.store import Vault
 
@@ -61,9 +65,24 @@ def _extract_summary() -> dict[str, Any]:
     return ExtractResult(1, "complete", {"dashboards": 1}, [], {}, 1.0).as_json()
 
 
+def _plan() -> dict[str, Any]:
+    return RequestPlan(
+        {"session": 4, "dashboards": 3}, {"dashboards": 1}, 6, "admin", "26.1"
+    ).as_json()
+
+
+def _check() -> dict[str, Any]:
+    access = Access("26.1.0", "1", "api", True, frozenset())
+    types, plans = plan_types(CONTENT_TYPES, access)
+    return check_report(Preflight(access, types, plans), "https://looker.example")
+
+
 # Each documented label: how to get one object of that shape from the real commands.
 _GETTERS: dict[str, Callable[[Callable[..., Any]], dict[str, Any]]] = {
     "`extract --json`": lambda run: _extract_summary(),
+    "`extract --plan --json`": lambda run: _plan(),
+    "`check --json`": lambda run: _check(),
+    "`check --json`: each of `types`": lambda run: _check()["types"][0],
     "`runs --json`": lambda run: run("runs", "--json"),
     "`runs --json`: each of `runs`; `runs --run N --json`": lambda run: run("runs", "--json")[
         "runs"
