@@ -88,6 +88,8 @@ async def back_up_list(job: TypeJob, source: ListSource) -> None:
     """Every item of a list type; paged types list their ids beside the pages, then reconcile."""
     pages = _ListJob(job, source, await job.done())
     await retry_failed_items(job)
+    if source.paged and Checkpoint.reconcile() in pages.done:
+        return  # an earlier session of this run finished the type: a resume spends nothing on it
     if not source.paged:
         async with anyio.create_task_group() as tg:
             for variant in source.variants:

@@ -25,7 +25,7 @@ from anyio.abc import ObjectReceiveStream
 
 from lookervault import package_version
 from lookervault.backup.budget import PageMemory, PageSlot
-from lookervault.backup.context import Queued, RunContext, TypeJob, TypeState
+from lookervault.backup.context import Queued, RunContext, Sender, TypeJob, TypeState
 from lookervault.backup.instance import check_same_instance
 from lookervault.backup.job import back_up_type
 from lookervault.backup.options import ExtractOptions
@@ -104,9 +104,19 @@ class _Run:
                 if self.handle_signals:
                     producers.start_soon(self._watch_signals, producers.cancel_scope)
                 async with anyio.create_task_group() as work:
-                    for ct in self.types:
-                        work.start_soon(back_up_type, TypeJob(self.context, ct, send.clone()))
+                    if self.context.options.max_requests is not None:
+                        # On a budget, one type after another: a run stopped at the budget
+                        # keeps whole types, so the next session spends nothing on them.
+                        work.start_soon(self._one_type_at_a_time, send)
+                    else:
+                        for ct in self.types:
+                            job = TypeJob(self.context, ct, send.clone())
+                            work.start_soon(back_up_type, job)
                 producers.cancel_scope.cancel()  # stops the signal watcher
+
+    async def _one_type_at_a_time(self, send: Sender) -> None:
+        for ct in self.types:
+            await back_up_type(TypeJob(self.context, ct, send.clone()))
 
     async def _watch_signals(self, scope: anyio.CancelScope) -> None:
         """Ctrl-C / SIGTERM stop the producers; writers still commit what is already queued."""
