@@ -22,10 +22,11 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from anyio.abc import ObjectReceiveStream
+from anyio.streams.memory import MemoryObjectSendStream
 
 from lookervault import package_version
 from lookervault.backup.budget import PageMemory, PageSlot
-from lookervault.backup.context import Queued, RunContext, Sender, TypeJob, TypeState
+from lookervault.backup.context import Queued, RunContext, TypeJob, TypeState
 from lookervault.backup.instance import check_same_instance
 from lookervault.backup.job import back_up_type
 from lookervault.backup.options import ExtractOptions
@@ -114,7 +115,7 @@ class _Run:
                             work.start_soon(back_up_type, job)
                 producers.cancel_scope.cancel()  # stops the signal watcher
 
-    async def _one_type_at_a_time(self, send: Sender) -> None:
+    async def _one_type_at_a_time(self, send: MemoryObjectSendStream[Queued]) -> None:
         for ct in self.types:
             await back_up_type(TypeJob(self.context, ct, send.clone()))
 
