@@ -107,10 +107,17 @@ def check_report(found: Preflight, looker_url: str) -> dict[str, Any]:
                 "endpoint": plan.endpoint,
                 "permitted": plan.permitted,
                 "lacking": plan.lacking,
+                "skipped": plan.skipped,
             }
             for plan in found.plans
         ],
     }
+
+
+def _access(entry: dict[str, Any]) -> str:
+    if not entry["permitted"]:
+        return f"limited: {entry['lacking']}"
+    return f"skipped: {entry['skipped']}" if entry["skipped"] else "full"
 
 
 def _print(report: dict[str, Any]) -> None:
@@ -119,10 +126,7 @@ def _print(report: dict[str, Any]) -> None:
     print(f"api user {user['name'] or '?'} (id {user['id'] or '?'})", end="")
     print(": admin" if report["admin"] else ": NOT admin (no 'administer' permission)")
     rows = [["type", "access", "endpoint"]]
-    rows += [
-        [t["content_type"], "full" if t["permitted"] else f"limited: {t['lacking']}", t["endpoint"]]
-        for t in report["types"]
-    ]
+    rows += [[t["content_type"], _access(t), t["endpoint"]] for t in report["types"]]
     print("\n".join(columns(rows)))
     if report["note"]:
         print(report["note"])

@@ -124,7 +124,7 @@ def test_runs_table_is_narrow_singular_and_names_looker(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith(", 1 run")
     assert lines[1].split() == [
-        "run", "started", "duration", "status", "items", "new", "content", "looker",
+        "run", "started", "duration", "status", "items", "new", "content", "requests", "looker",
     ]  # fmt: skip
     assert lines[2].split()[2:5] == ["2.5s", "complete", "2"]
     assert lines[2].endswith("https://looker.example") and "dashboards=" not in lines[2]
