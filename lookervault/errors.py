@@ -44,6 +44,7 @@ class ExitCode(IntEnum):
     CONNECT = 3
     PARTIAL = 4
     VERIFY_FAILED = 5
+    LIMITED = 6  # `check`: the API user would get less than a full backup (not an admin)
     INTERRUPTED = 130
 
 

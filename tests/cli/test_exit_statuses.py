@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lookervault.cli.app import app
+from lookervault.cli.check import LIMITED_EXIT
 from lookervault.cli.guard import guard, status_code
 from lookervault.errors import ExitCode, LookerVaultError, exit_code_for
 
@@ -59,6 +60,7 @@ def test_errors_tree_and_result_paths_produce_every_documented_code(
     produced |= {int(cls.exit_code) for cls in _error_classes()}
     produced |= {guard(lambda: _raise(KeyboardInterrupt()), debug=False)}
     produced |= {status_code(s) for s in ("complete", "partial", "interrupted")}
+    produced.add(LIMITED_EXIT)  # check's verdict on a non-admin user (tests/cli/test_check.py)
     assert status_code("partial") == ExitCode.PARTIAL
     assert status_code("interrupted") == ExitCode.INTERRUPTED
     conn = sqlite3.connect(small_vault)
