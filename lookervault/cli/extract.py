@@ -180,6 +180,8 @@ def extract_command(
                 section=section,
                 allow_other_instance=allow_other_instance,
             )
+            if requests.skip_personal_folder_access:  # the resumed session skips them too
+                hint += " --skip-personal-folder-access"
             print(f"to continue: {hint}", file=sys.stderr)
         return status_code(result.status)
 
