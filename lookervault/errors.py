@@ -44,7 +44,7 @@ class ExitCode(IntEnum):
     CONNECT = 3
     PARTIAL = 4
     VERIFY_FAILED = 5
-    LIMITED = 6  # `check`: the API user would get less than a full backup (not an admin)
+    LIMITED = 6  # complete except what a non-admin API user may not see (`extract`, `check`)
     INTERRUPTED = 130
 
 

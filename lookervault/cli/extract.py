@@ -28,6 +28,7 @@ from lookervault.config import (
     MIN_WORKERS,
 )
 from lookervault.content import CONTENT_TYPES
+from lookervault.errors import ExitCode
 
 __all__ = ["continue_command", "extract_command"]
 
@@ -183,6 +184,8 @@ def extract_command(
             if requests.skip_personal_folder_access:  # the resumed session skips them too
                 hint += " --skip-personal-folder-access"
             print(f"to continue: {hint}", file=sys.stderr)
+        if result.status == "complete" and result.access == "limited":
+            return ExitCode.LIMITED  # complete except what a non-admin API user may not see
         return status_code(result.status)
 
     return guard(body, debug=common.debug)
