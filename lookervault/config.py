@@ -7,7 +7,10 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_DB_PATH",
+    "DASHBOARDS_PAGE_SIZE",
     "DEFAULT_PAGE_SIZE",
+    "EXPLORES_IN_FLIGHT",
+    "EXPLORES_TIMEOUT_S",
     "DEFAULT_TIMEOUT_S",
     "DEFAULT_TOKEN_LIFETIME_S",
     "DEFAULT_WORKERS",
@@ -19,6 +22,8 @@ __all__ = [
     "LOGOUT_TIMEOUT_S",
     "MAX_CONCURRENCY",
     "MAX_PAGE_SIZE",
+    "MIN_ADAPTIVE_PAGE_SIZE",
+    "PAGE_GROWTH_AFTER",
     "MAX_WORKERS",
     "MIN_WORKERS",
     "RATE_BURST_S",
@@ -57,6 +62,12 @@ DEFAULT_PAGE_SIZE = 100
 # The API spec documents no maximum for `limit`; 1000 keeps each response body (and each
 # retry of it) bounded while still cutting the number of round trips tenfold.
 MAX_PAGE_SIZE = 1000
+# Issue 13: a page of 100 full dashboards is ~1.5 MB and slow for Looker to build.
+DASHBOARDS_PAGE_SIZE = 25
+MIN_ADAPTIVE_PAGE_SIZE = 1  # halving on timeouts and 504s stops here
+PAGE_GROWTH_AFTER = 4  # successes in a row before a halved page size doubles back
+EXPLORES_IN_FLIGHT = 4  # explores are slow and heavy to render on a real Looker
+EXPLORES_TIMEOUT_S = 300.0  # as public Looker tools use for explores
 # Listing only ids (fields=<id>) makes tiny rows, so those pages can be as large as allowed.
 ID_LISTING_PAGE_SIZE = MAX_PAGE_SIZE
 # Stream buffer: one queued batch per writer keeps each busy; more only costs memory.

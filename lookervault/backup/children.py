@@ -10,8 +10,10 @@ from lookervault import jsonio
 from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.context import RunContext, TypeJob
 from lookervault.backup.items import error_line, record
+from lookervault.backup.slow import child_timeout, in_flight
 from lookervault.content import ChildSource
 from lookervault.errors import ApiError, NotFoundError, PayloadShapeError
+from lookervault.looker.deadline import request_timeout
 from lookervault.looker.payload import ItemFields, read_fields, split_document, split_page
 from lookervault.vault.records import Batch
 
@@ -26,11 +28,13 @@ async def back_up_children(job: TypeJob, source: ChildSource) -> None:
     keys = await job.run.in_vault(_child_keys, job.run, source)
     todo = [k for k in keys if Checkpoint.child(k) not in done]
     job.run.progress.add_total(job.name, len(keys))
-    limiter = anyio.CapacityLimiter(job.run.options.concurrency)
+    limiter = anyio.CapacityLimiter(in_flight(job.run.options, job.name, source))
+    timeout = child_timeout(job.run.options, job.name, source)
 
     async def one(key: tuple[str, ...]) -> None:
         async with limiter:
-            await _fetch_child(job, source, key)
+            with request_timeout(timeout):
+                await _fetch_child(job, source, key)
 
     async with anyio.create_task_group() as tg:
         for key in todo:
@@ -54,8 +58,13 @@ async def _fetch_child(job: TypeJob, source: ChildSource, key: tuple[str, ...]) 
         content = await job.run.client.get_decoded(path, source.params(key), decode=split_document)
         _check_child_shape(source, content)
     except NotFoundError:
-        gone = ((job.name, source.item_id(key, None)),)
-        batch = Batch(run_id, checkpoints=(job.mark(checkpoint),), gone=gone)
+        child_id = source.item_id(key, None)
+        if source.not_found == "unavailable":  # listed but not served: not gone, not failed
+            job.state.unavailable.append(child_id)
+            job.run.client.metrics.add(f"unavailable:{job.name}")
+            batch = Batch(run_id, checkpoints=(job.mark(checkpoint),))
+        else:
+            batch = Batch(run_id, checkpoints=(job.mark(checkpoint),), gone=((job.name, child_id),))
     except (ApiError, PayloadShapeError) as exc:
         batch = Batch(run_id, failures=(job.failure(checkpoint, error_line(exc)),))
     else:

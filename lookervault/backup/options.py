@@ -22,6 +22,8 @@ class ExtractOptions:
     rate_limit_per_minute: float | None = None
     resume: bool = False
     allow_other_instance: bool = False
+    explores_in_flight: int | None = None  # None: the registry's (4)
+    explores_timeout_s: float | None = None  # None: the registry's (300 s)
 
     def as_dict(self) -> dict[str, Any]:
         """The options as recorded in the vault's runs table (no secrets here)."""

@@ -88,6 +88,10 @@ def extract_command(
     rate_limit_per_second: Rate = None,
     resume: Flag = False,
     allow_other_instance: Flag = False,
+    explores_in_flight: Annotated[
+        int | None, Parameter(validator=validators.Number(gte=1, lte=MAX_CONCURRENCY))
+    ] = None,
+    explores_timeout: Rate = None,
     verbose: Annotated[int, Parameter(name=["--verbose", "-v"], count=True)] = 0,
     quiet: Flag = False,
     common: Annotated[ExtractFlags, FLAT] = _EXTRACT,
@@ -109,6 +113,10 @@ def extract_command(
         Continue the last unfinished run, fetching only what it did not commit.
     allow_other_instance
         Back up into a vault that holds runs of another Looker instance (refused otherwise).
+    explores_in_flight
+        Most explore requests at once (default 4: explores are heavy to render on Looker).
+    explores_timeout
+        Seconds each explore request may take (default 300).
     verbose
         Debug logging, secrets redacted; twice (-v -v) adds the HTTP libraries' wire logs.
     quiet
@@ -147,6 +155,8 @@ def extract_command(
             rate_limit_per_minute=rate_limit_per_minute,
             resume=resume,
             allow_other_instance=allow_other_instance,
+            explores_in_flight=explores_in_flight,
+            explores_timeout_s=explores_timeout,
         )
         progress = make_progress(quiet=quiet, is_terminal=sys.stderr.isatty())
         release_large_buffers()
@@ -235,6 +245,8 @@ def _render_result(result: ExtractResult, *, db: Path, as_json: bool) -> None:
         f"({summary['items_per_s']} items/s, {summary['requests']} requests, "
         f"{summary['retries']} retries, {summary['rate_limited']} rate-limited)"
     )
+    for name, count in summary["unavailable"].items():
+        print(f"  unavailable: {name}: {count} listed but answered 404 (kept as they were)")
     if result.failures:
         for line in summarize_failures(result.failures):
             print(f"  failed: {line}")

@@ -21,6 +21,7 @@ from lookervault.config import (
     TOKEN_REFRESH_MARGIN_S,
 )
 from lookervault.errors import ApiError, AuthError, NotFoundError
+from lookervault.looker.deadline import timeout_kwargs
 from lookervault.looker.messages import (
     connect_error,
     describe_transport,
@@ -196,13 +197,14 @@ class LookerClient:
         params: Mapping[str, str | int | bool] | None = None,
         *,
         decode: Callable[[bytes], _T],
+        retry: RetryPolicy = IDEMPOTENT,
     ) -> _T:
         """GET *path* and turn the body into a value with *decode* (e.g. split it into items).
 
         A ValueError from *decode* means a broken body (truncated, an HTML page served with
         status 200) and is retried like a 5xx; other exceptions from it propagate untouched.
         """
-        return await self._request_json("GET", _api_path(path), params, IDEMPOTENT, None, decode)
+        return await self._request_json("GET", _api_path(path), params, retry, None, decode)
 
     async def versions(self) -> dict[str, Any]:
         """Return Looker's ``GET /versions`` answer (looker_release_version, ...)."""
@@ -289,7 +291,13 @@ class LookerClient:
             started = time.perf_counter()
             try:
                 response = await http.request(
-                    method, url, params=params, headers=headers, data=data, content=content
+                    method,
+                    url,
+                    params=params,
+                    headers=headers,
+                    data=data,
+                    content=content,
+                    **timeout_kwargs(),
                 )
             except httpx.HTTPError as exc:
                 self.metrics.add("errors")

@@ -38,6 +38,7 @@ from lookervault.mock.control import CONTROL_PREFIX, handle_control
 from lookervault.mock.data import MockData, canonical_hash, generate
 from lookervault.mock.options import MockOptions, MockStats, Mutation
 from lookervault.mock.presets import CONTENT_TYPES
+from lookervault.mock.related import Related, too_big_page
 from lookervault.mock.responses import (
     _bearer_token,
     _error,
@@ -105,6 +106,7 @@ class MockLooker:
         self.data = data or generate(opts.seed, opts.counts, preset=opts.preset)
         if opts.big_item_bytes > 0:
             _add_big_item(self.data, opts.big_item_bytes)
+        self.related = Related(self.data, opts)  # memberships, metadata, merge queries...
         self.stats = MockStats()
         # Tokens handed out, so a test can grep for them in output, logs and the vault.
         self.issued_tokens: list[str] = []
@@ -141,6 +143,7 @@ class MockLooker:
                 if cmid is not None:
                     access[str(cmid)] = self.data.content_metadata_access.get(str(cmid), [])
         truth["content_metadata_access"] = access
+        truth.update(self.related.ground_truth())
         return truth
 
     def ground_truth_hashes(self) -> dict[str, dict[str, str]]:
@@ -362,6 +365,8 @@ class MockLooker:
             return self._get(route, [self.data.me_id], query)
         if route.kind == "access":
             return self._access(query)
+        if route.kind == "related":
+            return self.related.serve(route.path, args, query)
         if route.kind == "logout":
             self._tokens.pop(_bearer_token(scope["headers"]) or "", None)
             return _Response(204)
@@ -370,6 +375,13 @@ class MockLooker:
     def _get(self, route: Route, args: list[str], query: dict[str, str]) -> _Response:
         content_type = route.content_type or ""
         item_id = "::".join(args)
+        lookml = (
+            self.related.get_dashboard(item_id, query) if content_type == "dashboards" else None
+        )
+        if lookml is not None:
+            return lookml
+        if content_type == "explores" and self.related.explore_missing(*args):
+            return _not_found()
         if item_id not in self.data.objects[content_type]:
             return _not_found()
         fields = _parse_fields(query.get("fields", "")) if "fields" in route.params else None
@@ -382,6 +394,9 @@ class MockLooker:
         sorts = _parse_sorts(read.text("sorts") or "")
         filters = self._filters(content_type, read)
         offset, limit = read.window()
+        timeout = too_big_page(self.options, limit, read.text("fields"))
+        if timeout is not None:
+            return timeout
         offset = max(0, offset + shift)
         ids = self._view(content_type, filters, sorts)
         wanted = read.text("ids")
@@ -389,7 +404,10 @@ class MockLooker:
             chosen = {part.strip() for part in wanted.split(",")}
             ids = [item_id for item_id in ids if item_id in chosen]
         page = ids[offset:] if limit is None else ids[offset : offset + limit]
-        return _Response(200, self._encode_items(content_type, "list", fields, page, join=True))
+        body = self._encode_items(content_type, "list", fields, page, join=True)
+        if route.path == "/dashboards":
+            body = self.related.list_dashboards(body, query)
+        return _Response(200, body)
 
     def _filters(self, content_type: str, read: _Reader) -> tuple[tuple[str, Any], ...]:
         filters: list[tuple[str, Any]] = []

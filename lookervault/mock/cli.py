@@ -101,6 +101,14 @@ class ServeFlags:
     """Share of get-by-id and access answers of the wrong shape (a list, no id, an object)."""
     big_item_bytes: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
     """Size in bytes of one extra field on the first dashboard (0: none)."""
+    merge_queries: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
+    """Dashboard tiles turned into merged-results tiles, each with its merge query."""
+    lookml_dashboards: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
+    """LookML dashboards (ids `model::name`) that `GET /dashboards` lists."""
+    missing_explores: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
+    """The first N explores stay listed in their model but answer 404."""
+    page_timeout_above: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
+    """Full list pages of more than N items answer 504 (0: never)."""
 
     def options(self) -> MockOptions:
         """The MockOptions these flags describe."""
@@ -132,6 +140,10 @@ class ServeFlags:
             wrong_shape_listings=self.wrong_shape_listings,
             wrong_item_rate=self.wrong_item_rate,
             big_item_bytes=self.big_item_bytes,
+            merge_queries=self.merge_queries,
+            lookml_dashboards=self.lookml_dashboards,
+            missing_explores=self.missing_explores,
+            page_timeout_above=self.page_timeout_above,
         )
 
 

@@ -42,6 +42,13 @@ class MockOptions:
     # single answers (get by id, content_metadata_access) of the wrong shape
     wrong_item_rate: float = 0.0
     big_item_bytes: int = 0  # the first dashboard carries a field of this many bytes
+    # --- related objects and slow pages (issue 13; off by default) ---
+    merge_queries: int = (
+        0  # dashboard tiles turned into merged-results tiles, each with a merge query
+    )
+    lookml_dashboards: int = 0  # LookML dashboards (`model::name` ids) listed by GET /dashboards
+    missing_explores: int = 0  # the first N explores (by id) stay listed but answer 404
+    page_timeout_above: int = 0  # full list pages of more than N items answer 504 (0: never)
     looker_release: str = "26.12.3"
     api_version: str = "4.0"
 
