@@ -152,6 +152,7 @@ _USE = (
     "usage_count",
     "content_favorite_id",
 )
+_DASHBOARD_USE = (*_USE, *(f"dashboard_elements/*/look/{name}" for name in _USE))
 _LOGINS = tuple(
     f"{credential}/logged_in_at"
     for credential in (
@@ -173,7 +174,7 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
         "dashboards",
         ListSource("/dashboards/search", variants=_TRASH, page_size=DASHBOARDS_PAGE_SIZE),
         detail_path="/dashboards/{id}",
-        telemetry=(*_USE, *(f"dashboard_elements/*/look/{name}" for name in _USE)),
+        telemetry=_DASHBOARD_USE,
     ),
     ContentType(
         "looks",
@@ -302,7 +303,7 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
         ),
         detail_path="/dashboards/{id}",
         fetch_detail=True,
-        telemetry=_USE,
+        telemetry=_DASHBOARD_USE,
     ),
     ContentType(
         "merge_queries",

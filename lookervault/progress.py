@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -14,6 +15,9 @@ __all__ = ["LogProgress", "NullProgress", "Progress", "RichProgress", "make_prog
 logger = logging.getLogger(__name__)
 
 _LOG_EVERY_S = 10.0
+# Bars shown at once (the rest wait behind one "+N more" row): a live region taller than the
+# terminal cannot be redrawn in place, and the lines printed above it got lost (24 types).
+_MAX_LIVE_ROWS = 8
 # A type's rate means something only after it has run this long (tiny types finish in 50 ms).
 _RATE_AFTER_S = 1.0
 
@@ -84,6 +88,10 @@ class LogProgress:
 class RichProgress:
     """Live bars on stderr for the types in flight; a finished type leaves one plain line above them.
 
+    The live region stays small whatever the number of types: at most `_MAX_LIVE_ROWS` bars (fewer
+    on a short terminal), the other types in flight counted on one more row. Finished types are
+    printed as permanent lines above it, so each shows once, with its final count.
+
     A row appears with a type's first total or items; its count reads "done/total" once the id
     listing knows the total, "done" before, and starts from what earlier attempts of a resumed
     run committed (so no 0/N bar for a type they finished). Rates show once a type has run a
@@ -93,9 +101,8 @@ class RichProgress:
     def __init__(self) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
-        from rich.progress import Progress as _RichProgress
 
-        self._bar = _RichProgress(
+        self._bar = _bars_class()(
             TextColumn("{task.description:<24}"),
             BarColumn(),
             TextColumn("{task.fields[count]:>15}"),
@@ -105,6 +112,7 @@ class RichProgress:
             transient=True,
         )
         self._tasks: dict[str, TaskID] = {}
+        self._active: list[str] = []  # types in flight, in the order they appeared
         self._started: dict[str, float] = {}
         self._resumed: dict[str, int] = {}  # committed before this attempt: not in the rate
         self._finished: set[str] = set()
@@ -112,9 +120,24 @@ class RichProgress:
 
     def _task(self, name: str) -> TaskID:
         if name not in self._tasks:
-            self._tasks[name] = self._bar.add_task(name, total=None, count="0", rate="")
+            self._tasks[name] = self._bar.add_task(
+                name, total=None, count="0", rate="", visible=False
+            )
             self._started[name] = time.monotonic()
+            self._active.append(name)
+            self._layout()
         return self._tasks[name]
+
+    def _rows(self) -> int:
+        """Bars that fit: a third of the terminal, at most `_MAX_LIVE_ROWS`, at least one."""
+        return max(1, min(_MAX_LIVE_ROWS, self._bar.console.height // 3))
+
+    def _layout(self) -> None:
+        """Show the first types in flight; count the others on the "+N more" row."""
+        rows = self._rows()
+        for index, name in enumerate(self._active):
+            self._bar.update(self._tasks[name], visible=index < rows)
+        self._bar.more = max(0, len(self._active) - rows)
 
     def _refresh(self, name: str) -> None:
         task = self._bar.tasks[self._task(name)]
@@ -147,6 +170,9 @@ class RichProgress:
         completed = int(self._bar.tasks[task].completed)
         self._bar.update(task, total=completed, completed=completed, visible=False)
         self._finished.add(name)
+        if name in self._active:
+            self._active.remove(name)
+            self._layout()
         self._print(name, completed, "")
 
     def _print(self, name: str, done: int, note: str) -> None:
@@ -163,6 +189,22 @@ class RichProgress:
                 listed = "" if task.total is None else f", {int(task.total):,} listed"
                 self._print(name, int(task.completed), f"  (stopped{listed})")
         self._bar.stop()
+
+
+def _bars_class() -> type[Any]:
+    """rich's Progress with one more row under the bars: the types in flight not shown."""
+    from rich.progress import Progress as _RichProgress
+    from rich.text import Text
+
+    class _Bars(_RichProgress):
+        more = 0
+
+        def get_renderables(self) -> Iterator[Any]:
+            yield self.make_tasks_table(self.tasks)
+            if self.more:
+                yield Text(f"+{self.more} more type{'s' if self.more > 1 else ''} in flight")
+
+    return _Bars
 
 
 def make_progress(*, quiet: bool, is_terminal: bool) -> Progress:

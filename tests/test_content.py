@@ -146,6 +146,7 @@ def test_metadata_and_id_fields_are_decoded_by_the_payload_reader() -> None:
 # The API schema each backed-up type's items follow (looks: the get-by-id answer).
 _TELEMETRY_SCHEMAS = {
     "dashboards": "Dashboard",
+    "lookml_dashboards": "Dashboard",
     "looks": "LookWithQuery",
     "folders": "Folder",
     "boards": "Board",
