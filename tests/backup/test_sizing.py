@@ -56,10 +56,10 @@ def test_sizer_halves_down_to_one_and_doubles_back_after_four_successes() -> Non
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("timeout", [False, True])
-async def test_a_slow_page_is_fetched_in_smaller_chunks_without_a_gap(timeout: bool) -> None:
+@pytest.mark.parametrize("times_out", [False, True])
+async def test_a_slow_page_is_fetched_in_smaller_chunks_without_a_gap(times_out: bool) -> None:
     """A page of 25 that Looker cannot build whole comes back complete, in chunks that fit."""
-    looker = _SlowLooker(items=100, fits=5, timeout=timeout)
+    looker = _SlowLooker(items=100, fits=5, timeout=times_out)
     sizer = PageSizer(25)
     page = await fetch_sized_page(looker, "/x", {"limit": 25, "offset": 25}, sizer)  # type: ignore[arg-type]
     assert [orjson.loads(item)["id"] for item in page] == [str(i) for i in range(25, 50)]
