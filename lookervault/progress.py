@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,6 +19,7 @@ _LOG_EVERY_S = 10.0
 # Bars shown at once (the rest wait behind one "+N more" row): a live region taller than the
 # terminal cannot be redrawn in place, and the lines printed above it got lost (24 types).
 _MAX_LIVE_ROWS = 8
+_DRAWS_PER_S = 10
 # A type's rate means something only after it has run this long (tiny types finish in 50 ms).
 _RATE_AFTER_S = 1.0
 
@@ -110,12 +112,17 @@ class RichProgress:
             TimeRemainingColumn(),
             console=Console(stderr=True),
             transient=True,
+            # Drawn only from the event loop thread (see _draw): rich's refresh thread and a
+            # print from this one each buffer their output per thread, and when they interleave
+            # the live region's cursor arithmetic goes wrong and printed lines get overwritten.
+            auto_refresh=False,
         )
         self._tasks: dict[str, TaskID] = {}
         self._active: list[str] = []  # types in flight, in the order they appeared
         self._started: dict[str, float] = {}
         self._resumed: dict[str, int] = {}  # committed before this attempt: not in the rate
         self._finished: set[str] = set()
+        self._drawn = -math.inf
         self._bar.start()
 
     def _task(self, name: str) -> TaskID:
@@ -138,12 +145,21 @@ class RichProgress:
         for index, name in enumerate(self._active):
             self._bar.update(self._tasks[name], visible=index < rows)
         self._bar.more = max(0, len(self._active) - rows)
+        self._draw(now=True)
 
     def _refresh(self, name: str) -> None:
         task = self._bar.tasks[self._task(name)]
         done = int(task.completed)
         count = f"{done:,}" if task.total is None else f"{done:,}/{int(task.total):,}"
         self._bar.update(task.id, count=count, rate=self._rate(name, done))
+        self._draw()
+
+    def _draw(self, *, now: bool = False) -> None:
+        """Redraw the live region, at most `_DRAWS_PER_S` times a second unless `now`."""
+        moment = time.monotonic()
+        if now or moment - self._drawn >= 1 / _DRAWS_PER_S:
+            self._drawn = moment
+            self._bar.refresh()
 
     def _rate(self, name: str, done: int) -> str:
         elapsed, new = time.monotonic() - self._started[name], done - self._resumed.get(name, 0)

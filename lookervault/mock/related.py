@@ -241,7 +241,8 @@ def _merge_query(merge_id: str, element: JsonObject, other: JsonObject) -> JsonO
         "source_queries": sources,
         "total": False,
         "limit": "500",
-        "vis_config": first["vis_config"],
+        # MergeQuery's vis_config holds strings only (Query's holds any JSON)
+        "vis_config": {"type": str(first["vis_config"].get("type") or "looker_grid")},
     }
 
 
