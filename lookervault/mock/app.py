@@ -394,9 +394,6 @@ class MockLooker:
         sorts = _parse_sorts(read.text("sorts") or "")
         filters = self._filters(content_type, read)
         offset, limit = read.window()
-        timeout = too_big_page(self.options, limit, read.text("fields"))
-        if timeout is not None:
-            return timeout
         offset = max(0, offset + shift)
         ids = self._view(content_type, filters, sorts)
         wanted = read.text("ids")
@@ -404,6 +401,9 @@ class MockLooker:
             chosen = {part.strip() for part in wanted.split(",")}
             ids = [item_id for item_id in ids if item_id in chosen]
         page = ids[offset:] if limit is None else ids[offset : offset + limit]
+        timeout = too_big_page(self.options, limit, read.text("fields"), len(page))
+        if timeout is not None:
+            return timeout
         body = self._encode_items(content_type, "list", fields, page, join=True)
         if route.path == "/dashboards":
             body = self.related.list_dashboards(body, query)

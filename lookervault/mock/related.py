@@ -282,12 +282,15 @@ def _relabel(node: Any, dash_id: str) -> Any:
     return node
 
 
-def too_big_page(options: MockOptions, limit: int | None, fields: str | None) -> _Response | None:
-    """A 504 for a full list page larger than `page_timeout_above` (the proxy gave up on it).
+def too_big_page(
+    options: MockOptions, limit: int | None, fields: str | None, items: int
+) -> _Response | None:
+    """A 504 for a full page of more than `page_timeout_above` items (the proxy gave up on it).
 
-    Id listings (`fields=`) are cheap to build and spared.
+    Only paged requests (with `limit`): a client can ask for less. Id listings (`fields=`) are
+    cheap to build and spared.
     """
     above = options.page_timeout_above
-    if above and not fields and (limit is None or limit > above):
+    if above and limit is not None and not fields and items > above:
         return _error(504, "Gateway Timeout")
     return None
