@@ -27,6 +27,8 @@ async def back_up_children(job: TypeJob, source: ChildSource) -> None:
     done = await job.done()
     keys = await job.run.in_vault(_child_keys, job.run, source)
     todo = [k for k in keys if Checkpoint.child(k) not in done]
+    if source.not_found == "unavailable" and len(todo) < len(keys):  # a resumed run
+        await _recall_unavailable(job, source, [k for k in keys if k not in set(todo)])
     job.run.progress.add_total(job.name, len(keys))
     limiter = anyio.CapacityLimiter(in_flight(job.run.options, job.name, source))
     timeout = child_timeout(job.run.options, job.name, source)
@@ -39,6 +41,19 @@ async def back_up_children(job: TypeJob, source: ChildSource) -> None:
     async with anyio.create_task_group() as tg:
         for key in todo:
             tg.start_soon(one, key)
+
+
+async def _recall_unavailable(
+    job: TypeJob, source: ChildSource, done: list[tuple[str, ...]]
+) -> None:
+    """Keys an earlier attempt of this run finished without storing an item were unavailable."""
+    run = job.run
+    stored = await run.in_vault(
+        lambda: {item_id for _, item_id, _ in run.vault.iter_items([job.name], run_id=run.run_id)}
+    )
+    job.state.unavailable.extend(
+        child for key in done if (child := source.item_id(key, None)) not in stored
+    )
 
 
 def _child_keys(run: RunContext, source: ChildSource) -> list[tuple[str, ...]]:

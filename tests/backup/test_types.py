@@ -134,3 +134,40 @@ async def test_explores_in_flight_is_bounded(tmp_path: Path) -> None:
         )
     assert result.status == "complete"
     assert peak == 2
+
+
+async def test_a_resumed_run_still_spares_the_unavailable_explores(tmp_path: Path) -> None:
+    """Explores found missing before an interruption are not marked gone when the resume ends."""
+    db = tmp_path / "v.db"
+    await _extract(db, MockLooker(MockOptions(preset="tiny")), "explores", "looks")
+    mock = MockLooker(MockOptions(preset="tiny", missing_explores=2))
+    look_down = True  # one look answers 503 until the resume: the first attempt ends partial
+
+    async def flaky(scope, receive, send):  # type: ignore[no-untyped-def]
+        if look_down and scope.get("path", "").endswith("/looks/3"):
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+            return
+        await mock(scope, receive, send)
+
+    settings = ConnectionSettings(
+        base_url="http://mock",
+        client_id=mock.options.client_id,
+        client_secret=mock.options.client_secret,
+    )
+
+    async def run(resume: bool):  # type: ignore[no-untyped-def]
+        with Vault(db) as vault:
+            return await extract(
+                settings,
+                vault,
+                ExtractOptions(content_types=("explores", "looks"), workers=1, resume=resume),
+                transport=httpx.ASGITransport(app=flaky),
+            )
+
+    assert (await run(False)).status == "partial"
+    look_down = False
+    assert (await run(True)).status == "complete"
+    with Vault(db) as vault:
+        kept = {item_id for _, item_id, _ in vault.iter_items(["explores"])}
+    assert kept == set(mock.data.objects["explores"])
