@@ -59,7 +59,7 @@ Concurrency = Annotated[
 PageSize = Annotated[
     int,
     Parameter(
-        help=f"Items per list request (1-{MAX_PAGE_SIZE}).",
+        help=f"Items per list request (1-{MAX_PAGE_SIZE}; dashboards at most 25).",
         validator=validators.Number(gte=1, lte=MAX_PAGE_SIZE),
     ),
 ]
