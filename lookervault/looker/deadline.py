@@ -49,10 +49,18 @@ SPLITTABLE = dataclasses.replace(
     IDEMPOTENT,
     name="splittable page",
     statuses=IDEMPOTENT.statuses - {_GATEWAY_TIMEOUT},
-    exceptions=(httpx.NetworkError, httpx.ProtocolError, httpx.ProxyError),
+    # every transport error but a read timeout (the server took too long to answer)
+    exceptions=(
+        httpx.NetworkError,
+        httpx.ProtocolError,
+        httpx.ProxyError,
+        httpx.ConnectTimeout,
+        httpx.WriteTimeout,
+        httpx.PoolTimeout,
+    ),
 )
 
 
 def is_slow(exc: ApiError) -> bool:
     """Whether Looker (or a proxy in front of it) gave up building the answer: 504 or a timeout."""
-    return exc.status == _GATEWAY_TIMEOUT or isinstance(exc.__cause__, httpx.TimeoutException)
+    return exc.status == _GATEWAY_TIMEOUT or isinstance(exc.__cause__, httpx.ReadTimeout)

@@ -28,13 +28,16 @@ def test_timeout_applies_inside_the_block_only() -> None:
 
 
 def test_slow_means_504_or_a_timeout_and_nothing_else() -> None:
-    """504 and timeouts are slow; 503, 404 and connection resets are not."""
+    """504 and read timeouts are slow; 503, connect timeouts and connection resets are not."""
     timed_out = ApiError("GET", "u", None, "timed out")
     timed_out.__cause__ = httpx.ReadTimeout("read timed out")
     reset = ApiError("GET", "u", None, "reset")
     reset.__cause__ = httpx.ReadError("reset")
     assert is_slow(ApiError("GET", "u", 504, "Gateway Timeout")) and is_slow(timed_out)
-    assert not any(is_slow(e) for e in (ApiError("GET", "u", 503, "x"), reset))
+    connect = ApiError("GET", "u", None, "connect timed out")
+    connect.__cause__ = httpx.ConnectTimeout("connect timed out")
+    assert not any(is_slow(e) for e in (ApiError("GET", "u", 503, "x"), reset, connect))
+    assert SPLITTABLE.retry_delay(httpx.ConnectTimeout("connect"))
     assert not SPLITTABLE.retry_delay(RetryableError(504, "Gateway Timeout"))
     assert not SPLITTABLE.retry_delay(httpx.ReadTimeout("slow"))
     assert SPLITTABLE.retry_delay(RetryableError(503, "Service Unavailable"))
