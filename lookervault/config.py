@@ -79,9 +79,9 @@ RETRY_WAIT_MAX_S = 30.0
 RETRY_AFTER_MAX_S = 120.0  # never trust a Retry-After longer than this
 
 # --- adaptive rate limiting (throttle.py; its docstring states the law) -------------------
-RATE_START_PER_S = 8.0  # slow start begins here when no rate is configured
+RATE_START_PER_S = 4.0  # slow start begins here when no rate is configured
 RATE_SLOW_START_GAIN = 1.4  # per held-back success before the first 429: x2 per half second
-RATE_GAIN = 0.01  # per held-back success after it: +1 % per second
+RATE_GAIN = 0.005  # per held-back success after it: +0.5 % per second
 RATE_DECREASE = 0.9  # once per episode of 429s, times the share of answers that succeeded
 RATE_EPISODE_SAMPLES = 8  # answers since the last decrease before the next one is judged
 RATE_MIN_PER_S = 0.2  # never throttle below this, so a backup always progresses

@@ -5,16 +5,17 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 - Pacing: requests leave one at a time, at least 1/r apart, in the order they asked. Idle
   time earns no credit, so nothing (slots freed together, retries, a login ending) can burst.
 - Slow start: r begins at RATE_START_PER_S; every success of a request the pacer held back
-  adds RATE_SLOW_START_GAIN, so r doubles about every half second while Looker keeps up.
+  (sent about 1/r after the one before) adds RATE_SLOW_START_GAIN, so r doubles about every half second while Looker keeps up.
 - Additive increase: after the first 429 each such success adds RATE_GAIN instead (r grows
   about 1 % per second, one step per round of r successes, as Scalable TCP does per ack).
 - Multiplicative decrease, once per episode: a 429 to a request sent after the last decrease,
-  when RATE_EPISODE_SAMPLES answers have come back since, sets r to RATE_DECREASE x r x the
-  share of those answers that succeeded. Above Looker's rate that share is its rate over
-  ours, so one step lands just under it; near the limit it is about 1: the usual x0.9.
+  when RATE_EPISODE_SAMPLES answers have come back since, sets r to RATE_DECREASE x the rate
+  we sent at since then x the share of those answers that succeeded (the 429 that ends the episode not counted). Above
+  Looker's rate that share is its rate over ours, so one step lands just under it; near the
+  limit it is 1: the usual x0.9.
 - Lock-out: when none of those answers succeeded, Looker refuses everything for now (a
   per-minute window is full, a storm). Everyone pauses for the Retry-After it sent, and r
-  drops to RATE_DECREASE x what Looker served in the last minute.
+  drops to RATE_DECREASE x what Looker served in the last minute, and keeps it there for a minute.
 - The configured limits are hard: r never exceeds them, and exact logs of send times keep
   every 1-second (60-second) window at ``per_second`` (``per_minute``) requests or fewer.
 - A login is urgent: it takes the next paced slot ahead of the requests waiting for it.
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 _SECOND = 1.0
 _MINUTE = 60.0
+_HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
 
 
 class SendLog:
@@ -107,7 +109,9 @@ class AdaptiveLimiter:
         self._pause_until = -math.inf
         self._decreased_at = -math.inf
         self._ok = self._refused = 0  # answers to requests sent since the last decrease
+        self._recent: deque[float] = deque(maxlen=RATE_EPISODE_SAMPLES)  # last send times
         self._served: deque[float] = deque()  # success times within the last minute
+        self._floor, self._floor_until = RATE_MIN_PER_S, -math.inf  # after a lock-out
 
     @property
     def current_rate(self) -> float:
@@ -168,9 +172,13 @@ class AdaptiveLimiter:
         if self._ok + self._refused < RATE_EPISODE_SAMPLES:
             return
         now = self._clock()
+        span = self._recent[-1] - self._recent[0] if self._recent else 0.0
+        sending = min(self._rate, (len(self._recent) - 1) / span) if span > 0 else self._rate
         if self._ok:
-            refused = self._refused / (self._ok + self._refused)
-            self._decrease(now, self._rate * (1 - refused))
+            # The 429 that ends an episode is no measure of it: a lone refusal near the
+            # limit (jitter, a retry) then means the usual x RATE_DECREASE, not more.
+            refused = (self._refused - 1) / (self._ok + self._refused)
+            self._decrease(now, sending * (1 - refused))
             logger.warning(
                 "Looker rate limit hit (%.0f %% refused): %.2f requests/s from now on",
                 100 * refused,
@@ -180,6 +188,9 @@ class AdaptiveLimiter:
         if retry_after is not None and math.isfinite(retry_after) and retry_after > 0:
             self._pause_until = max(self._pause_until, now + min(retry_after, RETRY_AFTER_MAX_S))
         self._decrease(now, min(self._rate, len(self._served) / _MINUTE))
+        # For a minute Looker frees slots as it served them a minute ago (perhaps our slow
+        # start): 429s then say little about its pace; hold r near what it served.
+        self._floor, self._floor_until = self._rate, self._pause_until + _MINUTE
         logger.warning(
             "Looker refuses every request: pausing %.1f s, then %.2f requests/s",
             max(0.0, self._pause_until - now),
@@ -195,7 +206,11 @@ class AdaptiveLimiter:
             held = True
             await self._sleep(delay)
         now = self._clock()
-        self._last_sent, self._held = now, held
+        # Held back means sending at about r: a waiter that the event loop (or our own CPU)
+        # woke much later than its slot proves nothing about a higher rate.
+        self._held = held and now - self._last_sent <= _HELD_GAP / self._rate
+        self._last_sent = now
+        self._recent.append(now)
         for log in self._logs:
             log.record(now)
         return now
@@ -211,6 +226,8 @@ class AdaptiveLimiter:
         self._set_rate(RATE_DECREASE * basis)
 
     def _set_rate(self, rate: float) -> None:
+        if self._clock() < self._floor_until:  # the minute after a lock-out: at its pace
+            rate = min(max(self._floor, rate), self._floor / RATE_DECREASE)
         rate = max(RATE_MIN_PER_S, rate)
         self._rate = rate if self._configured is None else min(rate, self._configured)
 

@@ -268,7 +268,7 @@ async def test_429_then_success(
 
 @pytest.mark.anyio
 async def test_429_slows_the_shared_limiter(looker: FakeLooker, clock: FakeClock) -> None:
-    """An episode of 429s lowers the real shared limiter's rate by the share refused."""
+    """An episode of 429s lowers the real shared limiter's rate once."""
     limiter = AdaptiveLimiter(per_second=100)
     oks = [httpx.Response(200, json={})] * (RATE_EPISODE_SAMPLES - 2)  # and the login
     looker.script("/user", *oks, httpx.Response(429, headers={"Retry-After": "0"}))
@@ -277,9 +277,9 @@ async def test_429_slows_the_shared_limiter(looker: FakeLooker, clock: FakeClock
     async with LookerClient(settings(), limiter=limiter, transport=transport, clock=clock) as c:
         for _ in range(RATE_EPISODE_SAMPLES - 1):
             await c.get_json("/user")
-    refused = 1 / RATE_EPISODE_SAMPLES
-    expected = 100 * RATE_DECREASE * (1 - refused)  # then the retry's success adds a step
-    assert limiter.current_rate == pytest.approx(expected, abs=RATE_GAIN * 1.01)
+    # At most RATE_DECREASE x the rate it sent at (100/s or less); the retry adds a step.
+    assert limiter.current_rate <= 100 * RATE_DECREASE + RATE_GAIN
+    assert not limiter.slow_start
 
 
 @pytest.mark.anyio
