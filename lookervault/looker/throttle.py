@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 _SECOND = 1.0
 _MINUTE = 60.0
+_FAR_ABOVE = 0.5  # share of an episode's answers refused beyond which the share sets r
 _HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
 
 
@@ -168,6 +169,7 @@ class AdaptiveLimiter:
         """
         if sent_at is not None and sent_at < self._decreased_at:
             return
+        self._slow_start = False  # the first 429 ends it at once, before its episode is judged
         self._refused += 1
         if self._ok + self._refused < RATE_EPISODE_SAMPLES:
             return
@@ -178,7 +180,9 @@ class AdaptiveLimiter:
             # The 429 that ends an episode is no measure of it: a lone refusal near the
             # limit (jitter, a retry) then means the usual x RATE_DECREASE, not more.
             refused = (self._refused - 1) / (self._ok + self._refused)
-            self._decrease(now, sending * (1 - refused))
+            # Under half refused is the noise of a few answers near the limit (a late send,
+            # a retry): the usual step. Over half, we were far above it: the share says how far.
+            self._decrease(now, sending * (1 - refused) if refused > _FAR_ABOVE else sending)
             logger.warning(
                 "Looker rate limit hit (%.0f %% refused): %.2f requests/s from now on",
                 100 * refused,
