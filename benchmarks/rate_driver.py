@@ -55,9 +55,11 @@ async def drive(seconds: float, concurrency: int) -> dict[str, Any]:
     async with LookerClient(
         settings, concurrency=concurrency, limiter=limiter, metrics=metrics
     ) as c:
-        async with anyio.create_task_group() as tg:
-            for _ in range(concurrency):
-                tg.start_soon(fetch_until_done, c)
+        # Requests still queued at the deadline are cancelled, not sent after it.
+        with anyio.move_on_after(seconds - (time.monotonic() - start)):
+            async with anyio.create_task_group() as tg:
+                for _ in range(concurrency):
+                    tg.start_soon(fetch_until_done, c)
     return {
         "seconds": seconds,
         "ok": sum(bins),
