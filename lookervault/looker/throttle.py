@@ -169,7 +169,8 @@ class AdaptiveLimiter:
         """
         if sent_at is not None and sent_at < self._decreased_at:
             return
-        self._slow_start = False  # the first 429 ends it at once, before its episode is judged
+        if self._slow_start:  # the first 429 ends it at once; the episode is judged afresh
+            self._slow_start, self._ok, self._refused = False, 0, 0
         self._refused += 1
         if self._ok + self._refused < RATE_EPISODE_SAMPLES:
             return
@@ -177,15 +178,15 @@ class AdaptiveLimiter:
         span = self._recent[-1] - self._recent[0] if self._recent else 0.0
         sending = min(self._rate, (len(self._recent) - 1) / span) if span > 0 else self._rate
         if self._ok:
-            # The 429 that ends an episode is no measure of it: a lone refusal near the
-            # limit (jitter, a retry) then means the usual x RATE_DECREASE, not more.
-            refused = (self._refused - 1) / (self._ok + self._refused)
-            # Under half refused is the noise of a few answers near the limit (a late send,
-            # a retry): the usual step. Over half, we were far above it: the share says how far.
-            self._decrease(now, sending * (1 - refused) if refused > _FAR_ABOVE else sending)
+            answers = self._ok + self._refused
+            # Up to half refused (the 429 that ends the episode not counted) happens just above
+            # the limit (a bucket of one refuses every other request there) or is noise: the
+            # usual step. More, and we were far above it: the share says how far.
+            far_above = (self._refused - 1) / answers > _FAR_ABOVE
+            self._decrease(now, sending * self._ok / answers if far_above else sending)
             logger.warning(
                 "Looker rate limit hit (%.0f %% refused): %.2f requests/s from now on",
-                100 * refused,
+                100 * self._refused / answers,
                 self._rate,
             )
             return
