@@ -281,6 +281,8 @@ class LookerClient:
         async with self._slots if authorized else contextlib.nullcontext():
             token = await self._current_token() if authorized else None
             sent_at = await self.limiter.acquire(urgent=not authorized)
+            if authorized and (token != self._token or self._clock() >= self._refresh_at):
+                token = await self._current_token()  # renewed or due while we queued
             headers = dict(_JSON_HEADERS) if content is not None else {}
             if token:
                 headers["Authorization"] = f"Bearer {token}"

@@ -13,9 +13,10 @@ The law is congestion control applied to a rate (TCP applies it to a window):
   we sent at since then x the share of those answers that succeeded (the 429 that ends the episode not counted). Above
   Looker's rate that share is its rate over ours, so one step lands just under it; near the
   limit it is 1: the usual x0.9.
-- Lock-out: when none of those answers succeeded, Looker refuses everything for now (a
-  per-minute window is full, a storm). Everyone pauses for the Retry-After it sent, and r
-  drops to RATE_DECREASE x what Looker served in the last minute, and keeps it there for a minute.
+- Lock-out: when none of those answers succeeded, Looker refuses everything for now.
+  Everyone pauses for the Retry-After it sent. A long one (a per-minute window is full) sets
+  r to RATE_DECREASE x what Looker served in the last minute, held there for a minute; a
+  short one or none (a storm) means the usual step.
 - The configured limits are hard: r never exceeds them, and exact logs of send times keep
   every 1-second (60-second) window at ``per_second`` (``per_minute``) requests or fewer.
 - A login is urgent: it takes the next paced slot ahead of the requests waiting for it.
@@ -50,6 +51,7 @@ logger = logging.getLogger(__name__)
 _SECOND = 1.0
 _MINUTE = 60.0
 _FAR_ABOVE = 0.5  # share of an episode's answers refused beyond which the share sets r
+_WINDOW_HINT_S = 5.0  # a lock-out whose Retry-After is this long is a full per-minute window
 _HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
 
 
@@ -190,12 +192,15 @@ class AdaptiveLimiter:
                 self._rate,
             )
             return
-        if retry_after is not None and math.isfinite(retry_after) and retry_after > 0:
-            self._pause_until = max(self._pause_until, now + min(retry_after, RETRY_AFTER_MAX_S))
-        self._decrease(now, min(self._rate, len(self._served) / _MINUTE))
-        # For a minute Looker frees slots as it served them a minute ago (perhaps our slow
-        # start): 429s then say little about its pace; hold r near what it served.
-        self._floor, self._floor_until = self._rate, self._pause_until + _MINUTE
+        wait = retry_after if retry_after is not None and math.isfinite(retry_after) else 0.0
+        self._pause_until = max(self._pause_until, now + min(max(wait, 0.0), RETRY_AFTER_MAX_S))
+        if wait < _WINDOW_HINT_S:  # a storm: wait it out, one usual step
+            self._decrease(now, sending)
+        else:  # a full window: what it served in the last minute is its pace
+            self._decrease(now, min(self._rate, len(self._served) / _MINUTE))
+            # For a minute Looker frees slots as it served them a minute ago (perhaps our slow
+            # start): 429s then say little about its pace; hold r near what it served.
+            self._floor, self._floor_until = self._rate, self._pause_until + _MINUTE
         logger.warning(
             "Looker refuses every request: pausing %.1f s, then %.2f requests/s",
             max(0.0, self._pause_until - now),
