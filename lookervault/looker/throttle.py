@@ -6,7 +6,8 @@ The law is congestion control applied to a rate (TCP applies it to a window):
   time earns no credit, so nothing (slots freed together, retries, a login ending) can burst.
 - Slow start: r begins at RATE_START_PER_S; every success of a request the pacer held back
   (sent about 1/r after the one before) adds RATE_SLOW_START_GAIN, so r doubles about every half second while Looker keeps up.
-- Additive increase: after the first 429 each such success adds RATE_GAIN instead (r grows
+- Additive increase: the first 429 ends slow start with one usual decrease (below); after it
+  each such success adds RATE_GAIN instead (r grows
   about 1 % per second, one step per round of r successes, as Scalable TCP does per ack).
 - Multiplicative decrease, once per episode: a 429 to a request sent after the last decrease,
   when RATE_EPISODE_SAMPLES answers have come back since, sets r to RATE_DECREASE x the rate
@@ -171,16 +172,19 @@ class AdaptiveLimiter:
         """
         if sent_at is not None and sent_at < self._decreased_at:
             return
-        if self._slow_start:  # the first 429 ends it at once; the episode is judged afresh
-            self._slow_start, self._ok, self._refused = False, 0, 0
-        self._refused += 1
-        if self._ok + self._refused < RATE_EPISODE_SAMPLES:
-            return
         now = self._clock()
         span = self._recent[-1] - self._recent[0] if self._recent else 0.0
         sending = min(self._rate, (len(self._recent) - 1) / span) if span > 0 else self._rate
+        if self._slow_start:  # the first 429 ends it with one usual step, at once
+            self._decrease(now, sending)
+            logger.warning("Looker rate limit hit: %.2f requests/s from now on", self._rate)
+            return
+        self._refused += 1
+        if self._ok + self._refused < RATE_EPISODE_SAMPLES:
+            return
         if self._ok:
             answers = self._ok + self._refused
+            refused_pct = 100 * self._refused / answers
             # Up to half refused (the 429 that ends the episode not counted) happens just above
             # the limit (a bucket of one refuses every other request there) or is noise: the
             # usual step. More, and we were far above it: the share says how far.
@@ -188,7 +192,7 @@ class AdaptiveLimiter:
             self._decrease(now, sending * self._ok / answers if far_above else sending)
             logger.warning(
                 "Looker rate limit hit (%.0f %% refused): %.2f requests/s from now on",
-                100 * self._refused / answers,
+                refused_pct,
                 self._rate,
             )
             return
