@@ -2,24 +2,23 @@
 
 The law is congestion control applied to a rate (TCP applies it to a window):
 
-- Pacing: requests leave one at a time, at least 1/r apart, in the order they asked. Idle
-  time earns no credit, so nothing (slots freed together, retries, a login ending) can burst.
-- Slow start: r begins at RATE_START_PER_S; every success of a request the pacer held back
-  (sent about 1/r after the one before) adds RATE_SLOW_START_GAIN, so r doubles about every half second while Looker keeps up.
-- Additive increase: the first 429 ends slow start with one usual decrease (below); after it
-  each such success adds RATE_GAIN instead (r grows
-  about 1 % per second, one step per round of r successes, as Scalable TCP does per ack).
+- Pacing: requests leave one at a time, at least 1/r apart, in the order they asked. Idle time
+  earns no credit, so nothing (slots freed together, retries, a login ending) can burst.
+- Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
+  about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every half second or so.
+- The first 429 ends slow start with one usual decrease (below), at once.
+- Additive increase: then each such success adds RATE_GAIN, so r grows 0.5 % per second (one
+  step per round of r successes, as Scalable TCP grows per acknowledgement).
 - Multiplicative decrease, once per episode: a 429 to a request sent after the last decrease,
-  when RATE_EPISODE_SAMPLES answers have come back since, sets r to RATE_DECREASE x the rate
-  we sent at since then x the share of those answers that succeeded (the 429 that ends the episode not counted). Above
-  Looker's rate that share is its rate over ours, so one step lands just under it; near the
-  limit it is 1: the usual x0.9.
-- Lock-out: when none of those answers succeeded, Looker refuses everything for now.
-  Everyone pauses for the Retry-After it sent. A long one (a per-minute window is full) sets
-  r to RATE_DECREASE x what Looker served in the last minute, held there for a minute; a
-  short one or none (a storm) means the usual step.
-- The configured limits are hard: r never exceeds them, and exact logs of send times keep
-  every 1-second (60-second) window at ``per_second`` (``per_minute``) requests or fewer.
+  once RATE_EPISODE_SAMPLES answers came back since, sets r to RATE_DECREASE (0.9) x the rate
+  we were sending. If over half of those answers were refused (the 429 that ends the episode
+  not counted), we were far above Looker's rate: the share that succeeded, which is its rate
+  over ours, multiplies in too, so one step lands just under it.
+- Lock-out: none of those answers succeeded. Everyone pauses for the Retry-After Looker sent.
+  A long one (a per-minute window is full) sets r to 0.9 x what Looker served in the last
+  minute, held there for a minute; a short one or none (a storm) means the usual step.
+- The configured limits are hard: r never exceeds them, and exact logs of send times keep every
+  1-second (60-second) window at ``per_second`` (``per_minute``) requests or fewer.
 - A login is urgent: it takes the next paced slot ahead of the requests waiting for it.
 
 Not thread-safe: call it from the event loop only (the client does).
