@@ -30,12 +30,12 @@ from lookervault.mock.chaos import (
     _add_big_item,
     _Chaos,
     _send_truncated,
-    _TokenBucket,
     _wrong_item,
     _wrong_list,
 )
 from lookervault.mock.control import CONTROL_PREFIX, handle_control
 from lookervault.mock.data import MockData, canonical_hash, generate
+from lookervault.mock.limits import RateLimits
 from lookervault.mock.options import MockOptions, MockStats, Mutation
 from lookervault.mock.presets import CONTENT_TYPES
 from lookervault.mock.related import Related, too_big_page
@@ -113,7 +113,9 @@ class MockLooker:
         self.mutation_log: list[Mutation] = []
         self._clock = clock
         self._tokens: dict[str, float] = {}
-        self._bucket = _TokenBucket(opts.rate_limit_per_s, clock) if opts.rate_limit_per_s else None
+        self._bucket = RateLimits.build(
+            opts.rate_limit_per_s, opts.rate_limit_burst, opts.rate_limit_per_minute, clock
+        )
         self._fault_rng = random.Random(f"{opts.seed}:faults")
         self._latency_rng = random.Random(f"{opts.seed}:latency")
         self._mutation_rng = random.Random(f"{opts.seed}:mutations")
@@ -226,8 +228,8 @@ class MockLooker:
         """(a 429/5xx answer or None, drop?); both draws happen every time so runs replay."""
         opts = self.options
         self._api_requests += 1
-        if self._bucket is not None and not self._bucket.take():
-            return self._rate_limited(), False
+        if self._bucket is not None and not self._bucket.admit():
+            return self._rate_limited(self._bucket.retry_after), False
         burst_status, burst_left = self._burst
         if burst_left > 0:
             self._burst = (burst_status, burst_left - 1)
@@ -314,11 +316,13 @@ class MockLooker:
         delay_ms = self._latency_rng.gauss(opts.latency_ms, opts.latency_jitter_ms)
         await anyio.sleep(max(0.0, delay_ms) / 1000.0)
 
-    def _rate_limited(self) -> _Response:
+    def _rate_limited(self, wait: float | None = None) -> _Response:
         self.stats.rate_limited += 1
         headers = [(b"x-looker-rate-limited", b"true")]
         if self.options.retry_after_s is not None:
-            headers.append((b"retry-after", str(math.ceil(self.options.retry_after_s)).encode()))
+            wait = self.options.retry_after_s  # the knob wins over a limit's own estimate
+        if wait is not None:
+            headers.append((b"retry-after", str(math.ceil(wait)).encode()))
         return _error(429, "Too Many Requests", headers)
 
     # ----- auth ---------------------------------------------------------------------------------

@@ -67,6 +67,12 @@ class ServeFlags:
     """Global request rate beyond which the mock answers 429."""
     retry_after_s: Annotated[float | None, Parameter(validator=_NON_NEGATIVE)] = None
     """Send Retry-After (seconds) with every 429."""
+    rate_limit_burst: Annotated[float | None, Parameter(validator=validators.Number(gte=1))] = None
+    """Token bucket size of --rate-limit-per-s (default: one second's worth)."""
+    rate_limit_per_minute: Annotated[int | None, Parameter(validator=validators.Number(gt=0))] = (
+        None
+    )
+    """Sliding-window limit: at most N requests in any 60 s (429s say when a slot frees)."""
     fault_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
     """Share of API requests answered 500/502/503."""
     drop_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
@@ -124,6 +130,8 @@ class ServeFlags:
             latency_jitter_ms=self.latency_jitter_ms,
             rate_limit_per_s=self.rate_limit_per_s,
             retry_after_s=self.retry_after_s,
+            rate_limit_burst=self.rate_limit_burst,
+            rate_limit_per_minute=self.rate_limit_per_minute,
             fault_rate=self.fault_rate,
             drop_rate=self.drop_rate,
             mutate_every=self.mutate_every,

@@ -23,6 +23,8 @@ class MockOptions:
     latency_jitter_ms: float = 0.0
     rate_limit_per_s: float | None = None
     retry_after_s: float | None = None
+    rate_limit_burst: float | None = None  # token bucket size (None: rate_limit_per_s)
+    rate_limit_per_minute: int | None = None  # sliding 60 s window, Retry-After until a slot frees
     fault_rate: float = 0.0
     drop_rate: float = 0.0
     mutate_every: int = 0
