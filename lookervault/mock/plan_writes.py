@@ -1,0 +1,63 @@
+"""Mock writes of scheduled plans and alerts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lookervault.mock.content import _PLAN_BASE, _user_public
+from lookervault.mock.content_writes import stamp
+from lookervault.mock.write_support import IdSource, accepted, must_exist, require
+
+if TYPE_CHECKING:
+    from lookervault.mock.data import MockData
+
+__all__: list[str] = []
+
+
+def create_scheduled_plan(data: MockData, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /scheduled_plans: on a look or a dashboard that exists; destinations get server ids."""
+    require("scheduled_plans", body)
+    fields = accepted("scheduled_plans", body)
+    if fields.get("look_id") is not None:
+        must_exist(data.objects["looks"], fields["look_id"], "look_id")
+        fields["look_id"] = str(fields["look_id"])
+    if fields.get("dashboard_id") is not None:
+        must_exist(data.objects["dashboards"], fields["dashboard_id"], "dashboard_id")
+        fields["dashboard_id"] = str(fields["dashboard_id"])
+    plans = data.objects["scheduled_plans"]
+    number = IdSource.next_of(plans)
+    now = stamp(data)
+    user_id = str(fields.get("user_id") or data.me_id)
+    destinations = [
+        {**dest, "id": f"{number}{n:02}", "scheduled_plan_id": number}
+        for n, dest in enumerate(fields.pop("scheduled_plan_destination", None) or ())
+    ]
+    plan = {**_PLAN_BASE, "enabled": True, "look_id": None, "dashboard_id": None, **fields,
+            "id": number, "user_id": user_id, "scheduled_plan_destination": destinations,
+            "created_at": now, "updated_at": now, "next_run_at": None, "last_run_at": None}  # fmt: skip
+    user = data.objects["users"].get(user_id)
+    if user:
+        plan["user"] = _user_public(user)
+    plans[number] = plan
+    return plan
+
+
+def create_alert(data: MockData, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /alerts: the required fields, an owner that exists."""
+    require("alerts", body)
+    fields = accepted("alerts", body)
+    must_exist(data.objects["users"], fields["owner_id"], "owner_id")
+    alerts = data.objects["alerts"]
+    number = IdSource.next_of(alerts)
+    owner = data.objects["users"][str(fields["owner_id"])]
+    alert = {"applied_dashboard_filters": [], "custom_url_base": None, "custom_url_params": None,
+             "custom_url_label": None, "show_custom_url": False, "custom_title": None,
+             "dashboard_element_id": None, "description": None, "enhancements": None,
+             "is_disabled": False, "disabled_reason": None, "is_public": False,
+             "investigative_content_type": None, "investigative_content_id": None,
+             "lookml_dashboard_id": None, "lookml_link_id": None, "query_id": None,
+             "time_series_condition_state": None, **fields, "followed": False,
+             "followable": True, "id": number, "investigative_content_title": None,
+             "owner_id": owner["id"], "owner_display_name": owner["display_name"]}  # fmt: skip
+    alerts[number] = alert
+    return alert
