@@ -24,7 +24,7 @@ WRITABLE: dict[str, tuple[str, ...]] = {
         "is_run_on_load", "public", "query_id", "folder_id",
     ),
     "dashboards": (
-        "description", "hidden", "query_timezone", "refresh_interval", "title", "user_id",
+        "description", "hidden", "model", "query_timezone", "refresh_interval", "title", "user_id",
         "slug", "preferred_viewer", "certification_metadata",
         "alert_sync_with_dashboard_filter_enabled", "chat_enabled", "background_color",
         "crossfilter_enabled", "deleted", "enable_viz_full_screen", "filters_bar_collapsed",

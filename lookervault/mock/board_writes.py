@@ -24,7 +24,7 @@ class BoardWrites:
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST /boards."""
         require("boards", body)
-        number = IdSource.next_of(self.boards)
+        number = IdSource.next_id(self.data, "boards")
         now = stamp(self.data)
         board = {"can": _CAN, "content_metadata_id": _cmd_id("boards", int(number)),
                  "created_at": now, "deleted_at": None, "description": None,

@@ -52,7 +52,7 @@ def create_folder(data: MockData, ids: IdSource, body: dict[str, Any]) -> dict[s
     parent_id = str(body["parent_id"])
     if any(f["parent_id"] == parent_id and f["name"] == body["name"] for f in folders.values()):
         raise refuse(409, "Folder with this name already exists in the parent")
-    number = IdSource.next_of(folders)
+    number = IdSource.next_id(data, "folders")
     parent = folders[parent_id]
     folder = {
         "name": body["name"],
@@ -146,7 +146,7 @@ def create_look(data: MockData, queries: dict[str, Any], body: dict[str, Any]) -
     fields["folder_id"] = str(fields["folder_id"])
     _look_checks(data, queries, fields, but=None)
     looks = data.objects["looks"]
-    number = IdSource.next_of(looks)
+    number = IdSource.next_id(data, "looks")
     look = {
         "can": _CAN,
         "content_favorite_id": None,

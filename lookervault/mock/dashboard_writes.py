@@ -90,7 +90,7 @@ class DashboardWrites:
         fields = accepted("dashboards", body)
         fields["folder_id"] = str(fields["folder_id"])
         self._check(fields, but=None)
-        number = IdSource.next_of(self.dashboards)
+        number = IdSource.next_id(self.data, "dashboards")
         dash = {
             "can": _CAN,
             "content_favorite_id": None,
@@ -105,11 +105,11 @@ class DashboardWrites:
             "usage_count": 0,
             **_SETTINGS_DEFAULTS,
             "slug": f"s{number:>21}",
+            "model": None,
             **fields,
             "deleted": False,
             "deleted_at": None,
             "deleter_id": None,
-            "model": None,
             "dashboard_elements": [],
             "dashboard_filters": [],
             "edit_uri": f"/dashboards/{number}/edit",

@@ -25,7 +25,7 @@ def create_scheduled_plan(data: MockData, body: dict[str, Any]) -> dict[str, Any
         must_exist(data.objects["dashboards"], fields["dashboard_id"], "dashboard_id")
         fields["dashboard_id"] = str(fields["dashboard_id"])
     plans = data.objects["scheduled_plans"]
-    number = IdSource.next_of(plans)
+    number = IdSource.next_id(data, "scheduled_plans")
     now = stamp(data)
     user_id = str(fields.get("user_id") or data.me_id)
     destinations = [
@@ -48,7 +48,7 @@ def create_alert(data: MockData, body: dict[str, Any]) -> dict[str, Any]:
     fields = accepted("alerts", body)
     must_exist(data.objects["users"], fields["owner_id"], "owner_id")
     alerts = data.objects["alerts"]
-    number = IdSource.next_of(alerts)
+    number = IdSource.next_id(data, "alerts")
     owner = data.objects["users"][str(fields["owner_id"])]
     alert = {"applied_dashboard_filters": [], "custom_url_base": None, "custom_url_params": None,
              "custom_url_label": None, "show_custom_url": False, "custom_title": None,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from lookervault.looker.writable import REQUIRED, WRITABLE
 from lookervault.mock.responses import DOCUMENTATION_URL, _error, _Response
+
+if TYPE_CHECKING:
+    from lookervault.mock.data import MockData
 
 __all__: list[str] = []
 
@@ -89,8 +92,17 @@ class IdSource:
 
     @staticmethod
     def next_of(objects: Mapping[str, Any]) -> str:
+        """One above the largest id (for queries, which are never deleted)."""
         numbers = [int(key) for key in objects if key.isdigit()]
         return str(max(numbers, default=0) + 1)
+
+    @staticmethod
+    def next_id(data: MockData, kind: str) -> str:
+        """The type's next id from the instance's sequence: ids of deleted objects never return."""
+        numbers = [int(key) for key in data.objects[kind] if key.isdigit()]
+        number = max(data._next_ids.get(kind, 1), max(numbers, default=0) + 1)
+        data._next_ids[kind] = number + 1
+        return str(number)
 
 
 def answer(obj: Any, status: int = 200) -> _Response:

@@ -114,6 +114,11 @@ class RestoreLedger:
         params = (restore_id, kind, source_id, action, PENDING, None, None, utc_now())
         self._vault._write("record a restore step", lambda c: c.execute(_STEP, params))
 
+    def map(self, restore_id: int, kind: str, source_id: str, target_id: str) -> None:
+        """Record a created object in the id map; its step stays pending until `record`."""
+        params = (kind, source_id, target_id, restore_id, utc_now())
+        self._vault._write("record the id map", lambda c: c.execute(_MAP, params))
+
     def record(
         self, restore_id: int, kind: str, source_id: str, action: str, target_id: str | None
     ) -> None:
@@ -145,9 +150,9 @@ class RestoreLedger:
         """(kind, source id) of every create sent (or failed) and not done since: it may exist."""
         sql = (
             'SELECT DISTINCT s."content_type", s."source_id" FROM "restore_steps" AS s '
-            "WHERE s.\"status\" <> 'done' AND NOT EXISTS (SELECT 1 FROM \"restore_steps\" AS d "
+            'WHERE s."status" <> \'done\' AND NOT EXISTS (SELECT 1 FROM "restore_steps" AS d '
             'WHERE d."content_type" = s."content_type" AND d."source_id" = s."source_id" '
-            "AND d.\"status\" = 'done' AND d.\"restore_id\" >= s.\"restore_id\")"
+            'AND d."status" = \'done\' AND d."restore_id" >= s."restore_id")'
         )
         with self._vault._using("read restore steps") as conn:
             pending = conn.execute(sql).fetchall()

@@ -1,0 +1,88 @@
+"""Carry a plan out, object by object in restore order: a refused write is recorded for that
+object (and named in the report) and the restore goes on with the next one."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lookervault.errors import ApiError
+from lookervault.restore.boards import restore_board
+from lookervault.restore.dashboards import restore_dashboard
+from lookervault.restore.looks import restore_folder, restore_look
+from lookervault.restore.plan import Action, Plan, PlanEntry
+from lookervault.restore.schedules import restore_alert, restore_scheduled_plan
+from lookervault.restore.select import Selection
+from lookervault.restore.writes import Writes
+
+__all__ = ["ApplyResult", "Failure", "apply_plan"]
+
+logger = logging.getLogger(__name__)
+
+_Restorer = Callable[[Writes, PlanEntry, dict[str, Any]], Awaitable[list[str]]]
+_ACTING = frozenset({Action.CREATE, Action.UPDATE, Action.UNDELETE})
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One object the restore could not write, with Looker's reason."""
+
+    kind: str
+    source_id: str
+    title: str | None
+    error: str
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"type": self.kind, "id": self.source_id, "title": self.title, "error": self.error}
+
+
+@dataclass
+class ApplyResult:
+    """What an apply did."""
+
+    done: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _restorers(enable_schedules: bool) -> dict[str, _Restorer]:
+    async def plan_restorer(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list[str]:
+        return await restore_scheduled_plan(w, entry, obj, enable=enable_schedules)
+
+    async def alert_restorer(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list[str]:
+        return await restore_alert(w, entry, obj, enable=enable_schedules)
+
+    return {
+        "folders": restore_folder,
+        "looks": restore_look,
+        "dashboards": restore_dashboard,
+        "boards": restore_board,
+        "scheduled_plans": plan_restorer,
+        "alerts": alert_restorer,
+    }
+
+
+async def apply_plan(
+    w: Writes, plan: Plan, selection: Selection, *, enable_schedules: bool
+) -> ApplyResult:
+    """Write every CREATE, UPDATE and UNDELETE of the plan; record each object's outcome."""
+    result = ApplyResult()
+    restorers = _restorers(enable_schedules)
+    for entry in plan.entries:
+        if entry.action not in _ACTING:
+            continue
+        obj = selection.items[entry.kind][entry.source_id]
+        try:
+            notes = await restorers[entry.kind](w, entry, obj)
+        except ApiError as exc:
+            message = " ".join(str(exc).split())
+            w.ledger.fail(w.restore_id, entry.kind, entry.source_id, str(entry.action), message)
+            result.failures.append(Failure(entry.kind, entry.source_id, entry.title, message))
+            logger.warning("restore of %s %s failed: %s", entry.kind, entry.source_id, message)
+            continue
+        result.done += 1
+        result.notes += [f"{entry.kind[:-1]} {entry.source_id}: {note}" for note in notes]
+    return result

@@ -1,0 +1,158 @@
+"""What to restore: items by type and id, a folder subtree, or every item of a type, read from
+the vault's latest state or one run's snapshot, in the order a restore must create them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lookervault import jsonio
+from lookervault.errors import UsageError
+from lookervault.vault.store import Vault
+
+__all__ = ["RESTORABLE", "Selection", "Wanted", "select_items"]
+
+# Restore order: what each type references is restored before it.
+RESTORABLE = ("folders", "looks", "dashboards", "boards", "scheduled_plans", "alerts")
+_ACCESS = "content_metadata_access"
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """What the user asked for."""
+
+    pairs: tuple[tuple[str, str], ...] = ()  # (type, id)
+    types: tuple[str, ...] = ()  # every item of these types
+    folder: str | None = None  # this folder's subtree
+    run_id: int | None = None  # None: the latest state
+
+
+@dataclass
+class Selection:
+    """The backed-up objects to restore per type (in RESTORABLE order) and what was not found."""
+
+    items: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: {kind: {} for kind in RESTORABLE}
+    )
+    access: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # folder id -> rules
+    missing: list[tuple[str, str, str]] = field(default_factory=list)  # (type, id, why)
+
+    def count(self) -> int:
+        """Objects selected."""
+        return sum(len(objects) for objects in self.items.values())
+
+
+def select_items(vault: Vault, wanted: Wanted) -> Selection:
+    """The objects ``wanted`` names, read from the vault.
+
+    Raises:
+        UsageError: a type that restore does not handle.
+    """
+    for kind in (*wanted.types, *(kind for kind, _ in wanted.pairs)):
+        if kind not in RESTORABLE:
+            raise UsageError(f"restore handles {', '.join(RESTORABLE)}; not {kind!r}")
+    backup = _load(vault, wanted.run_id)
+    selection = Selection()
+    for kind in wanted.types:
+        selection.items[kind].update(_live(backup[kind]))
+    for kind, item_id in wanted.pairs:
+        obj = backup[kind].get(item_id)
+        if obj is None:
+            where = f"run {wanted.run_id}" if wanted.run_id is not None else "the vault"
+            selection.missing.append((kind, item_id, f"not in {where}"))
+        else:
+            selection.items[kind][item_id] = obj
+    if wanted.folder is not None:
+        _select_folder(backup, wanted, selection)
+    selection.items["folders"] = _top_down(selection.items["folders"])
+    return selection
+
+
+def _load(vault: Vault, run_id: int | None) -> dict[str, dict[str, dict[str, Any]]]:
+    backup: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in (*RESTORABLE, _ACCESS)}
+    for kind, item_id, content in vault.iter_items((*RESTORABLE, _ACCESS), run_id=run_id):
+        backup[kind][item_id] = jsonio.loads(content)
+    return backup
+
+
+def _live(objects: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Objects that were not in Looker's trash when backed up."""
+    return {key: obj for key, obj in objects.items() if not obj.get("deleted")}
+
+
+def _select_folder(backup: dict[str, Any], wanted: Wanted, selection: Selection) -> None:
+    folders = backup["folders"]
+    if wanted.folder not in folders:
+        selection.missing.append(("folders", str(wanted.folder), "not in the backup"))
+        return
+    subtree = [str(wanted.folder)]
+    for current in subtree:  # grows while iterating: breadth-first
+        subtree += [key for key, f in folders.items() if f.get("parent_id") == current]
+    chosen = selection.items
+    chosen["folders"].update({key: folders[key] for key in subtree})
+    for kind in ("looks", "dashboards"):
+        chosen[kind].update(
+            {k: o for k, o in _live(backup[kind]).items() if o.get("folder_id") in subtree}
+        )
+    elements = {
+        str(e["id"])
+        for d in chosen["dashboards"].values()
+        for e in d.get("dashboard_elements") or ()
+    }
+    chosen["scheduled_plans"].update(
+        _pointing(backup["scheduled_plans"], chosen["dashboards"], chosen["looks"])
+    )
+    chosen["alerts"].update(
+        {
+            k: a
+            for k, a in backup["alerts"].items()
+            if str(a.get("dashboard_element_id")) in elements
+        }
+    )
+    chosen["boards"].update({k: b for k, b in backup["boards"].items() if _board_points(b, chosen)})
+    for key in subtree:
+        rules = backup[_ACCESS].get(str(folders[key].get("content_metadata_id")))
+        if rules:
+            selection.access[key] = rules
+
+
+def _pointing(
+    plans: Mapping[str, dict[str, Any]], dashboards: Mapping[str, Any], looks: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    return {
+        key: plan
+        for key, plan in plans.items()
+        if str(plan.get("dashboard_id")) in dashboards or str(plan.get("look_id")) in looks
+    }
+
+
+def _board_points(board: dict[str, Any], chosen: Mapping[str, Mapping[str, Any]]) -> bool:
+    return any(
+        str(item.get("dashboard_id")) in chosen["dashboards"]
+        or str(item.get("look_id")) in chosen["looks"]
+        for section in board.get("board_sections") or ()
+        for item in section.get("board_items") or ()
+    )
+
+
+def _top_down(folders: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Parents before children."""
+
+    def depth(key: str) -> int:
+        seen: set[str] = set()
+        while key in folders and key not in seen:
+            seen.add(key)
+            key = str(folders[key].get("parent_id"))
+        return len(seen)
+
+    return {key: folders[key] for key in sorted(folders, key=lambda k: (depth(k), _num(k)))}
+
+
+def _num(key: str) -> tuple[int, int | str]:
+    return (0, int(key)) if key.isdigit() else (1, key)
+
+
+def iter_kinds() -> Iterable[str]:
+    """The restorable types in restore order."""
+    return iter(RESTORABLE)
