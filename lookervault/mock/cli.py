@@ -101,6 +101,10 @@ class ServeFlags:
     """Share of get-by-id and access answers of the wrong shape (a list, no id, an object)."""
     big_item_bytes: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
     """Size in bytes of one extra field on the first dashboard (0: none)."""
+    writable: bool = False
+    """Serve the write endpoints a restore uses (off: the mock is read-only)."""
+    forbid_writes: tuple[str, ...] = ()
+    """Write kinds answered 403 (folders, queries, looks, dashboards, boards, ...)."""
 
     def options(self) -> MockOptions:
         """The MockOptions these flags describe."""
@@ -132,6 +136,8 @@ class ServeFlags:
             wrong_shape_listings=self.wrong_shape_listings,
             wrong_item_rate=self.wrong_item_rate,
             big_item_bytes=self.big_item_bytes,
+            writable=self.writable,
+            forbid_writes=self.forbid_writes,
         )
 
 
