@@ -29,7 +29,7 @@ def create_scheduled_plan(data: MockData, body: dict[str, Any]) -> dict[str, Any
     now = stamp(data)
     user_id = str(fields.get("user_id") or data.me_id)
     destinations = [
-        {**dest, "id": f"{number}{n:02}", "scheduled_plan_id": number}
+        {**dest, "id": f"{number}{n:02}", "scheduled_plan_id": number, "secret_parameters": None}
         for n, dest in enumerate(fields.pop("scheduled_plan_destination", None) or ())
     ]
     plan = {**_PLAN_BASE, "enabled": True, "look_id": None, "dashboard_id": None, **fields,

@@ -27,6 +27,8 @@ SERVER_FIELDS = frozenset({
     "owner_display_name", "investigative_content_title", "has_table_calculations", "user",
     "time_series_condition_state", "body_text_as_html", "note_text_as_html",
     "title_text_as_html", "subtitle_text_as_html", "refresh_interval_to_i",
+    # write-only: Looker never returns them, so no backup holds them
+    "secret_parameters",
 })  # fmt: skip
 
 # Fields holding the id of another restored object: field -> id-map kind.

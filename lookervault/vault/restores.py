@@ -122,11 +122,11 @@ class RestoreLedger:
     def record(
         self, restore_id: int, kind: str, source_id: str, action: str, target_id: str | None
     ) -> None:
-        """A step done: the id map (when target_id is given) and the step, in one transaction."""
+        """A step done: the id map (for a new object: another id) and the step, in one transaction."""
 
         def work(conn: sqlite3.Connection) -> None:
             now = utc_now()
-            if target_id is not None:
+            if target_id is not None and target_id != source_id:
                 conn.execute(_MAP, (kind, source_id, target_id, restore_id, now))
             conn.execute(_STEP, (restore_id, kind, source_id, action, "done", target_id, None, now))
 
