@@ -47,6 +47,13 @@ def create_alert(data: MockData, body: dict[str, Any]) -> dict[str, Any]:
     require("alerts", body)
     fields = accepted("alerts", body)
     must_exist(data.objects["users"], fields["owner_id"], "owner_id")
+    if fields.get("dashboard_element_id") is not None:
+        tiles = {
+            str(e["id"])
+            for d in data.objects["dashboards"].values()
+            for e in d["dashboard_elements"]
+        }
+        must_exist(dict.fromkeys(tiles), fields["dashboard_element_id"], "dashboard_element_id")
     alerts = data.objects["alerts"]
     number = IdSource.next_id(data, "alerts")
     owner = data.objects["users"][str(fields["owner_id"])]

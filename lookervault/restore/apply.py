@@ -48,6 +48,33 @@ class ApplyResult:
     notes: list[str] = field(default_factory=list)
 
 
+class _WaitingError(Exception):
+    """An object whose dependency failed in this restore: it is left for --resume."""
+
+    def __str__(self) -> str:
+        return f"not written: it needs {self.args[0]}, which failed"
+
+
+def dependencies(kind: str, obj: dict[str, Any], tiles: dict[str, str]) -> list[tuple[str, str]]:
+    """The (kind, backed-up id) pairs an object refers to and needs in Looker first."""
+    refs: list[tuple[str, Any]] = []
+    if kind == "folders":
+        refs.append(("folders", obj.get("parent_id")))
+    if kind in ("looks", "dashboards"):
+        refs.append(("folders", obj.get("folder_id")))
+    if kind == "dashboards":
+        refs += [("looks", e.get("look_id")) for e in obj.get("dashboard_elements") or ()]
+    if kind == "boards":
+        for section in obj.get("board_sections") or ():
+            for item in section.get("board_items") or ():
+                refs += [("dashboards", item.get("dashboard_id")), ("looks", item.get("look_id"))]
+    if kind == "scheduled_plans":
+        refs += [("dashboards", obj.get("dashboard_id")), ("looks", obj.get("look_id"))]
+    if kind == "alerts":
+        refs.append(("dashboards", tiles.get(str(obj.get("dashboard_element_id")))))
+    return [(k, str(i)) for k, i in refs if i is not None]
+
+
 def _restorers(enable_schedules: bool) -> dict[str, _Restorer]:
     async def plan_restorer(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list[str]:
         return await restore_scheduled_plan(w, entry, obj, enable=enable_schedules)
@@ -71,16 +98,26 @@ async def apply_plan(
     """Write every CREATE, UPDATE and UNDELETE of the plan; record each object's outcome."""
     result = ApplyResult()
     restorers = _restorers(enable_schedules)
+    tiles = {
+        str(element.get("id")): dash_id
+        for dash_id, dash in selection.items["dashboards"].items()
+        for element in dash.get("dashboard_elements") or ()
+    }
+    failed: set[tuple[str, str]] = set()
     for entry in plan.entries:
         if entry.action not in _ACTING:
             continue
         obj = selection.items[entry.kind][entry.source_id]
+        waits = [dep for dep in dependencies(entry.kind, obj, tiles) if dep in failed]
         try:
+            if waits:
+                raise _WaitingError(", ".join(f"{k[:-1]} {i}" for k, i in waits))
             notes = await restorers[entry.kind](w, entry, obj)
-        except ApiError as exc:
+        except (ApiError, _WaitingError) as exc:
             message = " ".join(str(exc).split())
             w.ledger.fail(w.restore_id, entry.kind, entry.source_id, str(entry.action), message)
             result.failures.append(Failure(entry.kind, entry.source_id, entry.title, message))
+            failed.add((entry.kind, entry.source_id))
             logger.warning("restore of %s %s failed: %s", entry.kind, entry.source_id, message)
             continue
         result.done += 1

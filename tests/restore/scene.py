@@ -44,7 +44,10 @@ def writable_mock(seed: int = 3, **knobs: Any) -> MockLooker:
     component = {**layout["dashboard_layout_components"][0], "id": text["id"],
                  "dashboard_element_id": text["id"], "row": 40, "element_title": None,
                  "vis_type": None}  # fmt: skip
-    layout = {**layout, "dashboard_layout_components": [*layout["dashboard_layout_components"], component]}
+    layout = {
+        **layout,
+        "dashboard_layout_components": [*layout["dashboard_layout_components"], component],
+    }
     mock.data.objects["dashboards"][dash_id] = {
         **dash,
         "dashboard_elements": [*dash["dashboard_elements"], text],
@@ -78,7 +81,9 @@ class Recorder:
     writes: list[tuple[str, str, Any]] = field(default_factory=list)
     before_answer: Callable[[int], None] | None = None  # called with the write count
 
-    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Any) -> None:
+    async def __call__(
+        self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Any
+    ) -> None:
         if scope["type"] != "http" or scope["method"] == "GET" or "/login" in scope["path"]:
             await self.app(scope, receive, send)
             return

@@ -77,7 +77,9 @@ async def test_second_backup_equals_first_after_mapping(tmp_path: Path) -> None:
     result = await run_restore(mock, db, _apply(folder))
     assert result.ok and result.applied is not None
     # Board items on content that was in the trash (so not restored) are named, not restored.
-    partial = {note.split(":")[0].split()[1] for note in result.applied.notes if "board item" in note}
+    partial = {
+        note.split(":")[0].split()[1] for note in result.applied.notes if "board item" in note
+    }
     with Vault(db) as vault:
         first = {kind: dict(_items(vault, kind, 1)) for kind in RESTORED}
     await backup(mock, db)
