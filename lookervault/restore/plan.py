@@ -137,7 +137,8 @@ class _Planner:
         self.elements: dict[str, str] = {}  # backed-up tile id -> its dashboard's id
 
     async def decide(self, kind: str, source_id: str, obj: dict[str, Any]) -> PlanEntry:
-        title = obj.get("title") or obj.get("name") or obj.get("custom_title")
+        field: dict[str, Any] = obj["field"] if isinstance(obj.get("field"), dict) else {}
+        title = obj.get("title") or obj.get("name") or obj.get("custom_title") or field.get("title")
         mapped = self.id_map.get(kind, {}).get(source_id)
         target_id = mapped or source_id
         current = await self.target.get(kind, target_id)

@@ -3,7 +3,7 @@ the vault's latest state or one run's snapshot, in the order a restore must crea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,8 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
             selection.items[kind][item_id] = obj
     if wanted.folder is not None:
         _select_folder(backup, wanted, selection)
+    for kind, objects in selection.items.items():
+        selection.items[kind] = {key: objects[key] for key in sorted(objects, key=_num)}
     selection.items["folders"] = _top_down(selection.items["folders"])
     return selection
 
@@ -151,8 +153,3 @@ def _top_down(folders: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]
 
 def _num(key: str) -> tuple[int, int | str]:
     return (0, int(key)) if key.isdigit() else (1, key)
-
-
-def iter_kinds() -> Iterable[str]:
-    """The restorable types in restore order."""
-    return iter(RESTORABLE)
