@@ -72,10 +72,14 @@ WRITABLE: dict[str, tuple[str, ...]] = {
         "investigative_content_id", "lookml_dashboard_id", "lookml_link_id", "owner_id",
         "threshold", "time_series_condition_state",
     ),
+    "content_metadata_access": (),
 }  # fmt: skip
 
 # Marked read-only in the API description, yet Looker reads them when they are sent.
-SENT_THOUGH_READ_ONLY: dict[str, tuple[str, ...]] = {}
+SENT_THOUGH_READ_ONLY: dict[str, tuple[str, ...]] = {
+    # ContentMetaGroupUser marks every field read-only; create_content_metadata_access reads these.
+    "content_metadata_access": ("content_metadata_id", "permission_type", "group_id", "user_id"),
+}
 
 # Fields a create must carry (the request schema's `required`, plus what Looker refuses without).
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -90,6 +94,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "board_items": ("board_section_id",),
     "scheduled_plans": ("name", "crontab"),
     "alerts": ("comparison_type", "cron", "destinations", "field", "owner_id", "threshold"),
+    "content_metadata_access": ("content_metadata_id", "permission_type"),
 }
 
 

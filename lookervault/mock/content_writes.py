@@ -197,3 +197,32 @@ def trash(data: MockData, new: dict[str, Any], old: dict[str, Any]) -> None:
         new.update(deleted=True, deleted_at=stamp(data), deleter_id=data.me_id)
     elif not new.get("deleted"):
         new.update(deleted=False, deleted_at=None, deleter_id=None)
+
+
+def create_access(data: MockData, ids: IdSource, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /content_metadata_access: one group or one user gets view or edit on a folder or board."""
+    require("content_metadata_access", body)
+    fields = accepted("content_metadata_access", body)
+    cmid = str(fields["content_metadata_id"])
+    if cmid not in data.content_metadata_access:
+        raise validation_failed(
+            "content_metadata_id", "invalid", f"content metadata {cmid} does not exist"
+        )
+    if fields["permission_type"] not in ("view", "edit"):
+        raise validation_failed("permission_type", "invalid", "must be view or edit")
+    group, user = fields.get("group_id"), fields.get("user_id")
+    if (group is None) == (user is None):
+        raise validation_failed("group_id", "invalid", "give exactly one of group_id and user_id")
+    if group is not None:
+        must_exist(data.objects["groups"], group, "group_id")
+    else:
+        must_exist(data.objects["users"], user, "user_id")
+    rules = data.content_metadata_access[cmid]
+    if any(r.get("group_id") == group and r.get("user_id") == user for r in rules):
+        raise refuse(409, "Access for this group or user already exists")
+    rule = {"can": _CAN, "id": ids.next_child(), "content_metadata_id": cmid,
+            "permission_type": fields["permission_type"],
+            "group_id": None if group is None else str(group),
+            "user_id": None if user is None else str(user)}  # fmt: skip
+    data.content_metadata_access[cmid] = [*rules, rule]
+    return rule

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from lookervault.looker.writable import REQUIRED, WRITABLE
+from lookervault.looker.writable import REQUIRED, SENT_THOUGH_READ_ONLY, WRITABLE
 from lookervault.mock.responses import DOCUMENTATION_URL, _error, _Response
 
 if TYPE_CHECKING:
@@ -58,7 +58,8 @@ def require(kind: str, body: Mapping[str, Any]) -> None:
 
 def accepted(kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """The writable fields of the body: read-only ones are ignored, as Looker does."""
-    return {name: body[name] for name in WRITABLE[kind] if name in body}
+    names = (*WRITABLE[kind], *SENT_THOUGH_READ_ONLY.get(kind, ()))
+    return {name: body[name] for name in names if name in body}
 
 
 def must_exist(objects: Mapping[str, Any], ref: Any, field: str) -> None:

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from lookervault.mock.board_writes import BoardWrites
-from lookervault.mock.content_writes import create_folder, create_look, create_query, update_look
+from lookervault.mock.content_writes import (
+    create_access,
+    create_folder,
+    create_look,
+    create_query,
+    update_look,
+)
 from lookervault.mock.dashboard_writes import DashboardWrites
 from lookervault.mock.deletes import hard_delete, hard_delete_folder
 from lookervault.mock.plan_writes import create_alert, create_scheduled_plan
@@ -44,6 +50,8 @@ class MockWrites:
         self._routes: list[tuple[str, re.Pattern[str], str, _Handler]] = []
         add = self._add
         add("POST", "/folders", "folders", lambda _, b: create_folder(data, ids, b))
+        add("POST", "/content_metadata_access", "content_metadata_access",
+            lambda _, b: create_access(data, ids, b))  # fmt: skip
         add("POST", "/queries", "queries", lambda _, b: create_query(data, self.queries, b))
         add("POST", "/looks", "looks", lambda _, b: create_look(data, self.queries, b))
         add("PATCH", "/looks/{}", "looks", lambda i, b: update_look(data, self.queries, i, b))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lookervault.errors import ApiError
+from lookervault.restore.access import ACCESS, restore_access
 from lookervault.restore.boards import restore_board
 from lookervault.restore.dashboards import restore_dashboard
 from lookervault.restore.looks import restore_folder, restore_look
@@ -60,6 +61,8 @@ def dependencies(kind: str, obj: dict[str, Any], tiles: dict[str, str]) -> list[
     refs: list[tuple[str, Any]] = []
     if kind == "folders":
         refs.append(("folders", obj.get("parent_id")))
+    if kind == ACCESS:
+        refs.append(("folders", obj.get("folder_id")))
     if kind in ("looks", "dashboards"):
         refs.append(("folders", obj.get("folder_id")))
     if kind == "dashboards":
@@ -84,6 +87,7 @@ def _restorers(enable_schedules: bool) -> dict[str, _Restorer]:
 
     return {
         "folders": restore_folder,
+        ACCESS: restore_access,
         "looks": restore_look,
         "dashboards": restore_dashboard,
         "boards": restore_board,

@@ -139,6 +139,8 @@ class _Planner:
     async def decide(self, kind: str, source_id: str, obj: dict[str, Any]) -> PlanEntry:
         field: dict[str, Any] = obj["field"] if isinstance(obj.get("field"), dict) else {}
         title = obj.get("title") or obj.get("name") or obj.get("custom_title") or field.get("title")
+        if kind == "content_metadata_access":
+            return await self._access(source_id, obj, title)
         mapped = self.id_map.get(kind, {}).get(source_id)
         target_id = mapped or source_id
         current = await self.target.get(kind, target_id)
@@ -193,6 +195,22 @@ class _Planner:
                     return entry(Action.CREATE, f"a copy: title taken by {kind[:-1]} {taken}")
                 return entry(Action.CONFLICT, f"title taken in the folder by {kind[:-1]} {taken}")
         return entry(Action.CREATE, "gone from Looker")
+
+    async def _access(self, source_id: str, obj: dict[str, Any], title: str | None) -> PlanEntry:
+        from lookervault.restore.access import ACCESS, current_rules, missing_rules
+
+        folder_id = self._resolve("folders", obj["folder_id"])
+        if not await self._exists("folders", obj["folder_id"]):
+            return PlanEntry(
+                ACCESS, source_id, title, Action.BLOCKED, None, f"missing: folder {folder_id}"
+            )
+        folder = await self.target.get("folders", folder_id)
+        rules = await current_rules(self.target.client, folder)
+        lacking = missing_rules(obj["rules"], rules)
+        if not lacking:
+            return PlanEntry(ACCESS, source_id, title, Action.SKIP, folder_id, "as in the backup")
+        reason = f"{len(lacking)} of {len(obj['rules'])} grants missing"
+        return PlanEntry(ACCESS, source_id, title, Action.CREATE, folder_id, reason)
 
     def _resolve(self, kind: str, source_id: Any) -> str | None:
         if source_id is None:

@@ -11,11 +11,13 @@ from lookervault import jsonio
 from lookervault.errors import UsageError
 from lookervault.vault.store import Vault
 
-__all__ = ["RESTORABLE", "Selection", "Wanted", "select_items"]
+__all__ = ["RESTORABLE", "SELECTABLE", "Selection", "Wanted", "select_items"]
 
-# Restore order: what each type references is restored before it.
-RESTORABLE = ("folders", "looks", "dashboards", "boards", "scheduled_plans", "alerts")
 _ACCESS = "content_metadata_access"
+# Restore order: what each type references is restored before it. Access rules come with
+# --folder (per folder of the subtree), not by name.
+RESTORABLE = ("folders", _ACCESS, "looks", "dashboards", "boards", "scheduled_plans", "alerts")
+SELECTABLE = tuple(kind for kind in RESTORABLE if kind != _ACCESS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,6 @@ class Selection:
     items: dict[str, dict[str, dict[str, Any]]] = field(
         default_factory=lambda: {kind: {} for kind in RESTORABLE}
     )
-    access: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # folder id -> rules
     missing: list[tuple[str, str, str]] = field(default_factory=list)  # (type, id, why)
 
     def count(self) -> int:
@@ -50,8 +51,8 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
         UsageError: a type that restore does not handle.
     """
     for kind in (*wanted.types, *(kind for kind, _ in wanted.pairs)):
-        if kind not in RESTORABLE:
-            raise UsageError(f"restore handles {', '.join(RESTORABLE)}; not {kind!r}")
+        if kind not in SELECTABLE:
+            raise UsageError(f"restore handles {', '.join(SELECTABLE)}; not {kind!r}")
     backup = _load(vault, wanted.run_id)
     selection = Selection()
     for kind in wanted.types:
@@ -116,7 +117,8 @@ def _select_folder(backup: dict[str, Any], wanted: Wanted, selection: Selection)
     for key in subtree:
         rules = backup[_ACCESS].get(str(folders[key].get("content_metadata_id")))
         if rules:
-            selection.access[key] = rules
+            title = f"access to folder {folders[key].get('name')}"
+            chosen[_ACCESS][key] = {"folder_id": key, "rules": rules, "title": title}
 
 
 def _pointing(

@@ -57,6 +57,11 @@ class Writes:
         self.remember(kind, source_id, str(result["id"]))
         return result
 
+    async def add_grant(self, body: dict[str, Any]) -> Any:
+        """Add one access grant: a repeat is refused by Looker (409), never applied twice."""
+        self.writes += 1
+        return await self.client.post_json("/content_metadata_access", body)
+
     async def patch(self, path: str, body: dict[str, Any]) -> Any:
         """Change fields of an existing object."""
         self.writes += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from lookervault.looker.writable import REQUIRED, WRITABLE, writable_body
+from lookervault.looker.writable import REQUIRED, SENT_THOUGH_READ_ONLY, WRITABLE, writable_body
 from tests.conftest import SPEC_PATH
 
 _CREATE_PATHS = {
@@ -14,6 +14,7 @@ _CREATE_PATHS = {
     "boards": "/boards", "board_sections": "/board_sections", "board_items": "/board_items",
     "scheduled_plans": "/scheduled_plans", "alerts": "/alerts",
     "dashboard_layout_components": "/dashboard_layout_components/{dashboard_layout_component_id}",
+    "content_metadata_access": "/content_metadata_access",
 }  # fmt: skip
 
 
@@ -31,6 +32,12 @@ def test_writable_fields_are_writable_in_the_request_schema(kind: str) -> None:
     properties = _schema(kind)["properties"]
     assert set(WRITABLE[kind]) <= set(properties)
     assert not [name for name in WRITABLE[kind] if properties[name].get("readOnly")]
+
+
+@pytest.mark.parametrize("kind", sorted(SENT_THOUGH_READ_ONLY))
+def test_read_only_fields_sent_are_properties(kind: str) -> None:
+    """The read-only fields Looker nevertheless reads are real properties of the schema."""
+    assert set(SENT_THOUGH_READ_ONLY[kind]) <= set(_schema(kind)["properties"])
 
 
 @pytest.mark.parametrize("kind", sorted(REQUIRED))

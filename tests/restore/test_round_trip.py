@@ -47,7 +47,9 @@ async def test_folder_subtree_round_trip(tmp_path: Path) -> None:
     recorder = Recorder(mock)
     result = await run_restore(recorder, db, _apply(folder))
     assert result.ok, result.as_json()
-    assert result.plan.summary()[Action.CREATE] == sum(len(ids) for ids in gone.values())
+    access = [e for e in result.plan.entries if e.kind == "content_metadata_access"]
+    assert access and {e.action for e in access} == {Action.CREATE}
+    assert result.plan.summary()[Action.CREATE] == sum(map(len, gone.values())) + len(access)
 
     with Vault(db) as vault:
         id_map = RestoreLedger(vault).id_map()
@@ -60,6 +62,18 @@ async def test_folder_subtree_round_trip(tmp_path: Path) -> None:
                 kind,
                 source_id,
             )
+
+    for entry in access:  # each re-created folder has its backed-up grants again
+        old, new = (
+            before["folders"][entry.source_id],
+            after["folders"][id_map["folders"][entry.source_id]],
+        )
+        grants = [{k: r[k] for k in ("permission_type", "group_id", "user_id")}
+                  for r in before["content_metadata_access"][old["content_metadata_id"]]]  # fmt: skip
+        now = after["content_metadata_access"][new["content_metadata_id"]]
+        assert [
+            {k: r[k] for k in ("permission_type", "group_id", "user_id")} for r in now
+        ] == grants
 
     again = await run_restore(mock, db, _apply(folder))
     assert {entry.action for entry in again.plan.entries} == {Action.SKIP}
