@@ -103,7 +103,7 @@ class ServeFlags:
     """Size in bytes of one extra field on the first dashboard (0: none)."""
     writable: bool = False
     """Serve the write endpoints a restore uses (off: the mock is read-only)."""
-    forbid_writes: tuple[str, ...] = ()
+    forbid_writes: Annotated[tuple[str, ...], Parameter(consume_multiple=True, negative="")] = ()
     """Write kinds answered 403 (folders, queries, looks, dashboards, boards, ...)."""
 
     def options(self) -> MockOptions:

@@ -263,7 +263,8 @@ def _apply_migration(conn: sqlite3.Connection, migration: Migration, *, new: boo
         'INSERT INTO "migrations" ("version", "name", "applied_at") VALUES (?, ?, ?)',
         (migration.version, migration.name, utc_now()),
     )
-    conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+    # The newest migration recorded, even when this one was applied late (a hand-rolled-back vault).
+    conn.execute(f"PRAGMA user_version = {int(max(_applied_versions(conn)))}")
     if new:  # creating a vault is no news; upgrading an existing one is
         logger.debug("new vault: schema %d (%s)", migration.version, migration.name)
     else:

@@ -36,6 +36,9 @@ def test_refused_writes_exit_4_then_resume_completes(tmp_path: Path) -> None:
         resumed = run_child(cli_command("restore", "--resume", "--db", str(db), "--json"), env)
         assert resumed.code == 0, resumed.err
         report = json.loads(resumed.out)
+        assert set(report) == {"summary", "entries", "missing", "not_restorable", "restore_id",
+                               "refused", "applied", "failures", "notes"}  # fmt: skip
+        assert set(report["entries"][0]) == {"type", "id", "title", "action", "target_id", "reason"}
         assert report["failures"] == [] and report["summary"]["CREATE"] > 0
         again = run_child(
             cli_command("restore", "--folder", folder, "--db", str(db), "--json"), env
