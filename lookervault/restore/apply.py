@@ -11,6 +11,7 @@ from typing import Any
 from lookervault.errors import ApiError
 from lookervault.restore.access import ACCESS, restore_access
 from lookervault.restore.boards import restore_board
+from lookervault.restore.checks import dependencies
 from lookervault.restore.dashboards import restore_dashboard
 from lookervault.restore.looks import restore_folder, restore_look
 from lookervault.restore.plan import Action, Plan, PlanEntry
@@ -54,28 +55,6 @@ class _WaitingError(Exception):
 
     def __str__(self) -> str:
         return f"not written: it needs {self.args[0]}, which failed"
-
-
-def dependencies(kind: str, obj: dict[str, Any], tiles: dict[str, str]) -> list[tuple[str, str]]:
-    """The (kind, backed-up id) pairs an object refers to and needs in Looker first."""
-    refs: list[tuple[str, Any]] = []
-    if kind == "folders":
-        refs.append(("folders", obj.get("parent_id")))
-    if kind == ACCESS:
-        refs.append(("folders", obj.get("folder_id")))
-    if kind in ("looks", "dashboards"):
-        refs.append(("folders", obj.get("folder_id")))
-    if kind == "dashboards":
-        refs += [("looks", e.get("look_id")) for e in obj.get("dashboard_elements") or ()]
-    if kind == "boards":
-        for section in obj.get("board_sections") or ():
-            for item in section.get("board_items") or ():
-                refs += [("dashboards", item.get("dashboard_id")), ("looks", item.get("look_id"))]
-    if kind == "scheduled_plans":
-        refs += [("dashboards", obj.get("dashboard_id")), ("looks", obj.get("look_id"))]
-    if kind == "alerts":
-        refs.append(("dashboards", tiles.get(str(obj.get("dashboard_element_id")))))
-    return [(k, str(i)) for k, i in refs if i is not None]
 
 
 def _restorers(enable_schedules: bool) -> dict[str, _Restorer]:

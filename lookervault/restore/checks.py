@@ -8,7 +8,7 @@ from typing import Any
 
 from lookervault.restore.target import Target
 
-__all__ = ["missing_explores", "queries_of"]
+__all__ = ["dependencies", "missing_explores", "queries_of"]
 
 
 def queries_of(kind: str, obj: dict[str, Any]) -> Iterable[dict[str, Any]]:
@@ -29,3 +29,25 @@ async def missing_explores(target: Target, kind: str, obj: dict[str, Any]) -> li
         if not await target.explore_exists(model, view):
             missing.append(f"{model}::{view}")
     return sorted(set(missing))
+
+
+def dependencies(kind: str, obj: dict[str, Any], tiles: dict[str, str]) -> list[tuple[str, str]]:
+    """The (kind, backed-up id) pairs an object refers to and needs in Looker first."""
+    refs: list[tuple[str, Any]] = []
+    if kind == "folders":
+        refs.append(("folders", obj.get("parent_id")))
+    if kind == "content_metadata_access":
+        refs.append(("folders", obj.get("folder_id")))
+    if kind in ("looks", "dashboards"):
+        refs.append(("folders", obj.get("folder_id")))
+    if kind == "dashboards":
+        refs += [("looks", e.get("look_id")) for e in obj.get("dashboard_elements") or ()]
+    if kind == "boards":
+        for section in obj.get("board_sections") or ():
+            for item in section.get("board_items") or ():
+                refs += [("dashboards", item.get("dashboard_id")), ("looks", item.get("look_id"))]
+    if kind == "scheduled_plans":
+        refs += [("dashboards", obj.get("dashboard_id")), ("looks", obj.get("look_id"))]
+    if kind == "alerts":
+        refs.append(("dashboards", tiles.get(str(obj.get("dashboard_element_id")))))
+    return [(k, str(i)) for k, i in refs if i is not None]

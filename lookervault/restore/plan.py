@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from lookervault.restore.checks import missing_explores
+from lookervault.restore.checks import dependencies, missing_explores
 from lookervault.restore.compare import differences
 from lookervault.restore.select import RESTORABLE, Selection
 from lookervault.restore.target import Target
@@ -227,19 +227,10 @@ class _Planner:
 
     async def _blocked(self, kind: str, obj: dict[str, Any]) -> str:
         """Why the object cannot be restored now ("" when it can)."""
-        needs: list[tuple[str, Any]] = []
         if kind == "folders" and (obj.get("is_personal") or obj.get("is_embed")):
             return "a personal or embed folder: Looker creates these itself"
-        if kind == "folders":
-            needs.append(("folders", obj.get("parent_id")))
-        if kind in ("looks", "dashboards"):
-            needs.append(("folders", obj.get("folder_id")))
-        if kind == "dashboards":
-            needs += [("looks", e.get("look_id")) for e in obj.get("dashboard_elements") or ()]
-        if kind == "scheduled_plans":
-            needs += [("dashboards", obj.get("dashboard_id")), ("looks", obj.get("look_id"))]
-        if kind == "alerts":
-            needs.append(("dashboards", self.elements.get(str(obj.get("dashboard_element_id")))))
+        # A board item on content that is gone is reported when applying; the board is not blocked.
+        needs = [] if kind == "boards" else dependencies(kind, obj, self.elements)
         missing = [f"{k[:-1]} {i}" for k, i in needs if not await self._exists(k, i)]
         explores = await missing_explores(self.target, kind, obj)
         missing += [f"explore {name}" for name in explores]
