@@ -36,6 +36,7 @@ def restore_command(
     on_conflict: Policy = "skip",
     resume: Flag = False,
     enable_schedules: Flag = False,
+    prune: Flag = False,
     config: Annotated[Path | None, Parameter(help="looker.ini file (looker-sdk format).")] = None,
     section: Annotated[str | None, Parameter(help="Section of the ini file.")] = None,
     common: Annotated[RestoreFlags, FLAT] = _RESTORE,
@@ -59,6 +60,9 @@ def restore_command(
         Continue the last restore that did not finish, with its selection and options.
     enable_schedules
         Keep schedules' and alerts' enabled state (default: restored disabled).
+    prune
+        With --on-conflict overwrite: delete the tiles of an updated dashboard that the backup
+        does not have (the only deletion a restore makes).
     """
 
     def body() -> int:
@@ -78,7 +82,9 @@ def restore_command(
         settings = load_connection_settings(config, section)
         options = RestoreOptions(
             wanted=Wanted(pairs=pairs, types=types, folder=folder, run_id=run),
-            plan=PlanOptions(on_conflict=on_conflict, enable_schedules=enable_schedules),
+            plan=PlanOptions(
+                on_conflict=on_conflict, enable_schedules=enable_schedules, prune=prune
+            ),
             apply=apply,
             resume=resume,
         )

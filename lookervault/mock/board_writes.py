@@ -96,7 +96,11 @@ class BoardWrites:
         item["board_section_id"] = board["board_sections"][index]["id"]
         item["look_id" if is_look else "dashboard_id"] = target
         old = board["board_sections"][index]
-        section = {**old, "board_items": [*old["board_items"], item],
+        # Looker lists a section's items by their `order` field.
+        items = sorted(
+            [*old["board_items"], item], key=lambda i: (i.get("order") or 0, int(i["id"]))
+        )
+        section = {**old, "board_items": items,
                    "item_order": [*old["item_order"], item["id"]],
                    "visible_item_order": [*old["item_order"], item["id"]]}  # fmt: skip
         self._put_section(board, index, section)

@@ -185,6 +185,21 @@ class DashboardWrites:
         self._replace(dash, dashboard_elements=rows)
         return element
 
+    def delete_element(self, element_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """DELETE /dashboard_elements/{id}: the tile and its layout component go."""
+        del body
+        dash, index = self._owner_of("dashboard_elements", element_id)
+        elements = [e for e in dash["dashboard_elements"] if e["id"] != element_id]
+        layouts = [
+            {**layout, "dashboard_layout_components": [
+                c for c in layout["dashboard_layout_components"]
+                if c["dashboard_element_id"] != element_id
+            ]}
+            for layout in dash["dashboard_layouts"]
+        ]  # fmt: skip
+        self._replace(dash, dashboard_elements=elements, dashboard_layouts=layouts)
+        return {}
+
     def update_component(self, component_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PATCH /dashboard_layout_components/{id}: position and size only."""
         for dash in self.dashboards.values():

@@ -71,6 +71,7 @@ class MockWrites:
             lambda _, b: self.dashboards.create_element(b),
         )
         add("PATCH", "/dashboard_elements/{}", "dashboards", self.dashboards.update_element)
+        add("DELETE", "/dashboard_elements/{}", "dashboards", self.dashboards.delete_element)
         add(
             "PATCH",
             "/dashboard_layout_components/{}",

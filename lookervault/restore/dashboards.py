@@ -2,7 +2,7 @@
 the layout components the server made for the tiles (patched to their backed-up place).
 
 Updating in place keeps tile ids (alerts stay attached); tiles Looker has beyond the backup are
-left alone and reported (no --prune yet).
+left alone and reported, or deleted with --prune.
 """
 
 from __future__ import annotations
@@ -69,7 +69,11 @@ async def _parts(w: Writes, dash_id: str, obj: dict[str, Any], *, update: bool) 
         if update and not created:
             await w.patch(f"/dashboard_elements/{part}", body)
     extra = sorted(set(elements) - kept)
-    if extra:
+    if extra and w.prune:
+        for element_id in extra:
+            await w.delete(f"/dashboard_elements/{element_id}")
+        notes.append(f"tiles in Looker not in the backup, deleted (--prune): {', '.join(extra)}")
+    elif extra:
         notes.append(f"tiles in Looker not in the backup, left alone: {', '.join(extra)}")
     await _place(w, dash_id, obj)
     return notes

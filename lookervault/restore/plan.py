@@ -45,6 +45,7 @@ class PlanOptions:
 
     on_conflict: str = "skip"
     enable_schedules: bool = False
+    prune: bool = False  # an updated dashboard loses the tiles the backup does not have
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,11 +30,14 @@ class Writes:
         restore_id: int,
         id_map: dict[str, dict[str, str]],
         pending: set[tuple[str, str]],
+        *,
+        prune: bool = False,
     ) -> None:
         self.client, self.ledger, self.restore_id = client, ledger, restore_id
         self.target = Target(client)
         self.id_map, self.pending = id_map, pending
         self.writes = 0
+        self.prune = prune  # --prune: the one delete a restore makes (tiles the backup lacks)
 
     def remember(self, kind: str, source_id: str, target_id: str) -> None:
         """Put a mapping in the id map (vault and memory); the step stays pending."""
@@ -56,6 +59,11 @@ class Writes:
         self.writes += 1
         self.remember(kind, source_id, str(result["id"]))
         return result
+
+    async def delete(self, path: str) -> None:
+        """Delete one part (only under --prune)."""
+        self.writes += 1
+        await self.client.delete(path)
 
     async def add_grant(self, body: dict[str, Any]) -> Any:
         """Add one access grant: a repeat is refused by Looker (409), never applied twice."""

@@ -167,3 +167,63 @@ async def test_refused_writes_fail_per_object_and_resume_finishes(scene, tmp_pat
     assert all(e.kind == "boards" for e in final.plan.entries if e.action == Action.CONFLICT), [
         e for e in final.plan.entries if e.action == Action.CONFLICT
     ]
+
+
+async def test_extra_tile_left_alone_unless_prune(scene) -> None:
+    """overwrite keeps a tile Looker has beyond the backup and says so; --prune deletes it."""
+    mock, db = scene
+    dash_id = _live(mock, "dashboards")
+    assert mock.writes is not None
+    extra = mock.writes.dashboards.create_element(
+        {"dashboard_id": dash_id, "type": "text", "body_text": "new"}
+    )
+    mock._forget_type("dashboards")
+    pair = ("dashboards", dash_id)
+    kept = await run_restore(mock, db, _options(pair, apply=True, on_conflict="overwrite"))
+    assert kept.applied is not None and any("left alone" in note for note in kept.applied.notes)
+    assert extra["id"] in {
+        e["id"] for e in mock.data.objects["dashboards"][dash_id]["dashboard_elements"]
+    }
+    pruned = await run_restore(
+        mock, db, _options(pair, apply=True, on_conflict="overwrite", prune=True)
+    )
+    assert pruned.applied is not None and any(
+        "deleted (--prune)" in n for n in pruned.applied.notes
+    )
+    assert extra["id"] not in {
+        e["id"] for e in mock.data.objects["dashboards"][dash_id]["dashboard_elements"]
+    }
+    assert [e.action for e in (await run_restore(mock, db, _options(pair))).plan.entries] == [
+        Action.SKIP
+    ]
+
+
+async def test_board_that_lost_items_is_completed_by_overwrite(scene) -> None:
+    """A board whose dashboard was deleted and restored gets its item back, in its order."""
+    mock, db = scene
+    board_id, board = next(
+        (k, b) for k, b in sorted(mock.data.objects["boards"].items())
+        if any(i["dashboard_id"] for s in b["board_sections"] for i in s["board_items"])
+    )  # fmt: skip
+    item = next(i for s in board["board_sections"] for i in s["board_items"] if i["dashboard_id"])
+    dash_id = item["dashboard_id"]
+    await _hard_delete(mock, "dashboards", dash_id)
+    pairs = (("dashboards", dash_id), ("boards", board_id))
+    plan = (await run_restore(mock, db, _options(*pairs))).plan
+    assert [e.action for e in plan.entries] == [Action.CREATE, Action.CONFLICT]
+    done = await run_restore(mock, db, _options(*pairs, apply=True, on_conflict="overwrite"))
+    assert done.ok, done.as_json()
+    final = (await run_restore(mock, db, _options(*pairs))).plan.entries
+    assert [e.action for e in final] == [Action.SKIP, Action.SKIP], final
+
+
+async def _hard_delete(mock: MockLooker, kind: str, item_id: str) -> None:
+    """Delete one object as an admin would, and the board items pointing at it."""
+    import httpx
+
+    from lookervault.mock.deletes import _drop_board_items
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), base_url="http://m") as c:
+        assert (await c.post(f"/__mock__/hard_delete/{kind}/{item_id}")).status_code == 200
+    _drop_board_items(mock.data, {item_id} if kind == "dashboards" else set(), set())
+    mock._forget_type("boards")
