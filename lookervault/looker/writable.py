@@ -73,6 +73,15 @@ WRITABLE: dict[str, tuple[str, ...]] = {
         "threshold", "time_series_condition_state",
     ),
     "content_metadata_access": (),
+    "permission_sets": ("name", "permissions"),
+    "model_sets": ("models", "name"),
+    "roles": ("name", "permission_set_id", "model_set_id"),
+    "groups": ("can_add_to_content_metadata", "name"),
+    "user_attributes": (
+        "name", "label", "type", "default_value", "value_is_hidden", "user_can_view",
+        "user_can_edit", "hidden_value_domain_whitelist", "needed_for_ci_run", "value_for_ci_run",
+    ),
+    "themes": ("begin_at", "end_at", "name", "settings"),
 }  # fmt: skip
 
 # Marked read-only in the API description, yet Looker reads them when they are sent.
@@ -95,6 +104,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "scheduled_plans": ("name", "crontab"),
     "alerts": ("comparison_type", "cron", "destinations", "field", "owner_id", "threshold"),
     "content_metadata_access": ("content_metadata_id", "permission_type"),
+    "permission_sets": ("name",),
+    "model_sets": ("name",),
+    "roles": ("name", "permission_set_id", "model_set_id"),
+    "groups": ("name",),
+    "user_attributes": ("name", "label", "type"),
+    "themes": ("name",),
 }
 
 

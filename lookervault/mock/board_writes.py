@@ -98,7 +98,7 @@ class BoardWrites:
         old = board["board_sections"][index]
         # Looker lists a section's items by their `order` field.
         items = sorted(
-            [*old["board_items"], item], key=lambda i: (i.get("order") or 0, int(i["id"]))
+            [*old["board_items"], item], key=lambda i: (i.get("order") or 0, int(str(i["id"])))
         )
         section = {**old, "board_items": items,
                    "item_order": [*old["item_order"], item["id"]],

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 
 __all__: list[str] = []
 
-_DELETABLE = frozenset({"dashboards", "looks", "folders", "boards", "scheduled_plans", "alerts"})
+_DELETABLE = frozenset({
+    "dashboards", "looks", "folders", "boards", "scheduled_plans", "alerts",
+    "permission_sets", "model_sets", "roles", "groups", "user_attributes", "themes",
+})  # fmt: skip
 
 
 def hard_delete_folder(data: MockData, folder_id: str) -> dict[str, list[str]] | None:

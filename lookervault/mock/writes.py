@@ -8,12 +8,14 @@ of the named types. The /__mock__/hard_delete endpoints delete as an admin would
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from lookervault.mock.admin_writes import ADMIN_KINDS, create_admin, update_admin
 from lookervault.mock.board_writes import BoardWrites
 from lookervault.mock.content_writes import (
     create_access,
@@ -35,6 +37,10 @@ __all__ = ["WRITE_METHODS", "MockWrites"]
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _Handler = Callable[[str, dict[str, Any]], Any]
+
+
+def _admin_create(data: Any, kind: str, _: str, body: dict[str, Any]) -> Any:
+    return create_admin(data, kind, body)
 
 
 class MockWrites:
@@ -90,6 +96,9 @@ class MockWrites:
             lambda _, b: create_scheduled_plan(data, b),
         )
         add("POST", "/alerts", "alerts", lambda _, b: create_alert(data, b))  # fmt: skip
+        for kind in ADMIN_KINDS:
+            add("POST", f"/{kind}", kind, functools.partial(_admin_create, data, kind))
+            add("PATCH", f"/{kind}/{{}}", kind, functools.partial(update_admin, data, kind))
 
     def _add(self, method: str, template: str, kind: str, handler: _Handler) -> None:
         pattern = re.compile("^" + re.escape(template).replace(r"\{\}", "([^/]+)") + "$")

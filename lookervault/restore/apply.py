@@ -10,6 +10,7 @@ from typing import Any
 
 from lookervault.errors import ApiError
 from lookervault.restore.access import ACCESS, restore_access
+from lookervault.restore.admin import ADMIN_KINDS, restore_admin
 from lookervault.restore.boards import restore_board
 from lookervault.restore.checks import dependencies
 from lookervault.restore.dashboards import restore_dashboard
@@ -65,6 +66,7 @@ def _restorers(enable_schedules: bool) -> dict[str, _Restorer]:
         return await restore_alert(w, entry, obj, enable=enable_schedules)
 
     return {
+        **dict.fromkeys(ADMIN_KINDS, restore_admin),
         "folders": restore_folder,
         ACCESS: restore_access,
         "looks": restore_look,

@@ -34,6 +34,11 @@ async def missing_explores(target: Target, kind: str, obj: dict[str, Any]) -> li
 def dependencies(kind: str, obj: dict[str, Any], tiles: dict[str, str]) -> list[tuple[str, str]]:
     """The (kind, backed-up id) pairs an object refers to and needs in Looker first."""
     refs: list[tuple[str, Any]] = []
+    if kind == "roles":
+        refs += [
+            ("permission_sets", obj.get("permission_set_id")),
+            ("model_sets", obj.get("model_set_id")),
+        ]
     if kind == "folders":
         refs.append(("folders", obj.get("parent_id")))
     if kind == "content_metadata_access":

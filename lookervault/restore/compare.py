@@ -27,6 +27,8 @@ SERVER_FIELDS = frozenset({
     "owner_display_name", "investigative_content_title", "has_table_calculations", "user",
     "time_series_condition_state", "body_text_as_html", "note_text_as_html",
     "title_text_as_html", "subtitle_text_as_html", "refresh_interval_to_i",
+    "all_access", "built_in", "users_url", "user_count", "contains_current_user", "is_system",
+    "is_permanent", "permission_set", "model_set",
     # write-only: Looker never returns them, so no backup holds them
     "secret_parameters",
 })  # fmt: skip
@@ -42,6 +44,8 @@ REFERENCES: dict[str, str] = {
     "board_section_id": "board_sections",
     "scheduled_plan_id": "scheduled_plans",
     "merge_result_id": "merge_queries",
+    "permission_set_id": "permission_sets",
+    "model_set_id": "model_sets",
 }
 # Fields holding lists of ids: field -> id-map kind.
 _ID_LISTS: dict[str, str] = {

@@ -16,7 +16,10 @@ __all__ = ["RESTORABLE", "SELECTABLE", "Selection", "Wanted", "select_items"]
 _ACCESS = "content_metadata_access"
 # Restore order: what each type references is restored before it. Access rules come with
 # --folder (per folder of the subtree), not by name.
-RESTORABLE = ("folders", _ACCESS, "looks", "dashboards", "boards", "scheduled_plans", "alerts")
+RESTORABLE = (
+    "permission_sets", "model_sets", "groups", "roles", "user_attributes", "themes",
+    "folders", _ACCESS, "looks", "dashboards", "boards", "scheduled_plans", "alerts",
+)  # fmt: skip
 SELECTABLE = tuple(kind for kind in RESTORABLE if kind != _ACCESS)
 
 

@@ -10,6 +10,7 @@ from lookervault.looker.client import LookerClient
 
 __all__ = ["GET_PATHS", "Target"]
 
+ADMIN = ("permission_sets", "model_sets", "groups", "roles", "user_attributes", "themes")
 GET_PATHS = {
     "folders": "/folders/{}",
     "looks": "/looks/{}",
@@ -17,6 +18,7 @@ GET_PATHS = {
     "boards": "/boards/{}",
     "scheduled_plans": "/scheduled_plans/{}",
     "alerts": "/alerts/{}",
+    **{kind: f"/{kind}/{{}}" for kind in ADMIN},
 }
 _SEARCH = {
     "folders": ("/folders/search", {}),
@@ -25,6 +27,8 @@ _SEARCH = {
     "boards": ("/boards/search", {}),
     "scheduled_plans": ("/scheduled_plans/search", {"all_users": "true"}),
     "alerts": ("/alerts/search", {"all_owners": "true"}),
+    **{kind: (f"/{kind}/search", {}) for kind in ADMIN},
+    "user_attributes": ("/user_attributes", {}),
 }
 # What identifies an object when its id is unknown (the one a killed restore created).
 _NATURAL_KEYS = {
@@ -34,6 +38,7 @@ _NATURAL_KEYS = {
     "boards": ("title", "user_id"),
     "scheduled_plans": ("name", "user_id", "dashboard_id", "look_id"),
     "alerts": ("owner_id", "dashboard_element_id", "cron", "threshold"),
+    **dict.fromkeys(ADMIN, ("name",)),
 }
 
 
