@@ -218,7 +218,8 @@ def create_access(data: MockData, ids: IdSource, body: dict[str, Any]) -> dict[s
     else:
         must_exist(data.objects["users"], user, "user_id")
     rules = data.content_metadata_access[cmid]
-    if any(r.get("group_id") == group and r.get("user_id") == user for r in rules):
+    same = (fields["permission_type"], group, user)
+    if any((r.get("permission_type"), r.get("group_id"), r.get("user_id")) == same for r in rules):
         raise refuse(409, "Access for this group or user already exists")
     rule = {"can": _CAN, "id": ids.next_child(), "content_metadata_id": cmid,
             "permission_type": fields["permission_type"],

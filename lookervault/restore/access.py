@@ -1,5 +1,5 @@
-"""Restore a folder's access rules: each backed-up grant (a group or a user, view or edit) that the
-folder in Looker lacks is added; grants Looker has beyond the backup are left alone."""
+"""Restore the access rules of folders and boards: each backed-up grant (a group or a user, view or
+edit) that the folder or board in Looker lacks is added; grants beyond the backup are left alone."""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ def _grant(rule: dict[str, Any]) -> tuple[Any, Any, Any]:
     return (rule.get("permission_type"), rule.get("group_id"), rule.get("user_id"))
 
 
-async def current_rules(client: LookerClient, folder: dict[str, Any] | None) -> list[dict] | None:
-    """The folder's access list in Looker (None: the folder or its metadata is gone)."""
-    if folder is None or folder.get("content_metadata_id") is None:
+async def current_rules(client: LookerClient, owner: dict[str, Any] | None) -> list[dict] | None:
+    """The folder's or board's access list in Looker (None: it or its metadata is gone)."""
+    if owner is None or owner.get("content_metadata_id") is None:
         return None
     try:
-        params = {"content_metadata_id": str(folder["content_metadata_id"])}
+        params = {"content_metadata_id": str(owner["content_metadata_id"])}
         return await client.get_json("/content_metadata_access", params)
     except NotFoundError:
         return None
@@ -35,19 +35,25 @@ async def current_rules(client: LookerClient, folder: dict[str, Any] | None) -> 
 def missing_rules(backed_up: list[dict[str, Any]], current: list[dict] | None) -> list[dict]:
     """The backed-up grants the folder in Looker lacks (users and groups keep their ids)."""
     have = {_grant(rule) for rule in current or ()}
-    return [rule for rule in backed_up if _grant(rule) not in have]
+    missing = []
+    for rule in backed_up:
+        if _grant(rule) not in have:
+            have.add(_grant(rule))  # a grant listed twice is added once
+            missing.append(rule)
+    return missing
 
 
 async def restore_access(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list[str]:
-    """Add the missing grants to the (mapped) folder."""
-    folder_id = mapped(w.id_map, "folders", obj["folder_id"])
-    folder = await w.target.get("folders", folder_id)
-    current = await current_rules(w.client, folder)
-    if folder is None or current is None:
-        raise NotFoundError("GET", f"/folders/{folder_id}", 404, "the folder is gone")
+    """Add the missing grants to the (mapped) folder or board."""
+    kind = obj["owner"]
+    owner_id = mapped(w.id_map, kind, obj["owner_id"])
+    owner = await w.target.get(kind, owner_id)
+    current = await current_rules(w.client, owner)
+    if owner is None or current is None:
+        raise NotFoundError("GET", f"/{kind}/{owner_id}", 404, f"the {kind[:-1]} is gone")
     for rule in missing_rules(obj["rules"], current):
         body = writable_body(ACCESS, rule)
-        body["content_metadata_id"] = str(folder["content_metadata_id"])
+        body["content_metadata_id"] = str(owner["content_metadata_id"])
         await w.add_grant(body)
-    w.done(ACCESS, entry.source_id, str(entry.action), folder_id)
+    w.done(ACCESS, entry.source_id, str(entry.action), owner_id)
     return []

@@ -42,7 +42,7 @@ def dependencies(kind: str, obj: dict[str, Any], tiles: dict[str, str]) -> list[
     if kind == "folders":
         refs.append(("folders", obj.get("parent_id")))
     if kind == "content_metadata_access":
-        refs.append(("folders", obj.get("folder_id")))
+        refs.append((obj["owner"], obj.get("owner_id")))
     if kind in ("looks", "dashboards"):
         refs.append(("folders", obj.get("folder_id")))
     if kind == "dashboards":

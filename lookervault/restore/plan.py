@@ -200,18 +200,18 @@ class _Planner:
     async def _access(self, source_id: str, obj: dict[str, Any], title: str | None) -> PlanEntry:
         from lookervault.restore.access import ACCESS, current_rules, missing_rules
 
-        folder_id = self._resolve("folders", obj["folder_id"])
-        if not await self._exists("folders", obj["folder_id"]):
-            return PlanEntry(
-                ACCESS, source_id, title, Action.BLOCKED, None, f"missing: folder {folder_id}"
-            )
-        folder = await self.target.get("folders", folder_id)
-        rules = await current_rules(self.target.client, folder)
+        kind = obj["owner"]
+        owner_id = self._resolve(kind, obj["owner_id"])
+        if not await self._exists(kind, obj["owner_id"]):
+            reason = f"missing: {kind[:-1]} {owner_id}"
+            return PlanEntry(ACCESS, source_id, title, Action.BLOCKED, None, reason)
+        owner = await self.target.get(kind, owner_id)
+        rules = await current_rules(self.target.client, owner)
         lacking = missing_rules(obj["rules"], rules)
         if not lacking:
-            return PlanEntry(ACCESS, source_id, title, Action.SKIP, folder_id, "as in the backup")
+            return PlanEntry(ACCESS, source_id, title, Action.SKIP, owner_id, "as in the backup")
         reason = f"{len(lacking)} of {len(obj['rules'])} grants missing"
-        return PlanEntry(ACCESS, source_id, title, Action.CREATE, folder_id, reason)
+        return PlanEntry(ACCESS, source_id, title, Action.CREATE, owner_id, reason)
 
     def _resolve(self, kind: str, source_id: Any) -> str | None:
         if source_id is None:

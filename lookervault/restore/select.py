@@ -14,11 +14,11 @@ from lookervault.vault.store import Vault
 __all__ = ["RESTORABLE", "SELECTABLE", "Selection", "Wanted", "select_items"]
 
 _ACCESS = "content_metadata_access"
-# Restore order: what each type references is restored before it. Access rules come with
-# --folder (per folder of the subtree), not by name.
+# Restore order: what each type references is restored before it. Access rules come with the
+# folders and boards selected (keyed "folders/ID", "boards/ID"), not by name.
 RESTORABLE = (
     "permission_sets", "model_sets", "groups", "roles", "user_attributes", "themes",
-    "folders", _ACCESS, "looks", "dashboards", "boards", "scheduled_plans", "alerts",
+    "folders", "looks", "dashboards", "boards", _ACCESS, "scheduled_plans", "alerts",
 )  # fmt: skip
 SELECTABLE = tuple(kind for kind in RESTORABLE if kind != _ACCESS)
 
@@ -69,6 +69,7 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
             selection.items[kind][item_id] = obj
     if wanted.folder is not None:
         _select_folder(backup, wanted, selection)
+    _select_access(backup, selection)
     for kind, objects in selection.items.items():
         selection.items[kind] = {key: objects[key] for key in sorted(objects, key=_num)}
     selection.items["folders"] = _top_down(selection.items["folders"])
@@ -117,11 +118,21 @@ def _select_folder(backup: dict[str, Any], wanted: Wanted, selection: Selection)
         }
     )
     chosen["boards"].update({k: b for k, b in backup["boards"].items() if _board_points(b, chosen)})
-    for key in subtree:
-        rules = backup[_ACCESS].get(str(folders[key].get("content_metadata_id")))
-        if rules:
-            title = f"access to folder {folders[key].get('name')}"
-            chosen[_ACCESS][key] = {"folder_id": key, "rules": rules, "title": title}
+
+
+def _select_access(backup: dict[str, Any], selection: Selection) -> None:
+    """The access rules of every selected folder and board that has any."""
+    for kind in ("folders", "boards"):
+        for key, obj in selection.items[kind].items():
+            rules = backup[_ACCESS].get(str(obj.get("content_metadata_id")))
+            if rules:
+                title = f"access to {kind[:-1]} {obj.get('name') or obj.get('title')}"
+                selection.items[_ACCESS][f"{kind}/{key}"] = {
+                    "owner": kind,
+                    "owner_id": key,
+                    "rules": rules,
+                    "title": title,
+                }
 
 
 def _pointing(
@@ -157,4 +168,4 @@ def _top_down(folders: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]
 
 
 def _num(key: str) -> tuple[int, int | str]:
-    return (0, int(key)) if key.isdigit() else (1, key)
+    return (0, int(key)) if key.isdigit() else (1, key)  # "folders/5" after numbers, by name

@@ -63,17 +63,14 @@ async def test_folder_subtree_round_trip(tmp_path: Path) -> None:
                 source_id,
             )
 
-    for entry in access:  # each re-created folder has its backed-up grants again
-        old, new = (
-            before["folders"][entry.source_id],
-            after["folders"][id_map["folders"][entry.source_id]],
-        )
-        grants = [{k: r[k] for k in ("permission_type", "group_id", "user_id")}
-                  for r in before["content_metadata_access"][old["content_metadata_id"]]]  # fmt: skip
+    grant = ("permission_type", "group_id", "user_id")
+    for entry in access:  # each re-created folder and board has its backed-up grants again
+        kind, source_id = entry.source_id.split("/")
+        old, new = before[kind][source_id], after[kind][id_map[kind][source_id]]
+        wanted = before["content_metadata_access"][old["content_metadata_id"]]
         now = after["content_metadata_access"][new["content_metadata_id"]]
-        assert [
-            {k: r[k] for k in ("permission_type", "group_id", "user_id")} for r in now
-        ] == grants
+        assert [[r[k] for k in grant] for r in now] == [[r[k] for k in grant] for r in wanted]
+    assert {e.source_id.split("/")[0] for e in access} == {"folders", "boards"}
 
     again = await run_restore(mock, db, _apply(folder))
     assert {entry.action for entry in again.plan.entries} == {Action.SKIP}
