@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lookervault.errors import ApiError
 from lookervault.restore.plan import Action, PlanEntry
 from lookervault.restore.wanted import body_for
 from lookervault.restore.writes import Writes
@@ -35,13 +36,25 @@ async def restore_dashboard(w: Writes, entry: PlanEntry, obj: dict[str, Any]) ->
         if entry.reason.startswith("a copy"):
             body["title"] = f"{body.get('title')}{COPY_SUFFIX}"
             body.pop("slug", None)
-        dash_id = str((await w.post("dashboards", source_id, "/dashboards", body))["id"])
+        dash_id = await _create(w, source_id, body)
     else:  # UPDATE
         dash_id = str(entry.target_id)
         await w.patch(f"/dashboards/{dash_id}", body)
     notes = await _parts(w, dash_id, obj, update=entry.action == Action.UPDATE)
     w.done("dashboards", source_id, str(entry.action), dash_id)
     return notes
+
+
+async def _create(w: Writes, source_id: str, body: dict[str, Any]) -> str:
+    """POST the dashboard; when its slug is taken (a dashboard in the trash keeps its slug), again
+    without it: Looker then makes a new slug (a 422 was not applied, so this is no repeat)."""
+    try:
+        return str((await w.post("dashboards", source_id, "/dashboards", body))["id"])
+    except ApiError as exc:
+        if exc.status != 422 or "slug" not in exc.message.lower() or "slug" not in body:
+            raise
+    body = {key: value for key, value in body.items() if key != "slug"}
+    return str((await w.post("dashboards", source_id, "/dashboards", body))["id"])
 
 
 async def _parts(w: Writes, dash_id: str, obj: dict[str, Any], *, update: bool) -> list[str]:
