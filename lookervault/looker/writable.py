@@ -82,12 +82,15 @@ WRITABLE: dict[str, tuple[str, ...]] = {
         "user_can_edit", "hidden_value_domain_whitelist", "needed_for_ci_run", "value_for_ci_run",
     ),
     "themes": ("begin_at", "end_at", "name", "settings"),
+    "group_users": (),
 }  # fmt: skip
 
 # Marked read-only in the API description, yet Looker reads them when they are sent.
 SENT_THOUGH_READ_ONLY: dict[str, tuple[str, ...]] = {
     # ContentMetaGroupUser marks every field read-only; create_content_metadata_access reads these.
     "content_metadata_access": ("content_metadata_id", "permission_type", "group_id", "user_id"),
+    # GroupIdForGroupUserInclusion: add_group_user reads the user id it marks read-only.
+    "group_users": ("user_id",),
 }
 
 # Fields a create must carry (the request schema's `required`, plus what Looker refuses without).
@@ -110,6 +113,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "groups": ("name",),
     "user_attributes": ("name", "label", "type"),
     "themes": ("name",),
+    "group_users": ("user_id",),
 }
 
 

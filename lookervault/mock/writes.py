@@ -26,6 +26,7 @@ from lookervault.mock.content_writes import (
 )
 from lookervault.mock.dashboard_writes import DashboardWrites
 from lookervault.mock.deletes import hard_delete, hard_delete_folder
+from lookervault.mock.member_writes import add_group_user, set_user_roles
 from lookervault.mock.plan_writes import create_alert, create_scheduled_plan
 from lookervault.mock.responses import _error, _not_found, _Response
 from lookervault.mock.write_support import IdSource, WriteRefusedError, answer
@@ -96,6 +97,8 @@ class MockWrites:
             lambda _, b: create_scheduled_plan(data, b),
         )
         add("POST", "/alerts", "alerts", lambda _, b: create_alert(data, b))  # fmt: skip
+        add("POST", "/groups/{}/users", "users", functools.partial(add_group_user, data))
+        add("PUT", "/users/{}/roles", "users", functools.partial(set_user_roles, data))
         for kind in ADMIN_KINDS:
             add("POST", f"/{kind}", kind, functools.partial(_admin_create, data, kind))
             add("PATCH", f"/{kind}/{{}}", kind, functools.partial(update_admin, data, kind))
@@ -116,7 +119,7 @@ class MockWrites:
                 body = orjson.loads(raw or b"{}")
             except orjson.JSONDecodeError:
                 return _error(400, "Request body is not valid JSON")
-            if not isinstance(body, dict):
+            if not isinstance(body, dict) and not (method == "PUT" and isinstance(body, list)):
                 return _error(400, "Request body must be a JSON object")
             try:
                 result = handler(found.group(1) if found.groups() else "", body)

@@ -18,6 +18,7 @@ from lookervault.restore.looks import restore_folder, restore_look
 from lookervault.restore.plan import Action, Plan, PlanEntry
 from lookervault.restore.schedules import restore_alert, restore_scheduled_plan
 from lookervault.restore.select import Selection
+from lookervault.restore.users import restore_user
 from lookervault.restore.writes import Writes
 
 __all__ = ["ApplyResult", "Failure", "apply_plan"]
@@ -67,6 +68,7 @@ def _restorers(enable_schedules: bool) -> dict[str, _Restorer]:
 
     return {
         **dict.fromkeys(ADMIN_KINDS, restore_admin),
+        "users": restore_user,
         "folders": restore_folder,
         ACCESS: restore_access,
         "looks": restore_look,

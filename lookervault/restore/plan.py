@@ -139,9 +139,16 @@ class _Planner:
 
     async def decide(self, kind: str, source_id: str, obj: dict[str, Any]) -> PlanEntry:
         field: dict[str, Any] = obj["field"] if isinstance(obj.get("field"), dict) else {}
-        title = obj.get("title") or obj.get("name") or obj.get("custom_title") or field.get("title")
+        title = (
+            obj.get("title") or obj.get("name") or obj.get("custom_title")
+            or obj.get("display_name") or field.get("title")
+        )  # fmt: skip
         if kind == "content_metadata_access":
             return await self._access(source_id, obj, title)
+        if kind == "users":
+            from lookervault.restore.users import plan_user
+
+            return await plan_user(self.target, source_id, obj, title, self.id_map)
         mapped = self.id_map.get(kind, {}).get(source_id)
         target_id = mapped or source_id
         current = await self.target.get(kind, target_id)
@@ -245,6 +252,11 @@ def not_restorable(selection: Selection) -> list[str]:
         notes.append("scheduled plans: write-only secret parameters of destinations")
     if selection.items["alerts"]:
         notes.append("alerts: followers")
+    if selection.items["users"]:
+        notes.append(
+            "users: only their group and role memberships (passwords, API credentials, SSO "
+            "identities and hidden attribute values never; users are never created)"
+        )
     personal = [k for k, f in selection.items["folders"].items() if f.get("is_personal")]
     if personal:
         notes.append(f"personal folders (Looker creates them): {', '.join(personal)}")

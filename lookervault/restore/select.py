@@ -17,7 +17,7 @@ _ACCESS = "content_metadata_access"
 # Restore order: what each type references is restored before it. Access rules come with the
 # folders and boards selected (keyed "folders/ID", "boards/ID"), not by name.
 RESTORABLE = (
-    "permission_sets", "model_sets", "groups", "roles", "user_attributes", "themes",
+    "permission_sets", "model_sets", "groups", "roles", "user_attributes", "themes", "users",
     "folders", "looks", "dashboards", "boards", _ACCESS, "scheduled_plans", "alerts",
 )  # fmt: skip
 SELECTABLE = tuple(kind for kind in RESTORABLE if kind != _ACCESS)

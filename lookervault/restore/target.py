@@ -18,6 +18,7 @@ GET_PATHS = {
     "boards": "/boards/{}",
     "scheduled_plans": "/scheduled_plans/{}",
     "alerts": "/alerts/{}",
+    "users": "/users/{}",
     **{kind: f"/{kind}/{{}}" for kind in ADMIN},
 }
 _SEARCH = {
