@@ -36,7 +36,7 @@ def test_unknown_type_suggests_the_nearest() -> None:
     [
         ([], "name what to restore"),
         (["--plan", "--apply", "looks"], "exclude each other"),
-        (["users", "1"], "restore handles"),
+        (["explores", "1"], "restore handles"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(

@@ -71,9 +71,9 @@ def test_pairs_and_types_and_missing_ids(vault: Vault) -> None:
 
 
 def test_unknown_folder_and_unrestorable_type(vault: Vault) -> None:
-    """A folder the backup lacks is named; users are not restored (a usage error)."""
+    """A folder the backup lacks is named; explores are not restored (a usage error)."""
     assert select_items(vault, Wanted(folder="99")).missing == [
         ("folders", "99", "not in the backup")
     ]
     with pytest.raises(UsageError, match="restore handles"):
-        select_items(vault, Wanted(types=("users",)))
+        select_items(vault, Wanted(types=("explores",)))
