@@ -83,6 +83,10 @@ WRITABLE: dict[str, tuple[str, ...]] = {
     ),
     "themes": ("begin_at", "end_at", "name", "settings"),
     "group_users": (),
+    "merge_queries": (
+        "column_limit", "dynamic_fields", "pivots", "sorts", "source_queries", "total", "limit",
+        "vis_config",
+    ),
 }  # fmt: skip
 
 # Marked read-only in the API description, yet Looker reads them when they are sent.

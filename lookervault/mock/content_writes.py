@@ -227,3 +227,21 @@ def create_access(data: MockData, ids: IdSource, body: dict[str, Any]) -> dict[s
             "user_id": None if user is None else str(user)}  # fmt: skip
     data.content_metadata_access[cmid] = [*rules, rule]
     return rule
+
+
+def create_merge_query(
+    queries: dict[str, Any], merges: dict[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    """POST /merge_queries: every source query must exist."""
+    fields = accepted("merge_queries", body)
+    sources = fields.get("source_queries") or []
+    if not sources:
+        raise validation_failed("source_queries", "missing_field", "This field is required.")
+    for source in sources:
+        must_exist(queries, source.get("query_id"), "source_queries.query_id")
+    number = IdSource.next_of(merges)
+    merge = {"can": _CAN, "id": number, "column_limit": None, "dynamic_fields": None,
+             "pivots": None, "sorts": None, "total": None, "limit": None, "vis_config": None,
+             **fields, "result_maker_id": None}  # fmt: skip
+    merges[number] = merge
+    return merge

@@ -80,8 +80,10 @@ _ELEMENT_DEFAULTS: dict[str, Any] = {
 class DashboardWrites:
     """The dashboard write endpoints over one MockData and its query table."""
 
-    def __init__(self, data: MockData, queries: dict[str, Any], ids: IdSource) -> None:
-        self.data, self.queries, self.ids = data, queries, ids
+    def __init__(
+        self, data: MockData, queries: dict[str, Any], ids: IdSource, merges: dict[str, Any]
+    ) -> None:
+        self.data, self.queries, self.ids, self.merges = data, queries, ids, merges
         self.dashboards = data.objects["dashboards"]
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -250,6 +252,9 @@ class DashboardWrites:
                 "invalid",
                 "Result Maker IDs should not be provided for text elements",
             )
+        if element.get("merge_result_id") is not None:
+            must_exist(self.merges, element["merge_result_id"], "merge_result_id")
+            element["merge_result_id"] = str(element["merge_result_id"])
         if element.get("look_id") is not None:
             must_exist(self.data.objects["looks"], element["look_id"], "look_id")
             element["look_id"] = str(element["look_id"])
@@ -283,7 +288,8 @@ class DashboardWrites:
     def _new_component(
         self, element: dict[str, Any], layout: dict[str, Any], index: int
     ) -> dict[str, Any]:
-        vis = (element.get("query") or {}).get("vis_config") or {}
+        merge = self.merges.get(str(element.get("merge_result_id")))
+        vis = (element.get("query") or merge or {}).get("vis_config") or {}
         return {"can": _CAN, "deleted": False, "element_title_hidden": False,
                 "id": self.ids.next_child(), "dashboard_layout_id": layout["id"],
                 "dashboard_element_id": element["id"], "row": index * 6, "column": 0,

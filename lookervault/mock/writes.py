@@ -21,6 +21,7 @@ from lookervault.mock.content_writes import (
     create_access,
     create_folder,
     create_look,
+    create_merge_query,
     create_query,
     update_look,
 )
@@ -51,8 +52,11 @@ class MockWrites:
         self.app = app
         data = app.data
         self.queries: dict[str, Any] = {str(q["id"]): q for q in data._queries}
+        # Served from the data when the mock generates merge queries, else kept here.
+        merges = data.objects.get("merge_queries")
+        self.merge_queries: dict[str, Any] = merges if merges is not None else {}
         ids = IdSource()
-        self.dashboards = DashboardWrites(data, self.queries, ids)
+        self.dashboards = DashboardWrites(data, self.queries, ids, self.merge_queries)
         self.boards = BoardWrites(data, ids)
         self._routes: list[tuple[str, re.Pattern[str], str, _Handler]] = []
         add = self._add
@@ -60,6 +64,8 @@ class MockWrites:
         add("POST", "/content_metadata_access", "content_metadata_access",
             lambda _, b: create_access(data, ids, b))  # fmt: skip
         add("POST", "/queries", "queries", lambda _, b: create_query(data, self.queries, b))
+        add("POST", "/merge_queries", "merge_queries",
+            lambda _, b: create_merge_query(self.queries, self.merge_queries, b))  # fmt: skip
         add("POST", "/looks", "looks", lambda _, b: create_look(data, self.queries, b))
         add("PATCH", "/looks/{}", "looks", lambda i, b: update_look(data, self.queries, i, b))
         add("POST", "/dashboards", "dashboards", lambda _, b: self.dashboards.create(b))

@@ -99,8 +99,12 @@ async def _element_body(
     body.pop("query_id", None)
     notes = []
     if row.get("merge_result_id") is not None:
-        body.pop("merge_result_id", None)
-        notes.append(f"tile {row['id']}: merged results not restored yet")
+        merge_id = await w.merge_query(str(row["merge_result_id"]))
+        if merge_id is None:
+            body.pop("merge_result_id", None)
+            notes.append(f"tile {row['id']}: its merge query is not in the vault")
+        else:
+            body["merge_result_id"] = merge_id
     if row.get("type") == "text":
         body.pop("look_id", None)  # "Result Maker IDs should not be provided for text elements"
     elif row.get("look_id") is None and isinstance(row.get("query"), dict):

@@ -96,6 +96,7 @@ async def restore(
             restore_id = ledger.start(options.wanted.run_id, result.options, settings.base_url)
         result.restore_id = restore_id
         writes = Writes(client, ledger, restore_id, id_map, pending, prune=options.plan.prune)
+        writes.merge_queries = selection.merge_queries
         result.applied = await apply_plan(
             writes, plan, selection, enable_schedules=options.plan.enable_schedules
         )

@@ -14,6 +14,7 @@ from lookervault.vault.store import Vault
 __all__ = ["RESTORABLE", "SELECTABLE", "Selection", "Wanted", "select_items"]
 
 _ACCESS = "content_metadata_access"
+_MERGE = "merge_queries"
 # Restore order: what each type references is restored before it. Access rules come with the
 # folders and boards selected (keyed "folders/ID", "boards/ID"), not by name.
 RESTORABLE = (
@@ -41,6 +42,8 @@ class Selection:
         default_factory=lambda: {kind: {} for kind in RESTORABLE}
     )
     missing: list[tuple[str, str, str]] = field(default_factory=list)  # (type, id, why)
+    # Backed-up merge queries by id: what merged-results tiles are rebuilt from.
+    merge_queries: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def count(self) -> int:
         """Objects selected."""
@@ -57,7 +60,7 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
         if kind not in SELECTABLE:
             raise UsageError(f"restore handles {', '.join(SELECTABLE)}; not {kind!r}")
     backup = _load(vault, wanted.run_id)
-    selection = Selection()
+    selection = Selection(merge_queries=backup[_MERGE])
     for kind in wanted.types:
         selection.items[kind].update(_live(backup[kind]))
     for kind, item_id in wanted.pairs:
@@ -77,8 +80,9 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
 
 
 def _load(vault: Vault, run_id: int | None) -> dict[str, dict[str, dict[str, Any]]]:
-    backup: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in (*RESTORABLE, _ACCESS)}
-    for kind, item_id, content in vault.iter_items((*RESTORABLE, _ACCESS), run_id=run_id):
+    kinds = (*RESTORABLE, _MERGE)
+    backup: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in kinds}
+    for kind, item_id, content in vault.iter_items(kinds, run_id=run_id):
         backup[kind][item_id] = jsonio.loads(content)
     return backup
 

@@ -38,6 +38,7 @@ class Writes:
         self.id_map, self.pending = id_map, pending
         self.writes = 0
         self.prune = prune  # --prune: the one delete a restore makes (tiles the backup lacks)
+        self.merge_queries: dict[str, dict[str, Any]] = {}  # backed-up merge queries by id
 
     def remember(self, kind: str, source_id: str, target_id: str) -> None:
         """Put a mapping in the id map (vault and memory); the step stays pending."""
@@ -115,4 +116,26 @@ class Writes:
             return mapped
         result = await self.post("queries", source_id, "/queries", writable_body("queries", query))
         self.done("queries", source_id, "CREATE", str(result["id"]))
+        return str(result["id"])
+
+    async def merge_query(self, source_id: str) -> str | None:
+        """A merge query in Looker equal to the backed-up one (None: the vault lacks it).
+
+        Its source queries keep their ids (queries are never deleted on the same instance)
+        unless this restore re-created them.
+        """
+        mapped = self.id_map.get("merge_queries", {}).get(source_id)
+        if mapped is not None:
+            return mapped
+        merge = self.merge_queries.get(source_id)
+        if merge is None:
+            return None
+        body = writable_body("merge_queries", merge)
+        body["source_queries"] = [
+            {**source, "query_id": self.id_map.get("queries", {}).get(
+                str(source.get("query_id")), source.get("query_id"))}
+            for source in merge.get("source_queries") or ()
+        ]  # fmt: skip
+        result = await self.post("merge_queries", source_id, "/merge_queries", body)
+        self.done("merge_queries", source_id, "CREATE", str(result["id"]))
         return str(result["id"])
