@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["REQUIRED", "SENT_THOUGH_READ_ONLY", "WRITABLE", "writable_body"]
+__all__ = ["REQUIRED", "SENT_THOUGH_READ_ONLY", "WRITABLE", "filterables", "writable_body"]
 
 WRITABLE: dict[str, tuple[str, ...]] = {
     "folders": ("name", "parent_id"),
@@ -42,7 +42,7 @@ WRITABLE: dict[str, tuple[str, ...]] = {
         "body_text", "dashboard_id", "look_id", "merge_result_id", "note_display", "note_state",
         "note_text", "query_id", "filter_id", "refresh_interval", "subtitle_text", "title",
         "title_hidden", "title_text", "type", "rich_content_json", "extension_id",
-        "aria_description",
+        "aria_description", "result_maker",
     ),
     "dashboard_layout_components": (
         "row", "column", "width", "height", "granular_row", "granular_column", "granular_width",
@@ -93,6 +93,8 @@ WRITABLE: dict[str, tuple[str, ...]] = {
 SENT_THOUGH_READ_ONLY: dict[str, tuple[str, ...]] = {
     # ContentMetaGroupUser marks every field read-only; create_content_metadata_access reads these.
     "content_metadata_access": ("content_metadata_id", "permission_type", "group_id", "user_id"),
+    # ResultMakerFilterables.listen (inside a tile's result_maker) binds the tile to dashboard
+    # filters: read-only in the description, read by create_dashboard_element (see filterables).
     # GroupIdForGroupUserInclusion: add_group_user reads the user id it marks read-only.
     "group_users": ("user_id",),
 }
@@ -119,6 +121,18 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "themes": ("name",),
     "group_users": ("user_id",),
 }
+
+
+def filterables(result_maker: Any) -> dict[str, Any] | None:
+    """The part of a tile's result_maker a create sends: its filterables with their listen.
+
+    None when there is nothing to send (no result maker, or no filterables).
+    """
+    if not isinstance(result_maker, dict) or not result_maker.get("filterables"):
+        return None
+    keys = ("model", "view", "name", "listen")
+    rows = [{k: f.get(k) for k in keys if k in f} for f in result_maker["filterables"]]
+    return {"filterables": rows}
 
 
 def writable_body(kind: str, obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -163,6 +163,10 @@ class DashboardWrites:
         dash = self._get(str(body["dashboard_id"]))
         fields = accepted("dashboard_elements", body)
         element = {"can": _CAN, **_ELEMENT_DEFAULTS, **fields, "id": self.ids.next_child()}
+        if isinstance(fields.get("result_maker"), dict):  # Looker keeps the filter bindings
+            element["result_maker"] = {
+                "filterables": fields["result_maker"].get("filterables"),
+            }
         self._element_refs(element)
         layout = dash["dashboard_layouts"][0]
         element["dashboard_id"], element["dashboard_layout_id"] = dash["id"], layout["id"]

@@ -72,6 +72,11 @@ def normalize(obj: Any, id_map: IdMap | None = None) -> Any:
     for key, value in obj.items():
         if key in SERVER_FIELDS:
             continue
+        if key == "result_maker" and isinstance(value, dict):
+            # Looker derives the rest (query, sorts, vis) from the tile; what a restore sets is
+            # the tile-to-filter bindings.
+            out[key] = normalize({"filterables": value.get("filterables")}, ids)
+            continue
         if key in REFERENCES and not isinstance(value, (dict, list)):
             out[key] = _mapped(ids, REFERENCES[key], value)
         elif key in _ID_LISTS and isinstance(value, list):

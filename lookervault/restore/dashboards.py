@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from lookervault.errors import ApiError
+from lookervault.looker.writable import filterables
 from lookervault.restore.plan import Action, PlanEntry
 from lookervault.restore.wanted import body_for
 from lookervault.restore.writes import Writes
@@ -97,6 +98,11 @@ async def _element_body(
 ) -> tuple[dict[str, Any], list[str]]:
     body = {**body_for("dashboard_elements", row, w.id_map), "dashboard_id": dash_id}
     body.pop("query_id", None)
+    bindings = filterables(row.get("result_maker"))
+    if bindings is None:
+        body.pop("result_maker", None)
+    else:
+        body["result_maker"] = bindings  # the tile-to-filter bindings (listen) must be sent
     notes = []
     if row.get("merge_result_id") is not None:
         merge_id = await w.merge_query(str(row["merge_result_id"]))

@@ -15,6 +15,8 @@ _CREATE_PATHS = {
     "scheduled_plans": "/scheduled_plans", "alerts": "/alerts",
     "dashboard_layout_components": "/dashboard_layout_components/{dashboard_layout_component_id}",
     "content_metadata_access": "/content_metadata_access",
+    "group_users": "/groups/{group_id}/users",
+    "merge_queries": "/merge_queries",
     **{kind: f"/{kind}" for kind in (
         "permission_sets", "model_sets", "roles", "groups", "user_attributes", "themes",
     )},

@@ -1,5 +1,6 @@
 """Merged-results tiles: the merge query is re-created (its source queries kept) and the tile
-points at it; the restored dashboard equals its backup through the id map."""
+points at it, its filter bindings (result_maker.filterables[].listen) sent; the restored
+dashboard equals its backup through the id map."""
 
 from __future__ import annotations
 
@@ -37,7 +38,12 @@ async def test_merged_results_tile_is_rebuilt(tmp_path: Path) -> None:
         (k, d) for k, d in sorted(mock.data.objects["dashboards"].items()) if not d["deleted"]
     )
     tile = {**dash["dashboard_elements"][0], "id": "77", "query": None, "query_id": None,
-            "look_id": None, "merge_result_id": "5", "result_maker_id": "77", "type": "vis"}  # fmt: skip
+            "look_id": None, "merge_result_id": "5", "result_maker_id": "77", "type": "vis",
+            "result_maker": {
+                "id": "77", "query_id": None, "merge_result_id": "5", "vis_config": {"type": "x"},
+                "filterables": [{"model": "m", "view": "v", "name": "n",
+                                 "listen": [{"dashboard_filter_name": "Date", "field": "v.date"}]}],
+            }}  # fmt: skip
     layout = dash["dashboard_layouts"][0]
     component = {
         **layout["dashboard_layout_components"][0],
@@ -72,3 +78,5 @@ async def test_merged_results_tile_is_rebuilt(tmp_path: Path) -> None:
     assert mock.writes is not None
     assert differences(_MERGE, mock.writes.merge_queries[merge_id], id_map) == []
     assert differences(backed_up, new_dash, id_map) == []
+    listen = new_dash["dashboard_elements"][0]["result_maker"]["filterables"][0]["listen"]
+    assert listen == [{"dashboard_filter_name": "Date", "field": "v.date"}]
