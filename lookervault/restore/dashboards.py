@@ -30,9 +30,10 @@ async def restore_dashboard(w: Writes, entry: PlanEntry, obj: dict[str, Any]) ->
         await w.patch(f"/dashboards/{entry.target_id}", {"deleted": False})
         w.done("dashboards", source_id, str(entry.action), entry.target_id)
         return []
-    if entry.action == Action.CREATE and entry.resume:
+    if entry.action == Action.CREATE and entry.resume:  # found again: make sure of its fields
         dash_id = str(entry.target_id)
         w.remember("dashboards", source_id, dash_id)
+        await w.patch(f"/dashboards/{dash_id}", {k: v for k, v in body.items() if k != "slug"})
     elif entry.action == Action.CREATE:
         if entry.reason.startswith("a copy"):
             body["title"] = f"{body.get('title')}{COPY_SUFFIX}"

@@ -40,7 +40,7 @@ async def restore_look(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list
         target = str((await w.post("looks", entry.source_id, "/looks", body))["id"])
     else:
         target = str(entry.target_id)
-        if entry.action == Action.UPDATE:
+        if entry.action == Action.UPDATE or entry.resume:
             await w.patch(f"/looks/{target}", body)
     w.done("looks", entry.source_id, str(entry.action), target)
     return []

@@ -16,7 +16,7 @@ from lookervault.restore.checks import dependencies, missing_explores
 from lookervault.restore.compare import differences
 from lookervault.restore.select import RESTORABLE, Selection
 from lookervault.restore.target import Target
-from lookervault.restore.wanted import IdMap, desired
+from lookervault.restore.wanted import body_for, desired
 
 __all__ = ["Action", "Plan", "PlanEntry", "PlanOptions", "make_plan"]
 
@@ -105,11 +105,14 @@ class Plan:
 async def make_plan(
     target: Target,
     selection: Selection,
-    id_map: IdMap,
+    id_map: dict[str, dict[str, str]],
     options: PlanOptions,
     pending: set[tuple[str, str]] | None = None,
 ) -> Plan:
-    """Decide every selected object's action (reads Looker, changes nothing)."""
+    """Decide every selected object's action (reads Looker, changes nothing).
+
+    ``id_map`` gains, in memory, the objects a stopped restore created but could not record.
+    """
     plan = Plan(missing=list(selection.missing))
     planner = _Planner(target, id_map, options, pending or set(), plan)
     planner.elements = {
@@ -128,7 +131,7 @@ class _Planner:
     def __init__(
         self,
         target: Target,
-        id_map: IdMap,
+        id_map: dict[str, dict[str, str]],
         options: PlanOptions,
         pending: set[tuple[str, str]],
         plan: Plan,
@@ -158,12 +161,13 @@ class _Planner:
 
         if (kind, source_id) in self.pending:
             found = current if mapped else None
-            if found is None:
-                wanted = desired(kind, obj, self.id_map, self.options.enable_schedules)
-                found_id = await self.target.find(kind, wanted)
+            if found is None:  # a create that may have happened: look for it by its natural key
+                found_id = await self.target.find(kind, body_for(kind, obj, self.id_map))
                 found = {"id": found_id} if found_id else None
             if found is not None:
                 target_id = str(found["id"])
+                if target_id != source_id:  # what follows refers to it by this id
+                    self.id_map.setdefault(kind, {})[source_id] = target_id
                 return entry(
                     Action.CREATE, "resuming: finish what a stopped restore began", resume=True
                 )
