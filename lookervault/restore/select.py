@@ -54,8 +54,10 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
     """The objects ``wanted`` names, read from the vault.
 
     Raises:
-        UsageError: a type that restore does not handle.
+        UsageError: a type that restore does not handle, or a run the vault does not have.
     """
+    if wanted.run_id is not None and wanted.run_id not in vault.queries.run_ids():
+        raise UsageError(f"no run {wanted.run_id} in vault {vault.path} (see `lookervault runs`)")
     for kind in (*wanted.types, *(kind for kind, _ in wanted.pairs)):
         if kind not in SELECTABLE:
             raise UsageError(f"restore handles {', '.join(SELECTABLE)}; not {kind!r}")

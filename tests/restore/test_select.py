@@ -77,3 +77,5 @@ def test_unknown_folder_and_unrestorable_type(vault: Vault) -> None:
     ]
     with pytest.raises(UsageError, match="restore handles"):
         select_items(vault, Wanted(types=("explores",)))
+    with pytest.raises(UsageError, match="no run 9"):
+        select_items(vault, Wanted(types=("looks",), run_id=9))
