@@ -78,6 +78,30 @@ def create_folder(data: MockData, ids: IdSource, body: dict[str, Any]) -> dict[s
     return folder
 
 
+def update_folder(data: MockData, folder_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """PATCH /folders/{id}: rename or move; names stay unique per parent, no folder under itself."""
+    folders = data.objects["folders"]
+    if folder_id not in folders:
+        raise refuse(404, "Not found")
+    old = folders[folder_id]
+    folder = {**old, **accepted("folders", body)}
+    folder["parent_id"] = str(folder["parent_id"]) if folder["parent_id"] is not None else None
+    if folder["parent_id"] != old["parent_id"]:
+        must_exist(folders, folder["parent_id"], "parent_id")
+        ancestor = folder["parent_id"]
+        while ancestor is not None:
+            if ancestor == folder_id:
+                raise validation_failed("parent_id", "invalid", "a folder cannot move under itself")
+            ancestor = folders[ancestor]["parent_id"]
+    if any(
+        f["parent_id"] == folder["parent_id"] and f["name"] == folder["name"] and key != folder_id
+        for key, f in folders.items()
+    ):
+        raise refuse(409, "Folder with this name already exists in the parent")
+    folders[folder_id] = folder
+    return folder
+
+
 def create_query(data: MockData, queries: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     """POST /queries: model and view required and must exist; an old client_id is refused."""
     require("queries", body)

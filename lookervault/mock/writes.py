@@ -23,6 +23,7 @@ from lookervault.mock.content_writes import (
     create_look,
     create_merge_query,
     create_query,
+    update_folder,
     update_look,
 )
 from lookervault.mock.dashboard_writes import DashboardWrites
@@ -61,6 +62,7 @@ class MockWrites:
         self._routes: list[tuple[str, re.Pattern[str], str, _Handler]] = []
         add = self._add
         add("POST", "/folders", "folders", lambda _, b: create_folder(data, ids, b))
+        add("PATCH", "/folders/{}", "folders", functools.partial(update_folder, data))
         add("POST", "/content_metadata_access", "content_metadata_access",
             lambda _, b: create_access(data, ids, b))  # fmt: skip
         add("POST", "/queries", "queries", lambda _, b: create_query(data, self.queries, b))

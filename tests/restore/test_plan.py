@@ -227,3 +227,21 @@ async def _hard_delete(mock: MockLooker, kind: str, item_id: str) -> None:
         assert (await c.post(f"/__mock__/hard_delete/{kind}/{item_id}")).status_code == 200
     _drop_board_items(mock.data, {item_id} if kind == "dashboards" else set(), set())
     mock._forget_type("boards")
+
+
+async def test_renamed_folder_is_renamed_back_by_overwrite(scene) -> None:
+    """A folder renamed since the backup: CONFLICT, then overwrite renames it back in place."""
+    mock, db = scene
+    folder_id = fullest_folder(mock)
+    name = mock.data.objects["folders"][folder_id]["name"]
+    mock.data.objects["folders"][folder_id] = {
+        **mock.data.objects["folders"][folder_id],
+        "name": "Renamed",
+    }
+    mock._forget_type("folders")
+    pair = ("folders", folder_id)
+    assert [e.action for e in (await run_restore(mock, db, _options(pair))).plan.entries] == [
+        Action.CONFLICT
+    ]
+    done = await run_restore(mock, db, _options(pair, apply=True, on_conflict="overwrite"))
+    assert done.ok and mock.data.objects["folders"][folder_id]["name"] == name
