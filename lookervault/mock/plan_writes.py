@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from lookervault.mock.content import _PLAN_BASE, _user_public
 from lookervault.mock.content_writes import stamp
-from lookervault.mock.write_support import IdSource, accepted, must_exist, require
+from lookervault.mock.write_support import IdSource, accepted, must_exist, refuse, require
 
 if TYPE_CHECKING:
     from lookervault.mock.data import MockData
@@ -68,3 +68,37 @@ def create_alert(data: MockData, body: dict[str, Any]) -> dict[str, Any]:
              "owner_id": owner["id"], "owner_display_name": owner["display_name"]}  # fmt: skip
     alerts[number] = alert
     return alert
+
+
+def update_scheduled_plan(data: MockData, plan_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """PATCH /scheduled_plans/{id}: the fields given; destinations, when given, replace them."""
+    plans = data.objects["scheduled_plans"]
+    if plan_id not in plans:
+        raise refuse(404, "Not found")
+    fields = accepted("scheduled_plans", body)
+    if "scheduled_plan_destination" in fields:
+        fields["scheduled_plan_destination"] = [
+            {
+                **dest,
+                "id": f"{plan_id}{n:02}",
+                "scheduled_plan_id": plan_id,
+                "secret_parameters": None,
+            }
+            for n, dest in enumerate(fields["scheduled_plan_destination"] or ())
+        ]
+    plans[plan_id] = {**plans[plan_id], **fields, "updated_at": stamp(data)}
+    return plans[plan_id]
+
+
+def replace_alert(data: MockData, alert_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """PUT /alerts/{id}: the whole alert (the required fields again)."""
+    alerts = data.objects["alerts"]
+    if alert_id not in alerts:
+        raise refuse(404, "Not found")
+    require("alerts", body)
+    fields = accepted("alerts", body)
+    must_exist(data.objects["users"], fields["owner_id"], "owner_id")
+    owner = data.objects["users"][str(fields["owner_id"])]
+    alerts[alert_id] = {**alerts[alert_id], **fields, "owner_id": owner["id"],
+                        "owner_display_name": owner["display_name"]}  # fmt: skip
+    return alerts[alert_id]

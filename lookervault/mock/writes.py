@@ -29,7 +29,12 @@ from lookervault.mock.content_writes import (
 from lookervault.mock.dashboard_writes import DashboardWrites
 from lookervault.mock.deletes import hard_delete, hard_delete_folder
 from lookervault.mock.member_writes import add_group_user, set_user_roles
-from lookervault.mock.plan_writes import create_alert, create_scheduled_plan
+from lookervault.mock.plan_writes import (
+    create_alert,
+    create_scheduled_plan,
+    replace_alert,
+    update_scheduled_plan,
+)
 from lookervault.mock.responses import _error, _not_found, _Response
 from lookervault.mock.write_support import IdSource, WriteRefusedError, answer
 
@@ -105,6 +110,9 @@ class MockWrites:
             lambda _, b: create_scheduled_plan(data, b),
         )
         add("POST", "/alerts", "alerts", lambda _, b: create_alert(data, b))  # fmt: skip
+        add("PATCH", "/scheduled_plans/{}", "scheduled_plans",
+            functools.partial(update_scheduled_plan, data))  # fmt: skip
+        add("PUT", "/alerts/{}", "alerts", functools.partial(replace_alert, data))
         add("POST", "/groups/{}/users", "users", functools.partial(add_group_user, data))
         add("PUT", "/users/{}/roles", "users", functools.partial(set_user_roles, data))
         for kind in ADMIN_KINDS:

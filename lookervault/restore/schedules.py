@@ -47,7 +47,9 @@ async def _write(w: Writes, entry: PlanEntry, kind: str, body: dict[str, Any]) -
         target = str((await w.post(kind, entry.source_id, f"/{kind}", body))["id"])
     else:
         target = str(entry.target_id)
-        if entry.action == Action.UPDATE:
+        if entry.action == Action.UPDATE and kind == "alerts":
+            await w.put(f"/alerts/{target}", body)  # PATCH takes only a few fields (AlertPatch)
+        elif entry.action == Action.UPDATE:
             await w.patch(f"/{kind}/{target}", body)
     w.done(kind, entry.source_id, str(entry.action), target)
     return []

@@ -61,6 +61,11 @@ class Writes:
         self.remember(kind, source_id, str(result["id"]))
         return result
 
+    async def put(self, path: str, body: Any) -> Any:
+        """Replace an existing object."""
+        self.writes += 1
+        return await self.client.put_json(path, body)
+
     async def delete(self, path: str) -> None:
         """Delete one part (only under --prune)."""
         self.writes += 1

@@ -244,3 +244,21 @@ async def test_renamed_folder_is_renamed_back_by_overwrite(scene) -> None:
     assert [e.action for e in entries if e.kind == "folders"] == [Action.CONFLICT]
     done = await run_restore(mock, db, _options(pair, apply=True, on_conflict="overwrite"))
     assert done.ok and mock.data.objects["folders"][folder_id]["name"] == name
+
+
+async def test_changed_schedule_and_alert_are_overwritten(scene) -> None:
+    """A schedule and an alert changed since the backup are set back (PATCH, PUT), ids kept."""
+    mock, db = scene
+    plans, alerts = mock.data.objects["scheduled_plans"], mock.data.objects["alerts"]
+    plan_id, alert_id = sorted(plans)[0], sorted(alerts)[0]
+    crontab, threshold = plans[plan_id]["crontab"], alerts[alert_id]["threshold"]
+    plans[plan_id] = {**plans[plan_id], "crontab": "0 0 1 1 *"}
+    alerts[alert_id] = {**alerts[alert_id], "threshold": -1.0}
+    mock._forget_type("scheduled_plans"), mock._forget_type("alerts")
+    pairs = (("scheduled_plans", plan_id), ("alerts", alert_id))
+    options = _options(*pairs, apply=True, on_conflict="overwrite", enable_schedules=True)
+    done = await run_restore(mock, db, options)
+    assert done.ok and [e.action for e in done.plan.entries] == [Action.UPDATE, Action.UPDATE]
+    assert plans[plan_id]["crontab"] == crontab and alerts[alert_id]["threshold"] == threshold
+    again = await run_restore(mock, db, _options(*pairs, enable_schedules=True))
+    assert [e.action for e in again.plan.entries] == [Action.SKIP, Action.SKIP]
