@@ -139,10 +139,10 @@ def _render(result: RestoreResult) -> None:
     for entry in plan.entries:
         title = (entry.title or "")[:32]
         print(
-            f"{entry.action!s:<9} {entry.kind:<23} {entry.source_id:>6}  {title:<32}  {entry.reason}"
+            f"{entry.action!s:<9} {entry.kind:<23} {entry.source_id:>10}  {title:<32}  {entry.reason}"
         )
     for kind, item_id, why in plan.missing:
-        print(f"{'MISSING':<9} {kind:<23} {item_id:>6}  {'':<32}  {why}")
+        print(f"{'MISSING':<9} {kind:<23} {item_id:>10}  {'':<32}  {why}")
     summary = ", ".join(f"{action} {count}" for action, count in plan.summary().items())
     print(f"plan: {summary}")
     for note in plan.not_restorable:
