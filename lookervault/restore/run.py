@@ -11,6 +11,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lookervault.backup.instance import check_same_instance
 from lookervault.errors import UsageError
 from lookervault.looker.client import LookerClient
 from lookervault.restore.apply import ApplyResult, apply_plan
@@ -73,6 +74,8 @@ async def restore(
     transport: Any = None,  # an httpx transport (tests serve the mock in-process)
 ) -> RestoreResult:
     """Plan (and with ``options.apply`` carry out) one restore into ``settings``' Looker."""
+    # Same instance only: ids are identity here (moving content to another Looker comes later).
+    check_same_instance(settings.base_url, vault.looker_urls(), allow_other=False)
     ledger = RestoreLedger(vault)
     restore_id = None
     if options.resume:

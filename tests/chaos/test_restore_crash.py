@@ -48,9 +48,11 @@ def _state(mock: MockLooker) -> dict[str, list[bytes]]:
     }
 
 
-async def _deleted_scene(db: Path) -> tuple[MockLooker, str]:
-    mock = writable_mock(seed=_SEED)
-    await backup(mock, db)
+async def _deleted_scene(
+    db: Path, base_url: str = "http://mock", mock: MockLooker | None = None
+) -> tuple[MockLooker, str]:
+    mock = mock or writable_mock(seed=_SEED)
+    await backup(mock, db, base_url)
     folder = fullest_folder(mock)
     await hard_delete_folder(mock, folder)
     return mock, folder
@@ -78,7 +80,7 @@ def test_kill_during_apply_then_resume(trial: int, tmp_path: Path, reference) ->
     """The child is SIGKILLed just after Looker applied its k-th write, before the answer."""
     expected, writes = reference
     db = tmp_path / "v.db"
-    mock, folder = anyio.run(_deleted_scene, db)
+    mock = writable_mock(seed=_SEED)
     kill_at = random.Random(f"restore-kill:{trial}").randint(1, writes - 1)
     child: dict[str, subprocess.Popen[str]] = {}
 
@@ -88,6 +90,7 @@ def test_kill_during_apply_then_resume(trial: int, tmp_path: Path, reference) ->
 
     recorder = Recorder(mock, before_answer=kill)
     with serve_in_thread(recorder) as base_url:  # type: ignore[arg-type]
+        _, folder = anyio.run(_deleted_scene, db, base_url, mock)
         env = child_env(base_url)
         args = cli_command("restore", "--folder", folder, "--apply", "--db", str(db), "--json")
         child["proc"] = proc = subprocess.Popen(

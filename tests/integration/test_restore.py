@@ -20,11 +20,11 @@ def test_refused_writes_exit_4_then_resume_completes(tmp_path: Path) -> None:
     """403 on dashboards: exit 4, failures named, `to continue:`; lifted, --resume exits 0."""
     mock = writable_mock(seed=3)
     db = tmp_path / "v.db"
-    anyio.run(backup, mock, db)
-    folder = fullest_folder(mock)
-    anyio.run(hard_delete_folder, mock, folder)
-    mock.options = MockOptions(**{**mock.options.__dict__, "forbid_writes": ("dashboards",)})
     with serve_in_thread(mock) as base_url:
+        anyio.run(backup, mock, db, base_url)
+        folder = fullest_folder(mock)
+        anyio.run(hard_delete_folder, mock, folder)
+        mock.options = MockOptions(**{**mock.options.__dict__, "forbid_writes": ("dashboards",)})
         env = child_env(base_url)
         first = run_child(
             cli_command("restore", "--folder", folder, "--apply", "--db", str(db)), env
@@ -51,11 +51,24 @@ def test_unknown_ids_are_named_and_exit_4(tmp_path: Path) -> None:
     """Ids the vault lacks: listed MISSING, exit 4, nothing written."""
     mock = writable_mock(seed=3)
     db = tmp_path / "v.db"
-    anyio.run(backup, mock, db)
     with serve_in_thread(mock) as base_url:
+        anyio.run(backup, mock, db, base_url)
         done = run_child(
             cli_command("restore", "dashboards", "987654", "--apply", "--db", str(db)),
             child_env(base_url),
         )
     assert done.code == 4 and "MISSING   dashboards" in done.out and "987654" in done.out
+    assert mock.stats.writes == 0
+
+
+def test_another_instance_is_refused(tmp_path: Path) -> None:
+    """A vault of one Looker is never restored into another: exit 2, one line, nothing written."""
+    mock = writable_mock(seed=3)
+    db = tmp_path / "v.db"
+    anyio.run(backup, mock, db)  # recorded as http://mock
+    with serve_in_thread(mock) as base_url:
+        done = run_child(
+            cli_command("restore", "looks", "--apply", "--db", str(db)), child_env(base_url)
+        )
+    assert done.code == 2 and "the vault holds runs of http://mock" in done.err
     assert mock.stats.writes == 0

@@ -105,11 +105,12 @@ class Recorder:
         await self.app(scope, replay, sending)
 
 
-async def backup(app: Any, db: Path) -> None:
-    """A complete backup of the mock into the vault at db."""
+async def backup(app: Any, db: Path, base_url: str = SETTINGS.base_url) -> None:
+    """A complete backup of the mock into the vault at db, recorded as taken from base_url."""
+    settings = SETTINGS.model_copy(update={"base_url": base_url})
     with Vault(db) as vault:
         result = await extract(
-            SETTINGS, vault, ExtractOptions(workers=1), transport=httpx.ASGITransport(app=app)
+            settings, vault, ExtractOptions(workers=1), transport=httpx.ASGITransport(app=app)
         )
     assert result.status == "complete", result
 
