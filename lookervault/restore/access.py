@@ -8,11 +8,12 @@ from typing import Any
 from lookervault.errors import NotFoundError
 from lookervault.looker.client import LookerClient
 from lookervault.looker.writable import writable_body
-from lookervault.restore.plan import PlanEntry
-from lookervault.restore.wanted import mapped
+from lookervault.restore.entries import Action, PlanEntry
+from lookervault.restore.target import Target
+from lookervault.restore.wanted import IdMap, mapped
 from lookervault.restore.writes import Writes
 
-__all__ = ["ACCESS", "current_rules", "missing_rules", "restore_access"]
+__all__ = ["ACCESS", "current_rules", "missing_rules", "plan_access", "restore_access"]
 
 ACCESS = "content_metadata_access"
 
@@ -41,6 +42,29 @@ def missing_rules(backed_up: list[dict[str, Any]], current: list[dict] | None) -
             have.add(_grant(rule))  # a grant listed twice is added once
             missing.append(rule)
     return missing
+
+
+async def plan_access(
+    target: Target,
+    source_id: str,
+    obj: dict[str, Any],
+    title: str | None,
+    id_map: IdMap,
+    *,
+    exists: bool,
+) -> PlanEntry:
+    """CREATE (grants missing), SKIP, or BLOCKED (the folder or board will not exist)."""
+    kind = obj["owner"]
+    owner_id = mapped(id_map, kind, obj["owner_id"])
+    if not exists:
+        reason = f"missing: {kind[:-1]} {owner_id}"
+        return PlanEntry(ACCESS, source_id, title, Action.BLOCKED, None, reason)
+    owner = await target.get(kind, owner_id)
+    lacking = missing_rules(obj["rules"], await current_rules(target.client, owner))
+    if not lacking:
+        return PlanEntry(ACCESS, source_id, title, Action.SKIP, owner_id, "as in the backup")
+    reason = f"{len(lacking)} of {len(obj['rules'])} grants missing"
+    return PlanEntry(ACCESS, source_id, title, Action.CREATE, owner_id, reason)
 
 
 async def restore_access(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list[str]:

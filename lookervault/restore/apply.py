@@ -14,8 +14,9 @@ from lookervault.restore.admin import ADMIN_KINDS, restore_admin
 from lookervault.restore.boards import restore_board
 from lookervault.restore.checks import dependencies
 from lookervault.restore.dashboards import restore_dashboard
+from lookervault.restore.entries import Action, PlanEntry
 from lookervault.restore.looks import restore_folder, restore_look
-from lookervault.restore.plan import Action, Plan, PlanEntry
+from lookervault.restore.plan import Plan
 from lookervault.restore.schedules import restore_alert, restore_scheduled_plan
 from lookervault.restore.select import Selection
 from lookervault.restore.users import restore_user

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lookervault.restore.plan import Action, PlanEntry
+from lookervault.restore.entries import Action, PlanEntry
 from lookervault.restore.wanted import body_for, mapped
 from lookervault.restore.writes import Writes
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from lookervault.errors import ApiError
 from lookervault.looker.writable import filterables
-from lookervault.restore.plan import Action, PlanEntry
+from lookervault.restore.entries import Action, PlanEntry
 from lookervault.restore.wanted import body_for
 from lookervault.restore.writes import Writes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lookervault.restore.dashboards import COPY_SUFFIX
-from lookervault.restore.plan import Action, PlanEntry
+from lookervault.restore.entries import Action, PlanEntry
 from lookervault.restore.wanted import body_for
 from lookervault.restore.writes import Writes
 

@@ -9,27 +9,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from lookervault.restore.access import plan_access
 from lookervault.restore.checks import dependencies, missing_explores
 from lookervault.restore.compare import differences
+from lookervault.restore.entries import Action, PlanEntry
 from lookervault.restore.select import RESTORABLE, Selection
 from lookervault.restore.target import Target
+from lookervault.restore.users import plan_user
 from lookervault.restore.wanted import body_for, desired
 
-__all__ = ["Action", "Plan", "PlanEntry", "PlanOptions", "make_plan"]
-
-
-class Action(StrEnum):
-    """What a restore does to one object."""
-
-    CREATE = "CREATE"
-    UPDATE = "UPDATE"
-    UNDELETE = "UNDELETE"
-    SKIP = "SKIP"
-    CONFLICT = "CONFLICT"
-    BLOCKED = "BLOCKED"
+__all__ = ["POLICIES", "Plan", "PlanOptions", "make_plan", "not_restorable"]
 
 
 # After these the object exists in Looker (things that reference it are not blocked).
@@ -46,30 +37,6 @@ class PlanOptions:
     on_conflict: str = "skip"
     enable_schedules: bool = False
     prune: bool = False  # an updated dashboard loses the tiles the backup does not have
-
-
-@dataclass(frozen=True, slots=True)
-class PlanEntry:
-    """One object's action."""
-
-    kind: str
-    source_id: str
-    title: str | None
-    action: Action
-    target_id: str | None = None  # the object in Looker the action works on
-    reason: str = ""
-    resume: bool = False  # a killed restore created it: finish it
-
-    def as_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "type": self.kind,
-            "id": self.source_id,
-            "title": self.title,
-            "action": str(self.action),
-            "target_id": self.target_id,
-            "reason": self.reason,
-        }
 
 
 @dataclass
@@ -147,10 +114,9 @@ class _Planner:
             or obj.get("display_name") or field.get("title")
         )  # fmt: skip
         if kind == "content_metadata_access":
-            return await self._access(source_id, obj, title)
+            exists = await self._exists(obj["owner"], obj["owner_id"])
+            return await plan_access(self.target, source_id, obj, title, self.id_map, exists=exists)
         if kind == "users":
-            from lookervault.restore.users import plan_user
-
             return await plan_user(self.target, source_id, obj, title, self.id_map)
         mapped = self.id_map.get(kind, {}).get(source_id)
         target_id = mapped or source_id
@@ -207,22 +173,6 @@ class _Planner:
                     return entry(Action.CREATE, f"a copy: title taken by {kind[:-1]} {taken}")
                 return entry(Action.CONFLICT, f"title taken in the folder by {kind[:-1]} {taken}")
         return entry(Action.CREATE, "gone from Looker")
-
-    async def _access(self, source_id: str, obj: dict[str, Any], title: str | None) -> PlanEntry:
-        from lookervault.restore.access import ACCESS, current_rules, missing_rules
-
-        kind = obj["owner"]
-        owner_id = self._resolve(kind, obj["owner_id"])
-        if not await self._exists(kind, obj["owner_id"]):
-            reason = f"missing: {kind[:-1]} {owner_id}"
-            return PlanEntry(ACCESS, source_id, title, Action.BLOCKED, None, reason)
-        owner = await self.target.get(kind, owner_id)
-        rules = await current_rules(self.target.client, owner)
-        lacking = missing_rules(obj["rules"], rules)
-        if not lacking:
-            return PlanEntry(ACCESS, source_id, title, Action.SKIP, owner_id, "as in the backup")
-        reason = f"{len(lacking)} of {len(obj['rules'])} grants missing"
-        return PlanEntry(ACCESS, source_id, title, Action.CREATE, owner_id, reason)
 
     def _resolve(self, kind: str, source_id: Any) -> str | None:
         if source_id is None:

@@ -15,7 +15,8 @@ from lookervault.backup.instance import check_same_instance
 from lookervault.errors import UsageError
 from lookervault.looker.client import LookerClient
 from lookervault.restore.apply import ApplyResult, apply_plan
-from lookervault.restore.plan import Action, Plan, PlanOptions, make_plan
+from lookervault.restore.entries import Action
+from lookervault.restore.plan import Plan, PlanOptions, make_plan
 from lookervault.restore.select import Wanted, select_items
 from lookervault.restore.target import Target
 from lookervault.restore.writes import Writes
@@ -74,8 +75,6 @@ async def restore(
     transport: Any = None,  # an httpx transport (tests serve the mock in-process)
 ) -> RestoreResult:
     """Plan (and with ``options.apply`` carry out) one restore into ``settings``' Looker."""
-    # Same instance only: ids are identity here (moving content to another Looker comes later).
-    check_same_instance(settings.base_url, vault.looker_urls(), allow_other=False)
     ledger = RestoreLedger(vault)
     restore_id = None
     if options.resume:
@@ -84,6 +83,8 @@ async def restore(
             raise UsageError("nothing to resume: the last restore finished")
         restore_id, options = last.restore_id, _options_from(last.options, apply=True)
     selection = select_items(vault, options.wanted)
+    # Same instance only: ids are identity here (moving content to another Looker comes later).
+    check_same_instance(settings.base_url, vault.looker_urls(), allow_other=False)
     id_map = ledger.id_map()
     pending = ledger.pending()
     async with LookerClient(settings, concurrency=1, transport=transport) as client:

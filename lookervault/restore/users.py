@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lookervault.restore.plan import Action, PlanEntry
+from lookervault.restore.entries import Action, PlanEntry
 from lookervault.restore.target import Target
 from lookervault.restore.wanted import IdMap, mapped
 from lookervault.restore.writes import Writes

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from lookervault.restore.compare import differences
-from lookervault.restore.plan import Action
+from lookervault.restore.entries import Action
 from lookervault.restore.run import RestoreOptions
 from lookervault.restore.select import Wanted
 from lookervault.vault.restores import RestoreLedger

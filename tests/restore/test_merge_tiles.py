@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lookervault.restore.compare import differences
-from lookervault.restore.plan import Action
+from lookervault.restore.entries import Action
 from lookervault.restore.run import RestoreOptions
 from lookervault.restore.select import Wanted
 from lookervault.vault.records import Batch, ItemRecord
@@ -56,7 +56,7 @@ async def test_merged_results_tile_is_rebuilt(tmp_path: Path) -> None:
     db = tmp_path / "v.db"
     with Vault(db) as vault:
         run_id = vault.start_run(
-            options={}, looker_url="u", looker_release=None, api_version=None, tool_version="0"
+            options={}, looker_url="http://mock", looker_release=None, api_version=None, tool_version="0"
         )
         with vault.writer() as writer:
             items = (

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from lookervault.mock.app import MockLooker
-from lookervault.restore.plan import Action, PlanOptions
+from lookervault.restore.entries import Action
+from lookervault.restore.plan import PlanOptions
 from lookervault.restore.run import RestoreOptions
 from lookervault.restore.select import Wanted
 from lookervault.vault.restores import RestoreLedger

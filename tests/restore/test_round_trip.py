@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from lookervault.restore.compare import differences
-from lookervault.restore.plan import Action, PlanOptions
+from lookervault.restore.entries import Action
+from lookervault.restore.plan import PlanOptions
 from lookervault.restore.run import RestoreOptions
 from lookervault.restore.select import Wanted, select_items
 from lookervault.vault.restores import RestoreLedger
