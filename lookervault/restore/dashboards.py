@@ -12,7 +12,7 @@ from typing import Any
 from lookervault.errors import ApiError
 from lookervault.looker.writable import filterables
 from lookervault.restore.entries import Action, PlanEntry
-from lookervault.restore.wanted import body_for
+from lookervault.restore.wanted import body_for, undelete_body
 from lookervault.restore.writes import Writes
 
 __all__ = ["COPY_SUFFIX", "restore_dashboard"]
@@ -27,7 +27,7 @@ async def restore_dashboard(w: Writes, entry: PlanEntry, obj: dict[str, Any]) ->
     source_id = entry.source_id
     body = body_for("dashboards", obj, w.id_map)
     if entry.action == Action.UNDELETE:
-        await w.patch(f"/dashboards/{entry.target_id}", {"deleted": False})
+        await w.patch(f"/dashboards/{entry.target_id}", undelete_body(obj, w.id_map))
         w.done("dashboards", source_id, str(entry.action), entry.target_id)
         return []
     if entry.action == Action.CREATE and entry.resume:  # found again: make sure of its fields

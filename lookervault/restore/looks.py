@@ -6,7 +6,7 @@ from typing import Any
 
 from lookervault.restore.dashboards import COPY_SUFFIX
 from lookervault.restore.entries import Action, PlanEntry
-from lookervault.restore.wanted import body_for
+from lookervault.restore.wanted import body_for, undelete_body
 from lookervault.restore.writes import Writes
 
 __all__ = ["restore_folder", "restore_look"]
@@ -28,7 +28,7 @@ async def restore_folder(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> li
 async def restore_look(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list[str]:
     """Undelete, create (query first) or update one look."""
     if entry.action == Action.UNDELETE:
-        await w.patch(f"/looks/{entry.target_id}", {"deleted": False})
+        await w.patch(f"/looks/{entry.target_id}", undelete_body(obj, w.id_map))
         w.done("looks", entry.source_id, str(entry.action), entry.target_id)
         return []
     body = body_for("looks", obj, w.id_map)

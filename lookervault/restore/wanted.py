@@ -13,7 +13,7 @@ from typing import Any
 from lookervault.looker.writable import writable_body
 from lookervault.restore.compare import REFERENCES
 
-__all__ = ["IdMap", "body_for", "desired", "mapped"]
+__all__ = ["IdMap", "body_for", "desired", "mapped", "undelete_body"]
 
 IdMap = Mapping[str, Mapping[str, str]]
 
@@ -47,4 +47,13 @@ def body_for(write_kind: str, obj: Mapping[str, Any], id_map: IdMap) -> dict[str
     for key, ref_kind in REFERENCES.items():
         if key in body and not isinstance(body[key], (dict, list)):
             body[key] = mapped(id_map, ref_kind, body[key])
+    return body
+
+
+def undelete_body(obj: Mapping[str, Any], id_map: IdMap) -> dict[str, Any]:
+    """Out of the trash, into its folder (re-created by this restore when it was gone too)."""
+    body: dict[str, Any] = {"deleted": False}
+    folder = mapped(id_map, "folders", obj.get("folder_id"))
+    if folder is not None and folder != str(obj.get("folder_id")):
+        body["folder_id"] = folder
     return body

@@ -56,7 +56,11 @@ async def test_merged_results_tile_is_rebuilt(tmp_path: Path) -> None:
     db = tmp_path / "v.db"
     with Vault(db) as vault:
         run_id = vault.start_run(
-            options={}, looker_url="http://mock", looker_release=None, api_version=None, tool_version="0"
+            options={},
+            looker_url="http://mock",
+            looker_release=None,
+            api_version=None,
+            tool_version="0",
         )
         with vault.writer() as writer:
             items = (

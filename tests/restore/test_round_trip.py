@@ -155,3 +155,29 @@ async def test_trash_comes_back_with_its_ids(tmp_path: Path) -> None:
         assert mock.data.objects[kind][item_id]["deleted"] is False
     with Vault(db) as vault:
         assert RestoreLedger(vault).id_map() == {}
+
+
+async def test_trashed_dashboard_comes_back_into_its_recreated_folder(tmp_path: Path) -> None:
+    """Folder gone, dashboard in the trash: the folder is re-created, the dashboard undeleted into it."""
+    mock = writable_mock()
+    db = tmp_path / "v.db"
+    await backup(mock, db)
+    dash_id, dash = next(
+        (k, d) for k, d in sorted(mock.data.objects["dashboards"].items())
+        if not d["deleted"] and d["folder_id"] not in ("1", "2")
+        and not mock.data.objects["folders"][d["folder_id"]]["is_personal"]
+    )  # fmt: skip
+    folder = dash["folder_id"]
+    mock.data.objects["dashboards"][dash_id] = {**dash, "deleted": True}
+    mock.data.delete("folders", folder)  # as if only the folder row went
+    mock._forget_type("dashboards"), mock._forget_type("folders")
+    pairs = (("folders", folder), ("dashboards", dash_id))
+    result = await run_restore(mock, db, RestoreOptions(wanted=Wanted(pairs=pairs), apply=True))
+    assert result.ok, result.as_json()
+    actions = {(e.kind, e.source_id): e.action for e in result.plan.entries}
+    assert actions[("folders", folder)] == Action.CREATE
+    assert actions[("dashboards", dash_id)] == Action.UNDELETE
+    with Vault(db) as vault:
+        new_folder = RestoreLedger(vault).id_map()["folders"][folder]
+    back = mock.data.objects["dashboards"][dash_id]
+    assert back["deleted"] is False and back["folder_id"] == new_folder
