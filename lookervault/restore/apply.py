@@ -16,6 +16,7 @@ from lookervault.restore.checks import dependencies
 from lookervault.restore.dashboards import restore_dashboard
 from lookervault.restore.entries import Action, PlanEntry
 from lookervault.restore.looks import restore_folder, restore_look
+from lookervault.restore.memberships import restore_membership
 from lookervault.restore.plan import Plan
 from lookervault.restore.schedules import restore_alert, restore_scheduled_plan
 from lookervault.restore.select import Selection
@@ -70,6 +71,7 @@ def _restorers(enable_schedules: bool) -> dict[str, _Restorer]:
     return {
         **dict.fromkeys(ADMIN_KINDS, restore_admin),
         "users": restore_user,
+        "memberships": restore_membership,
         "folders": restore_folder,
         ACCESS: restore_access,
         "looks": restore_look,

@@ -39,6 +39,9 @@ def dependencies(kind: str, obj: dict[str, Any], tiles: dict[str, str]) -> list[
             ("permission_sets", obj.get("permission_set_id")),
             ("model_sets", obj.get("model_set_id")),
         ]
+    if kind == "memberships":
+        owner = {"role_groups": "roles", "role_users": "roles", "group_groups": "groups"}
+        refs.append((owner.get(obj["type"], "user_attributes"), obj.get("owner_id")))
     if kind == "users":
         refs += [("groups", g) for g in obj.get("group_ids") or ()]
         refs += [("roles", r) for r in obj.get("role_ids") or ()]

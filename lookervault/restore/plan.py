@@ -15,6 +15,7 @@ from lookervault.restore.access import plan_access
 from lookervault.restore.checks import dependencies, missing_explores
 from lookervault.restore.compare import differences
 from lookervault.restore.entries import Action, PlanEntry
+from lookervault.restore.memberships import plan_membership
 from lookervault.restore.select import RESTORABLE, Selection
 from lookervault.restore.target import Target
 from lookervault.restore.users import plan_user
@@ -116,6 +117,8 @@ class _Planner:
         if kind == "content_metadata_access":
             exists = await self._exists(obj["owner"], obj["owner_id"])
             return await plan_access(self.target, source_id, obj, title, self.id_map, exists=exists)
+        if kind == "memberships":
+            return await plan_membership(self.target, source_id, obj, title, self.id_map)
         if kind == "users":
             return await plan_user(self.target, source_id, obj, title, self.id_map)
         mapped = self.id_map.get(kind, {}).get(source_id)

@@ -19,9 +19,16 @@ _MERGE = "merge_queries"
 # folders and boards selected (keyed "folders/ID", "boards/ID"), not by name.
 RESTORABLE = (
     "permission_sets", "model_sets", "groups", "roles", "user_attributes", "themes", "users",
-    "folders", "looks", "dashboards", "boards", _ACCESS, "scheduled_plans", "alerts",
+    "memberships", "folders", "looks", "dashboards", "boards", _ACCESS, "scheduled_plans", "alerts",
 )  # fmt: skip
-SELECTABLE = tuple(kind for kind in RESTORABLE if kind != _ACCESS)
+SELECTABLE = tuple(kind for kind in RESTORABLE if kind not in (_ACCESS, "memberships"))
+# Membership lists the vault keeps under their owner's id: vault type -> the owner's kind.
+_MEMBERSHIPS = {
+    "role_groups": "roles",
+    "role_users": "roles",
+    "group_groups": "groups",
+    "user_attribute_group_values": "user_attributes",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,7 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
     if wanted.folder is not None:
         _select_folder(backup, wanted, selection)
     _select_access(backup, selection)
+    _select_memberships(backup, selection)
     for kind, objects in selection.items.items():
         selection.items[kind] = {key: objects[key] for key in sorted(objects, key=_num)}
     selection.items["folders"] = _top_down(selection.items["folders"])
@@ -82,7 +90,7 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
 
 
 def _load(vault: Vault, run_id: int | None) -> dict[str, dict[str, dict[str, Any]]]:
-    kinds = (*RESTORABLE, _MERGE)
+    kinds = (*RESTORABLE, _MERGE, *_MEMBERSHIPS)
     backup: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in kinds}
     for kind, item_id, content in vault.iter_items(kinds, run_id=run_id):
         backup[kind][item_id] = jsonio.loads(content)
@@ -137,6 +145,21 @@ def _select_access(backup: dict[str, Any], selection: Selection) -> None:
                     "owner": kind,
                     "owner_id": key,
                     "rules": rules,
+                    "title": title,
+                }
+
+
+def _select_memberships(backup: dict[str, Any], selection: Selection) -> None:
+    """The membership lists of every selected role, group and user attribute (once backed up)."""
+    for vault_type, owner in _MEMBERSHIPS.items():
+        for key, obj in selection.items[owner].items():
+            rows = backup[vault_type].get(key)
+            if isinstance(rows, list):
+                title = f"{vault_type.replace('_', ' ')} of {obj.get('name')}"
+                selection.items["memberships"][f"{vault_type}/{key}"] = {
+                    "type": vault_type,
+                    "owner_id": key,
+                    "rows": rows,
                     "title": title,
                 }
 

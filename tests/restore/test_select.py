@@ -27,6 +27,8 @@ _ITEMS = [
     ("boards", "7", {"id": "7", "title": "B", "content_metadata_id": "c7", "board_sections": [
         {"board_items": [{"look_id": "9", "dashboard_id": None}]}]}),
     ("boards", "8", {"id": "8", "title": "Other", "board_sections": []}),
+    ("roles", "5", {"id": "5", "name": "Analyst", "permission_set_id": "1", "model_set_id": "1"}),
+    ("role_groups", "5", [{"id": "2", "name": "Sales"}]),
     ("content_metadata_access", "c10", [{"permission_type": "view", "group_id": "1", "user_id": None}]),
     ("content_metadata_access", "c7", [{"permission_type": "edit", "group_id": None, "user_id": "2"}]),
 ]  # fmt: skip
@@ -79,3 +81,12 @@ def test_unknown_folder_and_unrestorable_type(vault: Vault) -> None:
         select_items(vault, Wanted(types=("explores",)))
     with pytest.raises(UsageError, match="no run 9"):
         select_items(vault, Wanted(types=("looks",), run_id=9))
+
+
+def test_a_role_brings_its_membership_lists(vault: Vault) -> None:
+    """Selecting a role selects its backed-up groups list, keyed by type and owner."""
+    chosen = select_items(vault, Wanted(pairs=(("roles", "5"),))).items
+    assert chosen["memberships"] == {
+        "role_groups/5": {"type": "role_groups", "owner_id": "5", "rows": [{"id": "2", "name": "Sales"}],
+                          "title": "role groups of Analyst"}
+    }  # fmt: skip
