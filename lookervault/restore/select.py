@@ -90,7 +90,7 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
 
 
 def _load(vault: Vault, run_id: int | None) -> dict[str, dict[str, dict[str, Any]]]:
-    kinds = (*RESTORABLE, _MERGE, *_MEMBERSHIPS)
+    kinds = (*RESTORABLE, _MERGE, *_MEMBERSHIPS, "content_metadata")
     backup: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in kinds}
     for kind, item_id, content in vault.iter_items(kinds, run_id=run_id):
         backup[kind][item_id] = jsonio.loads(content)
@@ -135,11 +135,14 @@ def _select_folder(backup: dict[str, Any], wanted: Wanted, selection: Selection)
 
 
 def _select_access(backup: dict[str, Any], selection: Selection) -> None:
-    """The access rules of every selected folder and board that has any."""
+    """The access rules of every selected folder and board that has any or does not inherit."""
     for kind in ("folders", "boards"):
         for key, obj in selection.items[kind].items():
-            rules = backup[_ACCESS].get(str(obj.get("content_metadata_id")))
-            if rules:
+            cmid = str(obj.get("content_metadata_id"))
+            rules = backup[_ACCESS].get(cmid) or []
+            meta = backup["content_metadata"].get(cmid)
+            inherits = meta.get("inherits") if isinstance(meta, dict) else None
+            if rules or inherits is False:
                 title = f"access to {kind[:-1]} {obj.get('name') or obj.get('title')}"
                 selection.items[_ACCESS][f"{kind}/{key}"] = {
                     "owner": kind,
