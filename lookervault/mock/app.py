@@ -65,6 +65,7 @@ from lookervault.mock.routes import (
     match_route,
 )
 from lookervault.mock.use import view_one
+from lookervault.mock.writes import WRITE_METHODS, MockWrites
 
 __all__ = ["API_PREFIX", "MUTABLE_TYPES", "MockLooker", "MockOptions"]
 
@@ -132,6 +133,7 @@ class MockLooker:
             t: {} for t in CONTENT_TYPES
         }
         self._warm_caches()
+        self.writes = MockWrites(self) if opts.writable else None
 
     # ----- ground truth -------------------------------------------------------------------------
 
@@ -166,6 +168,9 @@ class MockLooker:
             return
         path, method = scope["path"], scope["method"]
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        if path.startswith(CONTROL_PREFIX + "/hard_delete") and self.writes is not None:
+            await _send(send, self.writes.admin(method, path[len(CONTROL_PREFIX) :]))
+            return
         if path.startswith(CONTROL_PREFIX + "/"):
             await _send(send, handle_control(self, method, path[len(CONTROL_PREFIX) :], query))
             return
@@ -214,7 +219,7 @@ class MockLooker:
             self.stats.stalls += 1
             await anyio.sleep(self.options.stall_s)
         if matched is None:
-            return _not_found(), drop
+            return await self._write(scope, receive, path), drop
         route, args = matched
         if route.kind != "versions" and not self._authenticated(scope["headers"]):
             return _error(401, "Requires authentication."), drop
@@ -223,6 +228,15 @@ class MockLooker:
         except _BadRequestError as exc:
             return _error(400, str(exc)), drop
         return self._corrupt(route, response, chaos, query), drop
+
+    async def _write(self, scope: _Scope, receive: _Receive, path: str) -> _Response:
+        """A write endpoint's answer (the writable knob), or 404 as the read-only mock answers."""
+        if self.writes is None or scope["method"] not in WRITE_METHODS:
+            return _not_found()
+        if not self._authenticated(scope["headers"]):
+            return _error(401, "Requires authentication.")
+        body = await _read_body(receive)
+        return self.writes.handle(scope["method"], path, body) or _not_found()
 
     def _apply_knobs(self) -> tuple[_Response | None, bool]:
         """(a 429/5xx answer or None, drop?); both draws happen every time so runs replay."""
@@ -541,6 +555,14 @@ class MockLooker:
                 cache.pop(item_id, None)
         self._views[content_type].clear()
         self._sorted.pop(content_type, None)
+
+    def _forget_type(self, content_type: str) -> None:
+        """Drop every cached view and encoding of a type a write changed."""
+        if content_type in self._encoded:
+            for cache in self._encoded[content_type].values():
+                cache.clear()
+            self._views[content_type].clear()
+            self._sorted.pop(content_type, None)
 
     def simulate_use(self, views: int) -> int:
         """Someone views ``views`` random dashboards and looks (telemetry moves, updated_at not)."""

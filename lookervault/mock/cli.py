@@ -115,6 +115,10 @@ class ServeFlags:
     """The first N explores stay listed in their model but answer 404."""
     page_timeout_above: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
     """Full list pages of more than N items answer 504 (0: never)."""
+    writable: bool = False
+    """Serve the write endpoints a restore uses (off: the mock is read-only)."""
+    forbid_writes: Annotated[tuple[str, ...], Parameter(consume_multiple=True, negative="")] = ()
+    """Write kinds answered 403 (folders, queries, looks, dashboards, boards, ...)."""
 
     def options(self) -> MockOptions:
         """The MockOptions these flags describe."""
@@ -152,6 +156,8 @@ class ServeFlags:
             lookml_dashboards=self.lookml_dashboards,
             missing_explores=self.missing_explores,
             page_timeout_above=self.page_timeout_above,
+            writable=self.writable,
+            forbid_writes=self.forbid_writes,
         )
 
 

@@ -53,6 +53,8 @@ class MockOptions:
     page_timeout_above: int = 0  # full list pages of more than N items answer 504 (0: never)
     looker_release: str = "26.12.3"
     api_version: str = "4.0"
+    writable: bool = False  # serve the write endpoints a restore uses (mock/writes.py)
+    forbid_writes: tuple[str, ...] = ()  # write kinds answered 403 (e.g. "dashboards")
 
 
 @dataclass
@@ -71,6 +73,7 @@ class MockStats:
     bad_bodies: int = 0
     shifts: int = 0
     wrong_shapes: int = 0
+    writes: int = 0  # write requests carried out (the writable knob)
 
     def injected(self) -> int:
         """Every fault the knobs injected (5xx, 429, drops, stalls, bad bodies, shifts...)."""

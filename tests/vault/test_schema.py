@@ -11,7 +11,7 @@ import pytest
 
 from lookervault.errors import VaultError
 from lookervault.vault.records import Batch
-from lookervault.vault.schema import SCHEMA_VERSION
+from lookervault.vault.schema import MIGRATIONS, SCHEMA_VERSION
 from lookervault.vault.store import Vault
 from tests.vault.support import make_item, raw_rows, write_batch
 
@@ -28,7 +28,7 @@ def test_reopen_runs_no_migration(tmp_path: Path) -> None:
     """Opening an existing vault applies no migration again."""
     path = tmp_path / "v.db"
     with Vault(path) as first:
-        assert first.applied_migrations == ("initial", "history", "telemetry")
+        assert first.applied_migrations == tuple(m.name for m in MIGRATIONS)
         before = raw_rows(first, 'SELECT * FROM "migrations"')
     with Vault(path) as second:
         assert second.applied_migrations == ()
@@ -55,8 +55,7 @@ def test_upgrading_an_older_vault_logs_at_info(
         Vault(tmp_path / "v1.db").close()
     messages = [(r.levelno, r.getMessage()) for r in caplog.records]
     assert messages == [
-        (logging.INFO, "vault migrated to schema 2 (history)"),
-        (logging.INFO, "vault migrated to schema 3 (telemetry)"),
+        (logging.INFO, f"vault migrated to schema {m.version} ({m.name})") for m in MIGRATIONS[1:]
     ]
 
 
@@ -155,7 +154,7 @@ def test_migrates_schema_1_without_loss(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     contents = _v1_vault(path)
     with Vault(path) as vault:
-        assert vault.applied_migrations == ("history", "telemetry")
+        assert vault.applied_migrations == tuple(m.name for m in MIGRATIONS[1:])
         latest = {(t, i): c for t, i, c in vault.iter_items()}
         assert latest == {k: v for k, v in contents.items() if k != ("dashboards", "2")}
         assert vault.item_ids("dashboards") == {"1"}
