@@ -60,8 +60,11 @@ def _iter_all(http: httpx.Client, path: str, params: dict[str, Any]) -> Iterator
 def _plan_list(http: httpx.Client, ct: ContentType, src: ListSource, page_size: int) -> list[str]:
     urls: list[str] = []
     sort = {"sorts": src.sort} if src.sort else {}
-    if not src.paged:
-        return [_url(src.path, {**src.params, **variant}) for variant in src.variants]
+    page_size = min(page_size, src.page_size or page_size)  # dashboards page at 25
+    if not src.paged:  # one request per variant; its ids name the items fetched one by one
+        urls = [_url(src.path, {**src.params, **variant}) for variant in src.variants]
+        ids = [str(row[ct.id_key]) for url in urls for row in http.get(url).json()]
+        return urls + _detail_urls(ct, src, ids)
     ids: list[str] = []
     for variant in src.variants:
         base = {**src.params, **variant}
@@ -74,22 +77,48 @@ def _plan_list(http: httpx.Client, ct: ContentType, src: ListSource, page_size: 
             urls += [_url(src.path, page)] * _LISTINGS_PER_TYPE
         for offset in range(0, (len(found) // page_size + 1) * page_size, page_size):
             urls.append(_url(src.path, {**base, "limit": page_size, "offset": offset, **sort}))
-    if ct.fetch_detail:
-        urls += [_url(ct.item_path(quote(i, safe="")) or "", {}) for i in ids]
+    return urls + _detail_urls(ct, src, ids)
+
+
+def _detail_urls(ct: ContentType, src: ListSource, ids: list[str]) -> list[str]:
+    if not ct.fetch_detail:
+        return []
+    return [_url(ct.item_path(quote(i, safe="")) or "", {}) for i in ids if src.accepts(i)]
+
+
+def _child_urls(src: ChildSource, parent: str, obj: Any) -> list[str]:
+    urls = []
+    for key in src.keys(parent, obj):
+        path = src.path.format(*(quote(part, safe="") for part in key))
+        urls.append(_url(path, dict(src.params(key))))
     return urls
+
+
+def _parent_objects(http: httpx.Client, parent: str) -> Iterator[Any]:
+    """The objects a child type's keys are read from; a child parent's are fetched (a chain)."""
+    ct = next(c for c in CONTENT_TYPES if c.name == parent)
+    psrc = ct.source
+    if isinstance(psrc, ChildSource):
+        for grand in psrc.parents:
+            for obj in _parent_objects(http, grand):
+                for url in _child_urls(psrc, grand, obj):
+                    answer = http.get(url)
+                    if answer.is_success:
+                        body = answer.json()
+                        yield from body if isinstance(body, list) else [body]
+        return
+    for variant in psrc.variants:
+        for obj in _iter_all(http, psrc.path, {**psrc.params, **variant}):
+            if psrc.accepts(str(obj.get(ct.id_key))):
+                yield obj
 
 
 def _plan_children(http: httpx.Client, src: ChildSource) -> list[str]:
     urls: list[str] = []
     for parent in src.parents:
-        psrc = next(c for c in CONTENT_TYPES if c.name == parent).source
-        assert isinstance(psrc, ListSource)
-        for variant in psrc.variants:
-            for obj in _iter_all(http, psrc.path, {**psrc.params, **variant}):
-                for key in src.keys(parent, obj):
-                    path = src.path.format(*(quote(part, safe="") for part in key))
-                    urls.append(_url(path, dict(src.params(key))))
-    return urls
+        for obj in _parent_objects(http, parent):
+            urls += _child_urls(src, parent, obj)
+    return list(dict.fromkeys(urls))  # as the extract, one request per distinct key
 
 
 def plan_requests(

@@ -34,6 +34,11 @@ class MockKnobs:
     latency_jitter_ms: float = 0.0
     rate_limit_per_s: float | None = None
     retry_after_s: float | None = None
+    rate_limit_burst: float | None = None
+    rate_limit_per_minute: int | None = None
+    token_ttl_s: float | None = None
+    fault_rate: float = 0.0
+    drop_rate: float = 0.0
 
     def serve_args(self) -> list[str]:
         args = [
@@ -46,7 +51,14 @@ class MockKnobs:
             args += ["--rate-limit-per-s", str(self.rate_limit_per_s)]
         if self.retry_after_s is not None:
             args += ["--retry-after-s", str(self.retry_after_s)]
-        return args
+        optional = (
+            ("--rate-limit-burst", self.rate_limit_burst),
+            ("--rate-limit-per-minute", self.rate_limit_per_minute),
+            ("--token-ttl-s", self.token_ttl_s),
+            ("--fault-rate", self.fault_rate or None),
+            ("--drop-rate", self.drop_rate or None),
+        )
+        return args + [a for flag, v in optional if v is not None for a in (flag, str(v))]
 
 
 class MockServer:

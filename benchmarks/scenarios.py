@@ -25,6 +25,7 @@ from benchmarks.harness import (
 )
 from benchmarks.mockserver import MockKnobs, MockServer
 from benchmarks.process import run_measured
+from benchmarks.rate_grid import s9_rate_grid
 from benchmarks.startup import s0_startup
 from benchmarks.verify import s8_verify
 from lookervault.config import DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, DEFAULT_WORKERS
@@ -407,4 +408,5 @@ SCENARIOS: dict[str, Callable[[Context, Sizes], dict[str, Any]]] = {
     "S6": s6_baseline,
     "S7": s7_resume,
     "S8": s8_verify,
+    "S9": s9_rate_grid,
 }

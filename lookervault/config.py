@@ -7,7 +7,10 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_DB_PATH",
+    "DASHBOARDS_PAGE_SIZE",
     "DEFAULT_PAGE_SIZE",
+    "EXPLORES_IN_FLIGHT",
+    "EXPLORES_TIMEOUT_S",
     "DEFAULT_TIMEOUT_S",
     "DEFAULT_TOKEN_LIFETIME_S",
     "DEFAULT_WORKERS",
@@ -19,21 +22,16 @@ __all__ = [
     "LOGOUT_TIMEOUT_S",
     "MAX_CONCURRENCY",
     "MAX_PAGE_SIZE",
+    "MIN_ADAPTIVE_PAGE_SIZE",
+    "PAGE_GROWTH_AFTER",
     "MAX_WORKERS",
     "MIN_WORKERS",
-    "RATE_BURST_S",
-    "RATE_CEILING_MARGIN",
-    "RATE_DECREASE_FACTOR",
-    "RATE_DECREASE_WINDOW_S",
-    "RATE_LIMIT_COOLOFF_S",
+    "RATE_DECREASE",
+    "RATE_EPISODE_SAMPLES",
+    "RATE_GAIN",
     "RATE_MIN_PER_S",
-    "RATE_OBSERVE_WINDOW_S",
-    "RATE_PROBE_INTERVAL_S",
-    "RATE_PROBE_MIN_USE",
-    "RATE_PROBE_SLOWDOWN_MAX",
-    "RATE_PROBE_STEP",
-    "RATE_PROBE_SUCCESSES",
-    "RATE_REFILL_S",
+    "RATE_SLOW_START_GAIN",
+    "RATE_START_PER_S",
     "RETRY_AFTER_MAX_S",
     "RETRY_ATTEMPTS",
     "RETRY_TIMEOUT_S",
@@ -57,6 +55,12 @@ DEFAULT_PAGE_SIZE = 100
 # The API spec documents no maximum for `limit`; 1000 keeps each response body (and each
 # retry of it) bounded while still cutting the number of round trips tenfold.
 MAX_PAGE_SIZE = 1000
+# Issue 13: a page of 100 full dashboards is ~1.5 MB and slow for Looker to build.
+DASHBOARDS_PAGE_SIZE = 25
+MIN_ADAPTIVE_PAGE_SIZE = 1  # halving on timeouts and 504s stops here
+PAGE_GROWTH_AFTER = 4  # successes in a row before a halved page size doubles back
+EXPLORES_IN_FLIGHT = 4  # explores are slow and heavy to render on a real Looker
+EXPLORES_TIMEOUT_S = 300.0  # as public Looker tools use for explores
 # Listing only ids (fields=<id>) makes tiny rows, so those pages can be as large as allowed.
 ID_LISTING_PAGE_SIZE = MAX_PAGE_SIZE
 # Stream buffer: one queued batch per writer keeps each busy; more only costs memory.
@@ -85,24 +89,13 @@ RETRY_WAIT_INITIAL_S = 0.5
 RETRY_WAIT_MAX_S = 30.0
 RETRY_AFTER_MAX_S = 120.0  # never trust a Retry-After longer than this
 
-# --- adaptive rate limiting (throttle.py) --------------------------------------------------
-RATE_LIMIT_COOLOFF_S = 5.0  # shared pause after a 429 that carries no Retry-After
-RATE_DECREASE_WINDOW_S = 2.0  # without send times: 429s this soon after a decrease are one burst
-RATE_OBSERVE_WINDOW_S = 10.0  # how far back the served and sent rates are measured
-# Looker's burst is spent when it answers 429; it refills in about Retry-After seconds (this
-# long when it sends none), so that time counts against what it served since the last 429.
-RATE_REFILL_S = 1.0
-RATE_CEILING_MARGIN = 0.97  # after a 429, run at this share of the rate Looker served...
-RATE_DECREASE_FACTOR = 0.5  # ...but never below this share of the rate we were sending
+# --- adaptive rate limiting (throttle.py; its docstring states the law) -------------------
+RATE_START_PER_S = 4.0  # slow start begins here when no rate is configured
+RATE_SLOW_START_GAIN = 1.4  # per held-back success before the first 429: x2 per half second
+RATE_GAIN = 0.005  # per held-back success after it: +0.5 % per second
+RATE_DECREASE = 0.9  # once per episode of 429s, times the share of answers that succeeded
+RATE_EPISODE_SAMPLES = 8  # answers since the last decrease before the next one is judged
 RATE_MIN_PER_S = 0.2  # never throttle below this, so a backup always progresses
-# A token bucket slightly above Looker's rate only runs dry after many seconds, so probe for a
-# higher limit slowly: a step this small (a share of the rate)...
-RATE_PROBE_STEP = 0.01
-RATE_PROBE_SUCCESSES = 50  # ...after this many successes in a row...
-RATE_PROBE_INTERVAL_S = 1.0  # ...and this long since the last step (or pause)
-RATE_PROBE_SLOWDOWN_MAX = 16  # each later 429 doubles both, up to this many times
-RATE_PROBE_MIN_USE = 0.5  # probe only while answers arrive at this share of the rate or more
-RATE_BURST_S = 0.25  # the adaptive limit lets this many seconds' worth of requests burst
 
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "on"})
 _FALSE = frozenset({"no", "n", "false", "f", "0", "off"})

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lookervault.config import DASHBOARDS_PAGE_SIZE, EXPLORES_IN_FLIGHT, EXPLORES_TIMEOUT_S
 from lookervault.errors import UsageError
 
 __all__ = [
@@ -46,6 +47,10 @@ class ListSource:
     variants: tuple[Params, ...] = ({},)
     paged: bool = True
     sort: str | None = "id"
+    # Most items per page (None: --page-size); big items make slow pages on a real Looker.
+    page_size: int | None = None
+    # Which listed ids belong to the type (GET /dashboards lists user-defined dashboards too).
+    accepts: Callable[[str], bool] = lambda item_id: True
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,10 @@ class ChildSource:
     # (key, the answer's indexed fields or None when gone) -> the vault id of the child item
     item_id: Callable[[tuple[str, ...], Any], str] = lambda key, fields: "::".join(key)
     answer: str = "object"  # the JSON each request answers: "object", or "list" of objects
+    in_flight: int | None = None  # most requests in flight (None: --concurrency)
+    timeout_s: float | None = None  # per-request timeout (None: the connection's)
+    # What a 404 means: "gone" (deleted), or "unavailable" (listed but not served: kept as is).
+    not_found: str = "gone"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +112,32 @@ def _content_metadata_ids(parent: str, item: Any) -> Iterable[tuple[str, ...]]:
         yield (str(cmid),)
 
 
+def _is_lookml(item_id: str) -> bool:
+    return "::" in item_id
+
+
+def _merge_result_ids(parent: str, dashboard: Any) -> Iterable[tuple[str, ...]]:
+    for element in dashboard.get("dashboard_elements") or ():
+        if isinstance(element, dict) and element.get("merge_result_id"):
+            yield (str(element["merge_result_id"]),)
+
+
+def _source_query_ids(parent: str, merge_query: Any) -> Iterable[tuple[str, ...]]:
+    for source in merge_query.get("source_queries") or ():
+        if isinstance(source, dict) and source.get("query_id"):
+            yield (str(source["query_id"]),)
+
+
+def _own_id(parent: str, item: Any) -> Iterable[tuple[str, ...]]:
+    if item.get("id") is not None:
+        yield (str(item["id"]),)
+
+
+def _members(parents: tuple[str, ...], path: str) -> ChildSource:
+    """A membership list fetched per parent item, stored under the parent's id."""
+    return ChildSource(parents, _own_id, path, item_id=lambda key, fields: key[0], answer="list")
+
+
 def _explore_id(key: tuple[str, ...], fields: Any) -> str:
     explore_id = getattr(fields, "id", None)
     return str(explore_id) if explore_id else "::".join(key)
@@ -117,6 +152,7 @@ _USE = (
     "usage_count",
     "content_favorite_id",
 )
+_DASHBOARD_USE = (*_USE, *(f"dashboard_elements/*/look/{name}" for name in _USE))
 _LOGINS = tuple(
     f"{credential}/logged_in_at"
     for credential in (
@@ -131,13 +167,14 @@ _LOGINS = tuple(
     )
 )
 _NAMED = Metadata(title=("name",), folder=None, owner=None)
+_UNTITLED = Metadata(title=(), folder=None, owner=None, created_at=None, updated_at=None)
 
 CONTENT_TYPES: tuple[ContentType, ...] = (
     ContentType(
         "dashboards",
-        ListSource("/dashboards/search", variants=_TRASH),
+        ListSource("/dashboards/search", variants=_TRASH, page_size=DASHBOARDS_PAGE_SIZE),
         detail_path="/dashboards/{id}",
-        telemetry=(*_USE, *(f"dashboard_elements/*/look/{name}" for name in _USE)),
+        telemetry=_DASHBOARD_USE,
     ),
     ContentType(
         "looks",
@@ -218,6 +255,9 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
             keys=_model_explores,
             path="/lookml_models/{0}/explores/{1}",
             item_id=_explore_id,
+            in_flight=EXPLORES_IN_FLIGHT,
+            timeout_s=EXPLORES_TIMEOUT_S,
+            not_found="unavailable",
         ),
         metadata=Metadata(title=("label", "name"), folder=None, owner=None),
     ),
@@ -252,7 +292,47 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
             item_id=lambda key, fields: key[0],
             answer="list",
         ),
-        metadata=Metadata(title=(), folder=None, owner=None, created_at=None, updated_at=None),
+        metadata=_UNTITLED,
+    ),
+    ContentType(
+        "lookml_dashboards",
+        # Never returned by search_dashboards; GET /dashboards lists them (ids `model::name`)
+        # beside the user-defined ones, which have numeric ids and are left to `dashboards`.
+        ListSource(
+            "/dashboards", params={"fields": "id"}, paged=False, sort=None, accepts=_is_lookml
+        ),
+        detail_path="/dashboards/{id}",
+        fetch_detail=True,
+        telemetry=_DASHBOARD_USE,
+    ),
+    ContentType(
+        "merge_queries",
+        ChildSource(("dashboards",), _merge_result_ids, "/merge_queries/{0}"),
+        metadata=_UNTITLED,
+    ),
+    ContentType(
+        "queries",
+        # The queries merge queries name (looks and dashboard tiles embed theirs).
+        ChildSource(("merge_queries",), _source_query_ids, "/queries/{0}"),
+        metadata=_UNTITLED,
+    ),
+    ContentType("role_groups", _members(("roles",), "/roles/{0}/groups"), metadata=_UNTITLED),
+    ContentType("role_users", _members(("roles",), "/roles/{0}/users"), metadata=_UNTITLED),
+    ContentType("group_groups", _members(("groups",), "/groups/{0}/groups"), metadata=_UNTITLED),
+    ContentType(
+        "user_attribute_group_values",
+        _members(("user_attributes",), "/user_attributes/{0}/group_values"),
+        metadata=_UNTITLED,
+    ),
+    ContentType(
+        "content_metadata",
+        ChildSource(
+            ("folders", "boards"),
+            _content_metadata_ids,
+            "/content_metadata/{0}",
+            item_id=lambda key, fields: key[0],
+        ),
+        metadata=Metadata(title=("name",), folder=None, owner=None, created_at=None),
     ),
 )
 
@@ -319,9 +399,10 @@ def resolve_content_types(names: Iterable[str]) -> tuple[ContentType, ...]:
         UsageError: a name is not a content type; the message lists the valid names.
     """
     wanted = check_names(names) or tuple(_BY_NAME)
-    selected = set(wanted)
-    for name in wanted:
-        source = _BY_NAME[name].source
+    selected, todo = set(wanted), list(wanted)
+    while todo:  # parents of parents too (queries <- merge_queries <- dashboards)
+        source = _BY_NAME[todo.pop()].source
         if isinstance(source, ChildSource):
+            todo.extend(p for p in source.parents if p not in selected)
             selected.update(source.parents)
     return tuple(ct for ct in CONTENT_TYPES if ct.name in selected)

@@ -146,6 +146,7 @@ def test_metadata_and_id_fields_are_decoded_by_the_payload_reader() -> None:
 # The API schema each backed-up type's items follow (looks: the get-by-id answer).
 _TELEMETRY_SCHEMAS = {
     "dashboards": "Dashboard",
+    "lookml_dashboards": "Dashboard",
     "looks": "LookWithQuery",
     "folders": "Folder",
     "boards": "Board",
@@ -187,3 +188,17 @@ def test_every_telemetry_field_exists_in_the_api_schema() -> None:
         for path in paths:
             assert _schema_has(schemas, _TELEMETRY_SCHEMAS[name], path.split("/")), (name, path)
     assert {"view_count", "last_viewed_at", "favorite_count"} <= set(with_telemetry["looks"])
+
+
+def test_registry_pages_dashboards_small_and_spares_explores() -> None:
+    """Dashboards page at 25 at most; explores go 4 at a time with 300 s; 404 is unavailable."""
+    from lookervault.content import ChildSource, ListSource, content_type
+
+    dashboards, explores = content_type("dashboards").source, content_type("explores").source
+    assert isinstance(dashboards, ListSource) and dashboards.page_size is not None
+    assert dashboards.page_size <= 25
+    assert isinstance(explores, ChildSource)
+    assert (explores.in_flight, explores.timeout_s, explores.not_found) == (4, 300.0, "unavailable")
+    lookml = content_type("lookml_dashboards").source
+    assert isinstance(lookml, ListSource)
+    assert lookml.accepts("model::name") and not lookml.accepts("42")

@@ -122,3 +122,30 @@ def test_log_progress_counts_resumed_items(caplog: pytest.LogCaptureFixture) -> 
     with caplog.at_level(logging.INFO, logger="lookervault.progress"):
         progress.finish("looks")
     assert "looks: 5 items backed up" in caplog.text
+
+
+def test_rich_progress_keeps_the_live_region_small_with_many_types(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    """24 types in flight show at most 8 bars plus a "+N more" row; each leaves one line."""
+    progress = RichProgress()
+    names = [f"type_{n:02}" for n in range(24)]
+    for name in names:
+        progress.add_total(name, 5)
+    visible = [t.description for t in progress._bar.tasks if t.visible]
+    rows = progress._rows()
+    assert visible == names[:rows] and rows <= 8
+    assert progress._bar.more == 24 - rows
+    for name in names[:3]:
+        progress.advance(name, 5)
+        progress.finish(name)
+    visible = [t.description for t in progress._bar.tasks if t.visible]
+    assert visible[:rows] == names[3 : 3 + rows]
+    for name in names[3:]:
+        progress.advance(name, 5)
+        progress.finish(name)
+    assert not [t for t in progress._bar.tasks if t.visible] and progress._bar.more == 0
+    progress.close()
+    lines = capsys.readouterr().err.splitlines()
+    for name in names:
+        assert sum(line.split()[:1] == [name] for line in lines) == 1, (name, lines)

@@ -10,8 +10,10 @@ from lookervault import jsonio
 from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.context import RunContext, TypeJob
 from lookervault.backup.items import error_line, record
+from lookervault.backup.slow import child_timeout, in_flight
 from lookervault.content import ChildSource
 from lookervault.errors import ApiError, NotFoundError, PayloadShapeError
+from lookervault.looker.deadline import request_timeout
 from lookervault.looker.payload import ItemFields, read_fields, split_document, split_page
 from lookervault.vault.records import Batch
 
@@ -25,16 +27,33 @@ async def back_up_children(job: TypeJob, source: ChildSource) -> None:
     done = await job.done()
     keys = await job.run.in_vault(_child_keys, job.run, source)
     todo = [k for k in keys if Checkpoint.child(k) not in done]
+    if source.not_found == "unavailable" and len(todo) < len(keys):  # a resumed run
+        await _recall_unavailable(job, source, [k for k in keys if k not in set(todo)])
     job.run.progress.add_total(job.name, len(keys))
-    limiter = anyio.CapacityLimiter(job.run.options.concurrency)
+    limiter = anyio.CapacityLimiter(in_flight(job.run.options, job.name, source))
+    timeout = child_timeout(job.run.options, job.name, source)
 
     async def one(key: tuple[str, ...]) -> None:
         async with limiter:
-            await _fetch_child(job, source, key)
+            with request_timeout(timeout):
+                await _fetch_child(job, source, key)
 
     async with anyio.create_task_group() as tg:
         for key in todo:
             tg.start_soon(one, key)
+
+
+async def _recall_unavailable(
+    job: TypeJob, source: ChildSource, done: list[tuple[str, ...]]
+) -> None:
+    """Keys an earlier attempt of this run finished without storing an item were unavailable."""
+    run = job.run
+    stored = await run.in_vault(
+        lambda: {item_id for _, item_id, _ in run.vault.iter_items([job.name], run_id=run.run_id)}
+    )
+    job.state.unavailable.extend(
+        child for key in done if (child := source.item_id(key, None)) not in stored
+    )
 
 
 def _child_keys(run: RunContext, source: ChildSource) -> list[tuple[str, ...]]:
@@ -54,8 +73,13 @@ async def _fetch_child(job: TypeJob, source: ChildSource, key: tuple[str, ...]) 
         content = await job.run.client.get_decoded(path, source.params(key), decode=split_document)
         _check_child_shape(source, content)
     except NotFoundError:
-        gone = ((job.name, source.item_id(key, None)),)
-        batch = Batch(run_id, checkpoints=(job.mark(checkpoint),), gone=gone)
+        child_id = source.item_id(key, None)
+        if source.not_found == "unavailable":  # listed but not served: not gone, not failed
+            job.state.unavailable.append(child_id)
+            job.run.client.metrics.add(f"unavailable:{job.name}")
+            batch = Batch(run_id, checkpoints=(job.mark(checkpoint),))
+        else:
+            batch = Batch(run_id, checkpoints=(job.mark(checkpoint),), gone=((job.name, child_id),))
     except (ApiError, PayloadShapeError) as exc:
         batch = Batch(run_id, failures=(job.failure(checkpoint, error_line(exc)),))
     else:

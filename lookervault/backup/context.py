@@ -36,6 +36,8 @@ class TypeState:
     producing: bool = True
     idle: anyio.Event = field(default_factory=anyio.Event)
     finished: anyio.Event = field(default_factory=anyio.Event)
+    # Items listed but answering 404 (explores): kept as they were, never marked gone.
+    unavailable: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.idle.set()  # nothing sent yet: nothing to wait for

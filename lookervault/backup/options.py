@@ -24,6 +24,8 @@ class ExtractOptions:
     allow_other_instance: bool = False
     max_requests: int | None = None  # stop cleanly (partial, resumable) at this many requests
     skip_personal_folder_access: bool = False  # no access rules of users' personal folders
+    explores_in_flight: int | None = None  # None: the registry's (4)
+    explores_timeout_s: float | None = None  # None: the registry's (300 s)
 
     def as_dict(self) -> dict[str, Any]:
         """The options as recorded in the vault's runs table (no secrets here)."""

@@ -15,6 +15,7 @@ from lookervault.backup.context import TypeJob
 from lookervault.backup.details import fetch_details, retry_failed_items
 from lookervault.backup.items import error_line, item_id, record
 from lookervault.backup.reconcile import Listing, list_before, reconcile
+from lookervault.backup.sizing import PageSizer, fetch_sized_page
 from lookervault.content import ListSource
 from lookervault.errors import ApiError, PayloadShapeError
 from lookervault.looker.payload import read_fields, split_page
@@ -70,10 +71,11 @@ class _ListJob:
     job: TypeJob
     source: ListSource
     done: frozenset[Checkpoint]
+    sizer: PageSizer
 
     @property
     def page_size(self) -> int:
-        return self.job.run.options.page_size
+        return self.sizer.largest
 
     def params(self, page: _Page) -> dict[str, Any]:
         params: dict[str, Any] = {**self.source.params, **page.variant}
@@ -86,7 +88,8 @@ class _ListJob:
 
 async def back_up_list(job: TypeJob, source: ListSource) -> None:
     """Every item of a list type; paged types list their ids beside the pages, then reconcile."""
-    pages = _ListJob(job, source, await job.done())
+    largest = min(job.run.options.page_size, source.page_size or job.run.options.page_size)
+    pages = _ListJob(job, source, await job.done(), PageSizer(largest))
     await retry_failed_items(job)
     if source.paged and Checkpoint.reconcile() in pages.done:
         return  # an earlier session of this run finished the type: a resume spends nothing on it
@@ -162,9 +165,11 @@ async def _fetch_page(pages: _ListJob, page: _Page) -> int | None:
 async def _fetch_held(pages: _ListJob, page: _Page, slot: PageSlot) -> int | None:
     job, key = pages.job, page.checkpoint
     try:
-        body = await job.run.client.get_decoded(
-            pages.source.path, pages.params(page), decode=split_page
-        )
+        client, path, params = job.run.client, pages.source.path, pages.params(page)
+        if page.offset is None:
+            body = await client.get_decoded(path, params, decode=split_page)
+        else:
+            body = await fetch_sized_page(client, path, params, pages.sizer)
         batch = await _page_batch(job, body, key)
     except (ApiError, PayloadShapeError) as exc:
         failure = job.failure(key, error_line(exc))
@@ -184,6 +189,13 @@ async def _page_batch(job: TypeJob, page: list[bytes], key: Checkpoint) -> Batch
     ids = [item_id(ct, f) for f in fields]
     if any(i is None for i in ids):
         raise PayloadShapeError(f"an item in the page has no {ct.id_key!r}")
+    if isinstance(ct.source, ListSource):  # GET /dashboards lists more than LookML dashboards
+        kept = [n for n, i in enumerate(ids) if i and ct.source.accepts(i)]
+        page, fields, ids = (
+            [page[n] for n in kept],
+            [fields[n] for n in kept],
+            [ids[n] for n in kept],
+        )
     checkpoints = (job.mark(key),)
     if not ct.fetch_detail:
         items = tuple(

@@ -134,7 +134,8 @@ def predict_requests(
         elif not source.paged:
             predicted[ct.name] = len(source.variants)
         else:
-            predicted[ct.name] = sum(_paged(len(v), page_size, ct) for v in listed[ct.name])
+            size = min(page_size, source.page_size or page_size)  # as backup/pages.py pages it
+            predicted[ct.name] = sum(_paged(len(v), size, ct) for v in listed[ct.name])
     return predicted
 
 

@@ -76,6 +76,12 @@ class ExtractResult:
             "access": self.access,
             "rate_limited": self.metrics.get("rate_limited", 0),
             "retries": self.metrics.get("retries", 0),
+            # listed but answering 404 (explores): neither gone nor failed
+            "unavailable": {
+                key.partition(":")[2]: n
+                for key, n in self.metrics.items()
+                if key.startswith("unavailable:")
+            },
             "elapsed_s": round(self.elapsed_s, 3),
             "items_per_s": round(total / self.elapsed_s, 1) if self.elapsed_s > 0 else 0.0,
         }
@@ -161,7 +167,10 @@ class _Run:
             return failures
         for ct in self.types:
             if ct.name not in incomplete and ct.name not in context.partly_listed:
-                await context.in_vault(context.vault.mark_unseen_gone, context.run_id, ct.name)
+                spare = tuple(context.states[ct.name].unavailable)
+                await context.in_vault(
+                    context.vault.mark_unseen_gone, context.run_id, ct.name, spare
+                )
         return failures
 
 

@@ -14,6 +14,7 @@ from lookervault.cli.export import export_command
 from lookervault.cli.extract import extract_command
 from lookervault.cli.failures import failures_command
 from lookervault.cli.history import list_command, runs_command, show_command
+from lookervault.cli.restore import restore_command
 from lookervault.cli.verify import verify_command
 from lookervault.errors import ExitCode
 
@@ -42,6 +43,7 @@ app.command(diff_command, name="diff")
 app.command(verify_command, name="verify")
 app.command(failures_command, name="failures")
 app.command(check_command, name="check")
+app.command(restore_command, name="restore")
 
 
 def main(tokens: Sequence[str] | None = None) -> None:

@@ -19,6 +19,8 @@ __all__ = ["main"]
 
 DEMO_DB = Path("demo") / "lookervault.db"
 DEMO_PRESET = "demo"
+# Objects the default mock leaves out so existing suites keep their meaning; the demo shows them.
+DEMO_KNOBS = ("--merge-queries", "20", "--lookml-dashboards", "5")
 _READY_PREFIX = "listening on "
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _START_TIMEOUT_S = 60.0
@@ -34,7 +36,7 @@ def _real_looker_configured() -> bool:
 
 def _start_mock() -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
-        _lookervault("mock", "serve", "--port", "0", "--preset", DEMO_PRESET),
+        _lookervault("mock", "serve", "--port", "0", "--preset", DEMO_PRESET, *DEMO_KNOBS),
         stdout=subprocess.PIPE,
         text=True,
     )

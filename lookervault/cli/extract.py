@@ -62,7 +62,7 @@ Concurrency = Annotated[
 PageSize = Annotated[
     int,
     Parameter(
-        help=f"Items per list request (1-{MAX_PAGE_SIZE}).",
+        help=f"Items per list request (1-{MAX_PAGE_SIZE}; dashboards at most 25).",
         validator=validators.Number(gte=1, lte=MAX_PAGE_SIZE),
     ),
 ]
@@ -91,6 +91,10 @@ def extract_command(
     rate_limit_per_second: Rate = None,
     resume: Flag = False,
     allow_other_instance: Flag = False,
+    explores_in_flight: Annotated[
+        int | None, Parameter(validator=validators.Number(gte=1, lte=MAX_CONCURRENCY))
+    ] = None,
+    explores_timeout: Rate = None,
     verbose: Annotated[int, Parameter(name=["--verbose", "-v"], count=True)] = 0,
     quiet: Flag = False,
     common: Annotated[ExtractFlags, FLAT] = _EXTRACT,
@@ -113,6 +117,10 @@ def extract_command(
         Continue the last unfinished run, fetching only what it did not commit.
     allow_other_instance
         Back up into a vault that holds runs of another Looker instance (refused otherwise).
+    explores_in_flight
+        Most explore requests at once (default 4: explores are heavy to render on Looker).
+    explores_timeout
+        Seconds each explore request may take (default 300).
     verbose
         Debug logging, secrets redacted; twice (-v -v) adds the HTTP libraries' wire logs.
     quiet
@@ -152,6 +160,8 @@ def extract_command(
             allow_other_instance=allow_other_instance,
             max_requests=requests.max_requests,
             skip_personal_folder_access=requests.skip_personal_folder_access,
+            explores_in_flight=explores_in_flight,
+            explores_timeout_s=explores_timeout,
         )
         if requests.plan:
             from lookervault.cli.plan import print_plan
@@ -249,6 +259,8 @@ def _render_result(result: ExtractResult, *, db: Path, as_json: bool) -> None:
         f"({summary['items_per_s']} items/s, {summary['requests']} requests, "
         f"{summary['retries']} retries, {summary['rate_limited']} rate-limited)"
     )
+    for name, count in summary["unavailable"].items():
+        print(f"  unavailable: {name}: {count} listed but answered 404 (kept as they were)")
     if result.failures:
         for line in summarize_failures(result.failures):
             print(f"  failed: {line}")

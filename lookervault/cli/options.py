@@ -21,6 +21,7 @@ __all__ = [
     "Flag",
     "ListFlags",
     "NoJson",
+    "RestoreFlags",
     "RunOption",
     "RunsFlags",
     "ShowFlags",
@@ -152,4 +153,16 @@ class FailuresFlags(Common):
     ----------
     json
         Print a JSON array of {"content_type", "key", "what", "error"}.
+    """
+
+
+@dataclass(frozen=True)
+class RestoreFlags(Common):
+    """The shared options of restore.
+
+    Parameters
+    ----------
+    json
+        Print one JSON object: {"summary", "entries", "missing", "not_restorable",
+        "restore_id", "refused", "applied", "failures", "notes"}.
     """

@@ -21,6 +21,7 @@ from lookervault.config import (
     TOKEN_REFRESH_MARGIN_S,
 )
 from lookervault.errors import ApiError, AuthError, NotFoundError
+from lookervault.looker.deadline import timeout_kwargs
 from lookervault.looker.messages import (
     connect_error,
     describe_transport,
@@ -199,13 +200,14 @@ class LookerClient:
         params: Mapping[str, str | int | bool] | None = None,
         *,
         decode: Callable[[bytes], _T],
+        retry: RetryPolicy = IDEMPOTENT,
     ) -> _T:
         """GET *path* and turn the body into a value with *decode* (e.g. split it into items).
 
         A ValueError from *decode* means a broken body (truncated, an HTML page served with
         status 200) and is retried like a 5xx; other exceptions from it propagate untouched.
         """
-        return await self._request_json("GET", _api_path(path), params, IDEMPOTENT, None, decode)
+        return await self._request_json("GET", _api_path(path), params, retry, None, decode)
 
     async def versions(self) -> dict[str, Any]:
         """Return Looker's ``GET /versions`` answer (looker_release_version, ...)."""
@@ -274,17 +276,18 @@ class LookerClient:
         content: bytes | None = None,
         authorized: bool = False,
     ) -> tuple[httpx.Response, str | None]:
-        """One HTTP exchange: a concurrency slot, a rate permit, a current token, the request.
+        """One HTTP exchange: a concurrency slot, a current token, a rate permit, the request.
 
-        The token is read only once the slot and the permit are held, so a wait for either
-        never sends a token that expired meanwhile. Login runs outside the slots: requests
-        holding every slot may be waiting for it.
+        The token comes before the permit, so requests waiting for a login hold no permits and
+        leave paced, not together. Login runs outside the slots and takes an urgent permit:
+        requests holding every slot, or queued for permits, may be waiting for it.
         """
         http = self._require_http()
         async with self._slots if authorized else contextlib.nullcontext():
-            await self.limiter.acquire()
-            sent_at = self.limiter.now()
             token = await self._current_token() if authorized else None
+            sent_at = await self.limiter.acquire(urgent=not authorized)
+            if authorized and (token != self._token or self._clock() >= self._refresh_at):
+                token = await self._current_token()  # renewed or due while we queued
             headers = dict(_JSON_HEADERS) if content is not None else {}
             if token:
                 headers["Authorization"] = f"Bearer {token}"
@@ -292,7 +295,13 @@ class LookerClient:
             started = time.perf_counter()
             try:
                 response = await http.request(
-                    method, url, params=params, headers=headers, data=data, content=content
+                    method,
+                    url,
+                    params=params,
+                    headers=headers,
+                    data=data,
+                    content=content,
+                    **timeout_kwargs(),
                 )
             except httpx.HTTPError as exc:
                 self.metrics.add("errors")
@@ -323,7 +332,7 @@ class LookerClient:
         except ValueError:
             self.metrics.add("errors")
             raise RetryableError(status, "the answer is not valid JSON") from None
-        self.limiter.on_success()
+        self.limiter.on_success(sent_at=response.extensions.get(_SENT_AT))
         return answer
 
     def _on_retryable_status(self, response: httpx.Response) -> NoReturn:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from lookervault import jsonio
@@ -25,8 +27,21 @@ def looker_message(response: httpx.Response) -> str:
         body = None
     message = body.get("message") if isinstance(body, dict) else None
     if isinstance(message, str) and message:
-        return message
+        return message + _validation_errors(body)
     return response.reason_phrase or "error"
+
+
+def _validation_errors(body: Any) -> str:
+    """Looker's 422 details (``errors``: field and message each), as ": field: message; ..."."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list):
+        return ""
+    parts = [
+        f"{error.get('field')}: {error.get('message')}"
+        for error in errors
+        if isinstance(error, dict) and error.get("message")
+    ]
+    return (": " + "; ".join(parts)) if parts else ""
 
 
 def describe_transport(exc: httpx.HTTPError) -> str:

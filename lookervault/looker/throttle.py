@@ -1,4 +1,28 @@
-"""One adaptive request-rate limiter shared by every producer talking to Looker."""
+"""One adaptive request-rate limiter shared by every producer talking to Looker.
+
+The law is congestion control applied to a rate (TCP applies it to a window):
+
+- Pacing: requests leave one at a time, at least 1/r apart, in the order they asked. Idle time
+  earns no credit, so nothing (slots freed together, retries, a login ending) can burst.
+- Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
+  about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every half second or so.
+- The first 429 ends slow start with one usual decrease (below), at once.
+- Additive increase: then each such success adds RATE_GAIN, so r grows 0.5 % per second (one
+  step per round of r successes, as Scalable TCP grows per acknowledgement).
+- Multiplicative decrease, once per episode: a 429 to a request sent after the last decrease,
+  once RATE_EPISODE_SAMPLES answers came back since, sets r to RATE_DECREASE (0.9) x the rate
+  we were sending. If over half of those answers were refused (the 429 that ends the episode
+  not counted), we were far above Looker's rate: the share that succeeded, which is its rate
+  over ours, multiplies in too, so one step lands just under it.
+- Lock-out: none of those answers succeeded. Everyone pauses for the Retry-After Looker sent.
+  A long one (a per-minute window is full) sets r to 0.9 x what Looker served in the last
+  minute, held there for a minute; a short one or none (a storm) means the usual step.
+- The configured limits are hard: r never exceeds them, and exact logs of send times keep every
+  1-second (60-second) window at ``per_second`` (``per_minute``) requests or fewer.
+- A login is urgent: it takes the next paced slot ahead of the requests waiting for it.
+
+Not thread-safe: call it from the event loop only (the client does).
+"""
 
 from __future__ import annotations
 
@@ -6,56 +30,60 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
-from aiolimiter import AsyncLimiter
 
 from lookervault.config import (
-    RATE_BURST_S,
-    RATE_CEILING_MARGIN,
-    RATE_DECREASE_FACTOR,
-    RATE_DECREASE_WINDOW_S,
-    RATE_LIMIT_COOLOFF_S,
+    RATE_DECREASE,
+    RATE_EPISODE_SAMPLES,
+    RATE_GAIN,
     RATE_MIN_PER_S,
-    RATE_OBSERVE_WINDOW_S,
-    RATE_PROBE_INTERVAL_S,
-    RATE_PROBE_MIN_USE,
-    RATE_PROBE_SLOWDOWN_MAX,
-    RATE_PROBE_STEP,
-    RATE_PROBE_SUCCESSES,
-    RATE_REFILL_S,
+    RATE_SLOW_START_GAIN,
+    RATE_START_PER_S,
     RETRY_AFTER_MAX_S,
 )
 
-__all__ = ["AdaptiveLimiter"]
+__all__ = ["AdaptiveLimiter", "SendLog"]
 
 logger = logging.getLogger(__name__)
 
 _SECOND = 1.0
 _MINUTE = 60.0
+_FAR_ABOVE = 0.5  # share of an episode's answers refused beyond which the share sets r
+_WINDOW_HINT_S = 5.0  # a lock-out whose Retry-After is this long is a full per-minute window
+_HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
+
+
+class SendLog:
+    """The last *count* send times: no window of *period* seconds may hold more than *count*."""
+
+    def __init__(self, count: float, period: float) -> None:
+        if count < 1:  # fewer than one per period: one per stretched period
+            period, count = period / count, 1.0
+        self.count = int(count)
+        self.period = period
+        self._times: deque[float] = deque(maxlen=self.count)
+
+    def delay(self, now: float) -> float:
+        """Seconds until one more request fits (0 or less: now)."""
+        if len(self._times) < self.count:
+            return 0.0
+        return self._times[0] + self.period - now
+
+    def record(self, now: float) -> None:
+        """Note a request sent at *now*."""
+        self._times.append(now)
 
 
 class AdaptiveLimiter:
-    """Caps the request rate, and slows every producer down together when Looker answers 429.
+    """Paces every request to Looker, and finds Looker's own rate limit from its 429s.
 
-    The configured limits (``per_second``, which is also the burst size, and ``per_minute``)
-    are always respected. On a 429 every caller pauses until the Retry-After delay (or a
-    default cool-off) has passed; 429s for requests sent before the slowdown count once.
-
-    A 429 says Looker's burst is spent. It was spent at the previous 429 too (or full at the
-    start), so the successes since then (since that pause ended), spread over that time plus
-    the time Looker takes to refill its burst (Retry-After, or RATE_REFILL_S without one), are
-    the rate it sustains: the ceiling. Counting answers, not requests sent, keeps the start's
-    burst and the requests it refused from inflating it. The rate drops to a little under the
-    ceiling, by at most half (a ceiling learned while idle or in a storm can be far too low),
-    and always below the rate Looker refused.
-
-    After the pause, sustained success probes upward in small steps, so a raised limit is
-    found; each later 429, Looker confirming its limit, makes the probes rarer. The adaptive
-    rate is a token bucket with a short burst that a rate change does not refill.
-
-    Not thread-safe: call it from the event loop only (the client does).
+    Args:
+        per_second: configured hard limit (None: none), also the starting rate.
+        per_minute: configured hard limit per 60-second window (None: none).
+        clock: monotonic seconds; with *sleep*, injectable so tests run on a fake clock.
+        sleep: awaited to wait; must let the clock advance by its argument.
     """
 
     def __init__(
@@ -64,33 +92,33 @@ class AdaptiveLimiter:
         per_second: float | None = None,
         per_minute: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         for name, value in (("per_second", per_second), ("per_minute", per_minute)):
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number, not {value!r}")
-        self._clock = clock
-        self._fixed = [
-            _bucket(count, period)
+        self._clock, self._sleep = clock, sleep
+        self._logs = [
+            SendLog(count, period)
             for count, period in ((per_second, _SECOND), (per_minute, _MINUTE))
             if count is not None
         ]
         self._configured = _combined_rate(per_second, per_minute)
-        self._rate = self._configured
-        self._ceiling: float | None = None
-        self._pacer: _Pacer | None = None
+        self._rate = self._configured or RATE_START_PER_S
+        self._slow_start = self._configured is None
+        self._queue = anyio.Lock()  # FIFO: one waiter sleeps, the others queue behind it
+        self._last_sent = -math.inf
+        self._held = False  # whether the last request had to wait for its slot
         self._pause_until = -math.inf
-        self._burst_until = -math.inf
         self._decreased_at = -math.inf
-        self._started = math.inf
-        self._successes = 0
-        self._probed_at = -math.inf
-        self._slowdown = 1  # probes wait this many times RATE_PROBE_SUCCESSES and _INTERVAL_S
-        self._sent: deque[float] = deque()
-        self._served: deque[float] = deque()
+        self._ok = self._refused = 0  # answers to requests sent since the last decrease
+        self._recent: deque[float] = deque(maxlen=RATE_EPISODE_SAMPLES)  # last send times
+        self._served: deque[float] = deque()  # success times within the last minute
+        self._floor, self._floor_until = RATE_MIN_PER_S, -math.inf  # after a lock-out
 
     @property
-    def current_rate(self) -> float | None:
-        """Requests per second now in force (None: unlimited)."""
+    def current_rate(self) -> float:
+        """Requests per second now in force."""
         return self._rate
 
     @property
@@ -99,213 +127,124 @@ class AdaptiveLimiter:
         return self._configured
 
     @property
-    def ceiling(self) -> float | None:
-        """The sustained rate learned from the last 429 (None: no 429 yet)."""
-        return self._ceiling
+    def slow_start(self) -> bool:
+        """Whether the rate still doubles per round (no 429 seen yet, nothing configured)."""
+        return self._slow_start
 
     @property
     def paused_until(self) -> float:
         """Clock time before which no request is let through (-inf: not paused)."""
         return self._pause_until
 
-    async def acquire(self) -> None:
-        """Wait for permission to send one request."""
-        while True:
-            await self._wait_pause()
-            for limiter in self._fixed:
-                await limiter.acquire()
-            if self._pacer is not None:
-                await self._pacer.acquire()
-            # A 429 paused everyone (and may have set a rate) while we waited: queue again.
-            if self._clock() >= self._pause_until:
-                break
-        self._record(self._sent, self._clock())
-
     def now(self) -> float:
         """The limiter's clock: the client stamps each request's send time with it."""
         return self._clock()
 
-    def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
-        """Record a 429: pause everyone, and slow down unless this burst already did.
+    async def acquire(self, *, urgent: bool = False) -> float:
+        """Wait for the next paced slot and take it; return the send time.
 
-        With `sent_at` (when the refused request left), a 429 belongs to the burst already
-        answered exactly when its request left before the last decrease; without it, 429s
-        within a short window of the decrease do.
+        *urgent* (a login, which the queued requests may be waiting for) skips the queue.
         """
-        now = self._clock()
-        if sent_at is not None:
-            same_burst = sent_at < self._decreased_at
-        else:
-            same_burst = now < self._burst_until
-        self._successes = 0
-        if same_burst:
-            self._pause_until = max(self._pause_until, now + _pause_for(retry_after))
-            self._burst_until = max(self._burst_until, self._pause_until)
-            return
-        served = self._served_rate(now, retry_after)
-        self._pause_until = max(self._pause_until, now + _pause_for(retry_after))
-        # Nothing is sent during the pause, so 429s until it ends answer older requests.
-        self._burst_until = max(now + RATE_DECREASE_WINDOW_S, self._pause_until)
-        self._decreased_at = now
-        self._decrease(now, served)
+        if urgent:
+            return await self._take()
+        async with self._queue:
+            return await self._take()
 
-    def on_success(self) -> None:
-        """Record a success; enough of them in a row raise a lowered rate one small step."""
+    def on_success(self, *, sent_at: float | None = None) -> None:
+        """Record a success; one the pacer held back raises the rate a step."""
         now = self._clock()
-        self._record(self._served, now)
-        if self._rate is None:
+        self._served.append(now)
+        while self._served[0] < now - _MINUTE:
+            self._served.popleft()
+        if sent_at is None or sent_at >= self._decreased_at:
+            self._ok += 1
+        if self._held:
+            step = RATE_SLOW_START_GAIN if self._slow_start else RATE_GAIN
+            self._set_rate(self._rate + step)
+
+    def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
+        """Record a 429; decrease once per episode (see the module docstring).
+
+        *sent_at* (when the refused request left) tells answers to requests sent before the
+        last decrease, which it already accounted for. *retry_after* is also the refused
+        request's own wait, which the retry loop honours.
+        """
+        if sent_at is not None and sent_at < self._decreased_at:
             return
-        if self._configured is not None and self._rate >= self._configured:
+        now = self._clock()
+        span = self._recent[-1] - self._recent[0] if self._recent else 0.0
+        sending = min(self._rate, (len(self._recent) - 1) / span) if span > 0 else self._rate
+        if self._slow_start:  # the first 429 ends it with one usual step, at once
+            self._decrease(now, sending)
+            logger.warning("Looker rate limit hit: %.2f requests/s from now on", self._rate)
             return
-        if now < self._pause_until:
-            return  # answers to requests sent before the pause prove nothing
-        self._successes += 1
-        if self._successes < RATE_PROBE_SUCCESSES * self._slowdown:
+        self._refused += 1
+        if self._ok + self._refused < RATE_EPISODE_SAMPLES:
             return
-        if now - self._probed_at < RATE_PROBE_INTERVAL_S * self._slowdown:
+        if self._ok:
+            answers = self._ok + self._refused
+            refused_pct = 100 * self._refused / answers
+            # Up to half refused (the 429 that ends the episode not counted) happens just above
+            # the limit (a bucket of one refuses every other request there) or is noise: the
+            # usual step. More, and we were far above it: the share says how far.
+            far_above = (self._refused - 1) / answers > _FAR_ABOVE
+            self._decrease(now, sending * self._ok / answers if far_above else sending)
+            logger.warning(
+                "Looker rate limit hit (%.0f %% refused): %.2f requests/s from now on",
+                refused_pct,
+                self._rate,
+            )
             return
-        self._successes = 0
-        self._probed_at = now
-        # Successes well below the rate say nothing about a higher limit: rising anyway
-        # would leave the rate meaningless (and a later decrease from it ineffective).
-        if self._rate_of(self._served, now) >= self._rate * RATE_PROBE_MIN_USE:
-            self._probe()
+        wait = retry_after if retry_after is not None and math.isfinite(retry_after) else 0.0
+        self._pause_until = max(self._pause_until, now + min(max(wait, 0.0), RETRY_AFTER_MAX_S))
+        if wait < _WINDOW_HINT_S:  # a storm: wait it out, one usual step
+            self._decrease(now, sending)
+        else:  # a full window: what it served in the last minute is its pace
+            self._decrease(now, min(self._rate, len(self._served) / _MINUTE))
+            # For a minute Looker frees slots as it served them a minute ago (perhaps our slow
+            # start): 429s then say little about its pace; hold r near what it served.
+            self._floor, self._floor_until = self._rate, self._pause_until + _MINUTE
+        logger.warning(
+            "Looker refuses every request: pausing %.1f s, then %.2f requests/s",
+            max(0.0, self._pause_until - now),
+            self._rate,
+        )
 
     def __repr__(self) -> str:
-        return (
-            f"<AdaptiveLimiter rate={self._rate!r} ceiling={self._ceiling!r}"
-            f" configured={self._configured!r}>"
-        )
+        return f"<AdaptiveLimiter rate={self._rate:.2f} configured={self._configured!r}>"
 
-    async def _wait_pause(self) -> None:
-        # A deadline, not an event: a later 429 may push it back while we sleep.
-        while (delay := self._pause_until - self._clock()) > 0:  # noqa: ASYNC110
-            await anyio.sleep(delay)
-
-    def _record(self, times: deque[float], now: float) -> None:
-        self._started = min(self._started, now)
-        times.append(now)
-        horizon = now - RATE_OBSERVE_WINDOW_S
-        while times and times[0] < horizon:
-            times.popleft()
-
-    def _rate_of(self, times: deque[float], now: float) -> float:
-        """Events per second lately (requests sent, or answers)."""
-        horizon = now - RATE_OBSERVE_WINDOW_S
-        count = sum(1 for at in times if at >= horizon)
-        span = min(RATE_OBSERVE_WINDOW_S, now - self._started)
-        return count / max(span, _SECOND)
-
-    def _served_rate(self, now: float, retry_after: float | None) -> float:
-        """Looker's sustained rate, judged at a 429 that says its burst is spent.
-
-        Its burst was also spent at the previous 429 (or full at the first request), so since
-        then it served what it refilled: the successes over the time we were allowed to send
-        plus the time it took to refill that burst (about this 429's Retry-After).
-        """
-        start = max(self._decreased_at, self._started, now - RATE_OBSERVE_WINDOW_S)
-        resumed = max(start, self._pause_until)  # answers before that are to older requests
-        served = sum(1 for answered in self._served if answered > resumed)
-        return served / max(now - resumed + _refill_for(retry_after), _SECOND)
-
-    def _decrease(self, now: float, served: float) -> None:
-        sending = self._rate if self._rate is not None else self._rate_of(self._sent, now)
-        ceiling = self._learn_ceiling(served)
-        rate = max(ceiling * RATE_CEILING_MARGIN, sending * RATE_DECREASE_FACTOR)
-        # Looker refused `sending`: whatever it served, run below it from now on.
-        rate = max(RATE_MIN_PER_S, min(rate, sending * RATE_CEILING_MARGIN))
-        self._set_rate(rate if self._configured is None else min(rate, self._configured))
-        logger.warning(
-            "Looker rate limit hit: pausing %.1f s, then %.2f requests/s for all workers"
-            " (Looker served %.2f/s)",
-            self._pause_until - now,
-            self._rate,
-            served,
-        )
-
-    def _learn_ceiling(self, served: float) -> float:
-        ceiling = max(served, RATE_MIN_PER_S)
-        if self._configured is not None:
-            ceiling = min(ceiling, self._configured)
-        if self._ceiling is not None:  # Looker confirmed a limit again: test it less often
-            self._slowdown = min(self._slowdown * 2, RATE_PROBE_SLOWDOWN_MAX)
-        self._probed_at = self._pause_until
-        self._ceiling = ceiling
-        return ceiling
-
-    def _probe(self) -> None:
-        assert self._rate is not None
-        rate = self._rate * (1 + RATE_PROBE_STEP)
-        if self._configured is not None and rate >= self._configured * (1 - 1e-9):
-            self._set_rate(self._configured)
-            logger.info("rate limit recovered: back to %s requests/s", self._configured)
-            return
-        self._set_rate(rate)
-        logger.debug("rate limit probe: %.2f requests/s", rate)
-
-    def _set_rate(self, rate: float | None) -> None:
-        self._rate = rate
-        if rate is None or (self._configured is not None and rate >= self._configured):
-            self._pacer = None  # the configured limits alone apply
-        elif self._pacer is None:
-            self._pacer = _Pacer(rate, self._clock)
-        else:
-            self._pacer.set_rate(rate)
-
-
-class _Pacer:
-    """A token bucket whose rate can change without refilling it (a new bucket would burst)."""
-
-    def __init__(self, rate: float, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._lock = anyio.Lock()  # one waiter sleeps; the others queue behind it in order
-        self._rate = rate
-        self._tokens = self._capacity()
-        self._checked = clock()
-
-    def set_rate(self, rate: float) -> None:
-        self._refill()
-        self._rate = rate
-        self._tokens = min(self._tokens, self._capacity())
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            # The rate may change while we sleep: recompute rather than wait for an event.
-            while (missing := 1.0 - self._refill()) > 0:  # noqa: ASYNC110
-                await anyio.sleep(missing / self._rate)
-            self._tokens -= 1.0
-
-    def _capacity(self) -> float:
-        return max(1.0, self._rate * RATE_BURST_S)
-
-    def _refill(self) -> float:
+    async def _take(self) -> float:
+        held = False
+        while (delay := self._delay(self._clock())) > 0:
+            held = True
+            await self._sleep(delay)
         now = self._clock()
-        elapsed = max(0.0, now - self._checked)
-        self._tokens = min(self._capacity(), self._tokens + elapsed * self._rate)
-        self._checked = now
-        return self._tokens
+        # Held back means sending at about r: a waiter that the event loop (or our own CPU)
+        # woke much later than its slot proves nothing about a higher rate.
+        self._held = held and now - self._last_sent <= _HELD_GAP / self._rate
+        self._last_sent = now
+        self._recent.append(now)
+        for log in self._logs:
+            log.record(now)
+        return now
 
+    def _delay(self, now: float) -> float:
+        paced = self._last_sent + 1.0 / self._rate
+        return max(self._pause_until, paced, *(now + log.delay(now) for log in self._logs)) - now
 
-def _bucket(count: float, period: float) -> AsyncLimiter:
-    """A leaky bucket of *count* permits per *period*; stretched so it holds at least one."""
-    if count < 1:
-        period, count = period / count, 1.0
-    return AsyncLimiter(count, period)
+    def _decrease(self, now: float, basis: float) -> None:
+        self._slow_start = False
+        self._decreased_at = now
+        self._ok = self._refused = 0
+        self._set_rate(RATE_DECREASE * basis)
+
+    def _set_rate(self, rate: float) -> None:
+        if self._clock() < self._floor_until:  # the minute after a lock-out: at its pace
+            rate = min(max(self._floor, rate), self._floor / RATE_DECREASE)
+        rate = max(RATE_MIN_PER_S, rate)
+        self._rate = rate if self._configured is None else min(rate, self._configured)
 
 
 def _combined_rate(per_second: float | None, per_minute: float | None) -> float | None:
     rates = [rate for rate in (per_second, per_minute and per_minute / _MINUTE) if rate]
     return min(rates) if rates else None
-
-
-def _pause_for(retry_after: float | None) -> float:
-    if retry_after is None or not math.isfinite(retry_after) or retry_after < 0:
-        return RATE_LIMIT_COOLOFF_S
-    return min(retry_after, RETRY_AFTER_MAX_S)
-
-
-def _refill_for(retry_after: float | None) -> float:
-    """How long Looker takes to refill its burst: Retry-After, or a guess without one."""
-    if retry_after is None or not math.isfinite(retry_after) or retry_after < 0:
-        return RATE_REFILL_S
-    return min(retry_after, RETRY_AFTER_MAX_S)

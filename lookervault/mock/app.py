@@ -32,14 +32,15 @@ from lookervault.mock.chaos import (
     _add_big_item,
     _Chaos,
     _send_truncated,
-    _TokenBucket,
     _wrong_item,
     _wrong_list,
 )
 from lookervault.mock.control import CONTROL_PREFIX, handle_control
 from lookervault.mock.data import MockData, canonical_hash, generate
+from lookervault.mock.limits import RateLimits
 from lookervault.mock.options import MockOptions, MockStats, Mutation
 from lookervault.mock.presets import CONTENT_TYPES
+from lookervault.mock.related import Related, too_big_page
 from lookervault.mock.responses import (
     _bearer_token,
     _error,
@@ -66,6 +67,7 @@ from lookervault.mock.routes import (
     match_route,
 )
 from lookervault.mock.use import view_one
+from lookervault.mock.writes import WRITE_METHODS, MockWrites
 
 __all__ = ["API_PREFIX", "MUTABLE_TYPES", "MockLooker", "MockOptions"]
 
@@ -109,6 +111,7 @@ class MockLooker:
         self.data = data or generate(opts.seed, opts.counts, preset=opts.preset)
         if opts.big_item_bytes > 0:
             _add_big_item(self.data, opts.big_item_bytes)
+        self.related = Related(self.data, opts)  # memberships, metadata, merge queries...
         self.stats = MockStats()
         self.caller = Caller(opts, self.data)  # --api-user, --release
         # Tokens handed out, so a test can grep for them in output, logs and the vault.
@@ -116,7 +119,9 @@ class MockLooker:
         self.mutation_log: list[Mutation] = []
         self._clock = clock
         self._tokens: dict[str, float] = {}
-        self._bucket = _TokenBucket(opts.rate_limit_per_s, clock) if opts.rate_limit_per_s else None
+        self._bucket = RateLimits.build(
+            opts.rate_limit_per_s, opts.rate_limit_burst, opts.rate_limit_per_minute, clock
+        )
         self._fault_rng = random.Random(f"{opts.seed}:faults")
         self._latency_rng = random.Random(f"{opts.seed}:latency")
         self._mutation_rng = random.Random(f"{opts.seed}:mutations")
@@ -133,6 +138,7 @@ class MockLooker:
             t: {} for t in CONTENT_TYPES
         }
         self._warm_caches()
+        self.writes = MockWrites(self) if opts.writable else None
 
     # ----- ground truth -------------------------------------------------------------------------
 
@@ -146,6 +152,7 @@ class MockLooker:
                 if cmid is not None:
                     access[str(cmid)] = self.data.content_metadata_access.get(str(cmid), [])
         truth["content_metadata_access"] = access
+        truth.update(self.related.ground_truth())
         return truth
 
     def ground_truth_hashes(self) -> dict[str, dict[str, str]]:
@@ -166,6 +173,9 @@ class MockLooker:
             return
         path, method = scope["path"], scope["method"]
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        if path.startswith(CONTROL_PREFIX + "/hard_delete") and self.writes is not None:
+            await _send(send, self.writes.admin(method, path[len(CONTROL_PREFIX) :]))
+            return
         if path.startswith(CONTROL_PREFIX + "/"):
             await _send(send, handle_control(self, method, path[len(CONTROL_PREFIX) :], query))
             return
@@ -214,7 +224,7 @@ class MockLooker:
             self.stats.stalls += 1
             await anyio.sleep(self.options.stall_s)
         if matched is None:
-            return _not_found(), drop
+            return await self._write(scope, receive, path), drop
         route, args = matched
         if route.kind != "versions" and not self._authenticated(scope["headers"]):
             return _error(401, "Requires authentication."), drop
@@ -228,12 +238,21 @@ class MockLooker:
             response = self.caller.reshape(route, query, response)
         return self._corrupt(route, response, chaos, query), drop
 
+    async def _write(self, scope: _Scope, receive: _Receive, path: str) -> _Response:
+        """A write endpoint's answer (the writable knob), or 404 as the read-only mock answers."""
+        if self.writes is None or scope["method"] not in WRITE_METHODS:
+            return _not_found()
+        if not self._authenticated(scope["headers"]):
+            return _error(401, "Requires authentication.")
+        body = await _read_body(receive)
+        return self.writes.handle(scope["method"], path, body) or _not_found()
+
     def _apply_knobs(self) -> tuple[_Response | None, bool]:
         """(a 429/5xx answer or None, drop?); both draws happen every time so runs replay."""
         opts = self.options
         self._api_requests += 1
-        if self._bucket is not None and not self._bucket.take():
-            return self._rate_limited(), False
+        if self._bucket is not None and not self._bucket.admit():
+            return self._rate_limited(self._bucket.retry_after), False
         burst_status, burst_left = self._burst
         if burst_left > 0:
             self._burst = (burst_status, burst_left - 1)
@@ -320,11 +339,13 @@ class MockLooker:
         delay_ms = self._latency_rng.gauss(opts.latency_ms, opts.latency_jitter_ms)
         await anyio.sleep(max(0.0, delay_ms) / 1000.0)
 
-    def _rate_limited(self) -> _Response:
+    def _rate_limited(self, wait: float | None = None) -> _Response:
         self.stats.rate_limited += 1
         headers = [(b"x-looker-rate-limited", b"true")]
         if self.options.retry_after_s is not None:
-            headers.append((b"retry-after", str(math.ceil(self.options.retry_after_s)).encode()))
+            wait = self.options.retry_after_s  # the knob wins over a limit's own estimate
+        if wait is not None:
+            headers.append((b"retry-after", str(math.ceil(wait)).encode()))
         return _error(429, "Too Many Requests", headers)
 
     # ----- auth ---------------------------------------------------------------------------------
@@ -373,6 +394,8 @@ class MockLooker:
             return self._access(query)
         if route.kind == "user_roles":
             return self.caller.user_roles(args[0])
+        if route.kind == "related":
+            return self.related.serve(route.path, args, query)
         if route.kind == "logout":
             self._tokens.pop(_bearer_token(scope["headers"]) or "", None)
             return _Response(204)
@@ -381,6 +404,13 @@ class MockLooker:
     def _get(self, route: Route, args: list[str], query: dict[str, str]) -> _Response:
         content_type = route.content_type or ""
         item_id = "::".join(args)
+        lookml = (
+            self.related.get_dashboard(item_id, query) if content_type == "dashboards" else None
+        )
+        if lookml is not None:
+            return lookml
+        if content_type == "explores" and self.related.explore_missing(*args):
+            return _not_found()
         if item_id not in self.data.objects[content_type]:
             return _not_found()
         fields = _parse_fields(query.get("fields", "")) if "fields" in route.params else None
@@ -400,7 +430,13 @@ class MockLooker:
             chosen = {part.strip() for part in wanted.split(",")}
             ids = [item_id for item_id in ids if item_id in chosen]
         page = ids[offset:] if limit is None else ids[offset : offset + limit]
-        return _Response(200, self._encode_items(content_type, "list", fields, page, join=True))
+        timeout = too_big_page(self.options, limit, read.text("fields"), len(page))
+        if timeout is not None:
+            return timeout
+        body = self._encode_items(content_type, "list", fields, page, join=True)
+        if route.path == "/dashboards":
+            body = self.related.list_dashboards(body, query)
+        return _Response(200, body)
 
     def _filters(self, content_type: str, read: _Reader) -> tuple[tuple[str, Any], ...]:
         filters: list[tuple[str, Any]] = []
@@ -530,6 +566,14 @@ class MockLooker:
                 cache.pop(item_id, None)
         self._views[content_type].clear()
         self._sorted.pop(content_type, None)
+
+    def _forget_type(self, content_type: str) -> None:
+        """Drop every cached view and encoding of a type a write changed."""
+        if content_type in self._encoded:
+            for cache in self._encoded[content_type].values():
+                cache.clear()
+            self._views[content_type].clear()
+            self._sorted.pop(content_type, None)
 
     def simulate_use(self, views: int) -> int:
         """Someone views ``views`` random dashboards and looks (telemetry moves, updated_at not)."""

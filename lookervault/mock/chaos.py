@@ -1,8 +1,7 @@
-"""The fault knobs' machinery: 5xx statuses, rate limit bucket, spoiled bodies, big items, drops."""
+"""The fault knobs' machinery: 5xx statuses, spoiled bodies, big items, drops."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -47,24 +46,6 @@ class _Chaos:
     wrong_shape: bool = False
     wrong_item: bool = False
     variant: float = 0.0  # picks among the forms of a fault
-
-
-class _TokenBucket:
-    """Global rate limit: `rate` requests per second with a one-second burst."""
-
-    def __init__(self, rate: float, clock: Callable[[], float]) -> None:
-        self._rate, self._clock = rate, clock
-        self._capacity = max(1.0, rate)
-        self._tokens, self._last = self._capacity, clock()
-
-    def take(self) -> bool:
-        now = self._clock()
-        self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate)
-        self._last = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
 
 
 def _add_big_item(data: MockData, size: int) -> None:

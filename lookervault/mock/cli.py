@@ -74,6 +74,12 @@ class ServeFlags:
     """Global request rate beyond which the mock answers 429."""
     retry_after_s: Annotated[float | None, Parameter(validator=_NON_NEGATIVE)] = None
     """Send Retry-After (seconds) with every 429."""
+    rate_limit_burst: Annotated[float | None, Parameter(validator=validators.Number(gte=1))] = None
+    """Token bucket size of --rate-limit-per-s (default: one second's worth)."""
+    rate_limit_per_minute: Annotated[int | None, Parameter(validator=validators.Number(gt=0))] = (
+        None
+    )
+    """Sliding-window limit: at most N requests in any 60 s (429s say when a slot frees)."""
     fault_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
     """Share of API requests answered 500/502/503."""
     drop_rate: Annotated[float, Parameter(validator=_SHARE)] = 0.0
@@ -114,6 +120,18 @@ class ServeFlags:
     release: Annotated[str | None, Parameter(validator=_validate_release)] = None
     """Looker release X.Y that /versions reports: no scheduled_plans/search before 24.18; from
     25.20 the first model is self-service, listed only with include_self_service=true."""
+    merge_queries: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
+    """Dashboard tiles turned into merged-results tiles, each with its merge query."""
+    lookml_dashboards: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
+    """LookML dashboards (ids `model::name`) that `GET /dashboards` lists."""
+    missing_explores: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
+    """The first N explores stay listed in their model but answer 404."""
+    page_timeout_above: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
+    """Full list pages of more than N items answer 504 (0: never)."""
+    writable: bool = False
+    """Serve the write endpoints a restore uses (off: the mock is read-only)."""
+    forbid_writes: Annotated[tuple[str, ...], Parameter(consume_multiple=True, negative="")] = ()
+    """Write kinds answered 403 (folders, queries, looks, dashboards, boards, ...)."""
 
     def options(self) -> MockOptions:
         """The MockOptions these flags describe."""
@@ -129,6 +147,8 @@ class ServeFlags:
             latency_jitter_ms=self.latency_jitter_ms,
             rate_limit_per_s=self.rate_limit_per_s,
             retry_after_s=self.retry_after_s,
+            rate_limit_burst=self.rate_limit_burst,
+            rate_limit_per_minute=self.rate_limit_per_minute,
             fault_rate=self.fault_rate,
             drop_rate=self.drop_rate,
             mutate_every=self.mutate_every,
@@ -147,6 +167,12 @@ class ServeFlags:
             big_item_bytes=self.big_item_bytes,
             api_user=self.api_user,
             release=self.release,
+            merge_queries=self.merge_queries,
+            lookml_dashboards=self.lookml_dashboards,
+            missing_explores=self.missing_explores,
+            page_timeout_above=self.page_timeout_above,
+            writable=self.writable,
+            forbid_writes=self.forbid_writes,
         )
 
 

@@ -23,6 +23,8 @@ class MockOptions:
     latency_jitter_ms: float = 0.0
     rate_limit_per_s: float | None = None
     retry_after_s: float | None = None
+    rate_limit_burst: float | None = None  # token bucket size (None: rate_limit_per_s)
+    rate_limit_per_minute: int | None = None  # sliding 60 s window, Retry-After until a slot frees
     fault_rate: float = 0.0
     drop_rate: float = 0.0
     mutate_every: int = 0
@@ -42,11 +44,20 @@ class MockOptions:
     # single answers (get by id, content_metadata_access) of the wrong shape
     wrong_item_rate: float = 0.0
     big_item_bytes: int = 0  # the first dashboard carries a field of this many bytes
+    # --- related objects and slow pages (issue 13; off by default) ---
+    merge_queries: int = (
+        0  # dashboard tiles turned into merged-results tiles, each with a merge query
+    )
+    lookml_dashboards: int = 0  # LookML dashboards (`model::name` ids) listed by GET /dashboards
+    missing_explores: int = 0  # the first N explores (by id) stay listed but answer 404
+    page_timeout_above: int = 0  # full list pages of more than N items answer 504 (0: never)
     looker_release: str = "26.12.3"
     # --- caller knobs (mock/caller.py; off by default) ---
     api_user: str = "admin"  # "nonadmin": trimmed users, 403 for admin-only listings
     release: str | None = None  # "X.Y": /versions reports it, endpoints follow it
     api_version: str = "4.0"
+    writable: bool = False  # serve the write endpoints a restore uses (mock/writes.py)
+    forbid_writes: tuple[str, ...] = ()  # write kinds answered 403 (e.g. "dashboards")
 
 
 @dataclass
@@ -65,6 +76,7 @@ class MockStats:
     bad_bodies: int = 0
     shifts: int = 0
     wrong_shapes: int = 0
+    writes: int = 0  # write requests carried out (the writable knob)
 
     def injected(self) -> int:
         """Every fault the knobs injected (5xx, 429, drops, stalls, bad bodies, shifts...)."""

@@ -9,7 +9,7 @@ import orjson
 
 from lookervault.config import parse_bool
 
-__all__ = ["API_PREFIX", "ROUTES", "Route", "match_route"]
+__all__ = ["API_PREFIX", "RELATED_ROUTES", "ROUTES", "Route", "match_route"]
 
 API_PREFIX = "/api/4.0"
 # looker-sdk logs out through the version-less path, which Looker also serves.
@@ -38,6 +38,17 @@ def _list(path: str, content_type: str, *params: str) -> Route:
 def _get(path: str, content_type: str, *params: str) -> Route:
     return Route("GET", path, params, "get", content_type)
 
+
+# Endpoints of objects the content types only point to, answered by mock/related.py.
+RELATED_ROUTES = (
+    "/merge_queries/{merge_query_id}",
+    "/queries/{query_id}",
+    "/roles/{role_id}/groups",
+    "/roles/{role_id}/users",
+    "/groups/{group_id}/groups",
+    "/user_attributes/{user_attribute_id}/group_values",
+    "/content_metadata/{content_metadata_id}",
+)
 
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/login", ("client_id", "client_secret"), "login"),
@@ -86,6 +97,7 @@ ROUTES: tuple[Route, ...] = (
     _get("/alerts/{alert_id}", "alerts"),
     _get("/user_attributes/{user_attribute_id}", "user_attributes", "fields"),
     _get("/themes/{theme_id}", "themes", "fields"),
+    *(Route("GET", path, ("fields",), "related") for path in RELATED_ROUTES),
 )
 
 

@@ -135,6 +135,42 @@ _TELEMETRY_STATEMENTS: tuple[str, ...] = (
 )
 
 
+# Schema 4: restores. "id_map" says which object a restore created for a backed-up one (same
+# instance: the id when it still exists; else the new id), "restore_steps" what each restore did
+# per object; an object is recorded in id_map in the same transaction as its step, and a
+# "pending" row is written before each create so a resumed restore looks for it before posting.
+_RESTORE_STATEMENTS: tuple[str, ...] = (
+    """CREATE TABLE "restores" (
+        "restore_id" INTEGER PRIMARY KEY,
+        "started_at" TEXT NOT NULL,
+        "finished_at" TEXT,
+        "status" TEXT NOT NULL,
+        "source_run_id" INTEGER,
+        "options" TEXT NOT NULL DEFAULT '{}',
+        "looker_url" TEXT NOT NULL
+    )""",
+    """CREATE TABLE "id_map" (
+        "content_type" TEXT NOT NULL,
+        "source_id" TEXT NOT NULL,
+        "target_id" TEXT NOT NULL,
+        "restore_id" INTEGER NOT NULL REFERENCES "restores" ("restore_id"),
+        "mapped_at" TEXT NOT NULL,
+        PRIMARY KEY ("content_type", "source_id")
+    ) WITHOUT ROWID""",
+    """CREATE TABLE "restore_steps" (
+        "restore_id" INTEGER NOT NULL REFERENCES "restores" ("restore_id"),
+        "content_type" TEXT NOT NULL,
+        "source_id" TEXT NOT NULL,
+        "action" TEXT NOT NULL,
+        "status" TEXT NOT NULL,
+        "target_id" TEXT,
+        "error" TEXT,
+        "at" TEXT NOT NULL,
+        PRIMARY KEY ("restore_id", "content_type", "source_id")
+    ) WITHOUT ROWID""",
+)
+
+
 # Append only: each migration runs once, in order, committed together with its record.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -196,9 +232,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(2, "history", _HISTORY_STATEMENTS),
     Migration(3, "telemetry", _TELEMETRY_STATEMENTS),
+    Migration(4, "restore", _RESTORE_STATEMENTS),
     # Whether a run's API user saw everything ('admin') or less ('limited': no trash, only its
     # own schedules and alerts, users without emails); NULL for runs before this migration.
-    Migration(4, "access", ('ALTER TABLE "runs" ADD COLUMN "access" TEXT',)),
+    Migration(5, "access", ('ALTER TABLE "runs" ADD COLUMN "access" TEXT',)),
 )
 SCHEMA_VERSION: int = MIGRATIONS[-1].version
 
@@ -229,7 +266,8 @@ def _apply_migration(conn: sqlite3.Connection, migration: Migration, *, new: boo
         'INSERT INTO "migrations" ("version", "name", "applied_at") VALUES (?, ?, ?)',
         (migration.version, migration.name, utc_now()),
     )
-    conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+    # The newest migration recorded, even when this one was applied late (a hand-rolled-back vault).
+    conn.execute(f"PRAGMA user_version = {int(max(_applied_versions(conn)))}")
     if new:  # creating a vault is no news; upgrading an existing one is
         logger.debug("new vault: schema %d (%s)", migration.version, migration.name)
     else:

@@ -7,7 +7,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -262,15 +262,16 @@ class Vault:
             return 0
         return self._write("record gone items", lambda c: mark_gone(c, run_id, now, pairs))
 
-    def mark_unseen_gone(self, run_id: int, content_type: str) -> int:
-        """Mark gone every item of ``content_type`` that ``run_id`` did not write.
+    def mark_unseen_gone(self, run_id: int, content_type: str, spare: Sequence[str] = ()) -> int:
+        """Mark gone every item of ``content_type`` that ``run_id`` did not write, but ``spare``.
 
         Call it only once ``run_id`` has listed that type completely: otherwise items it
-        merely failed to fetch would be marked gone.
+        merely failed to fetch would be marked gone. ``spare``: ids listed but not served.
         """
         now = utc_now()
         count = self._write(
-            "mark unseen items gone", lambda c: mark_unseen_gone(c, run_id, now, content_type)
+            "mark unseen items gone",
+            lambda c: mark_unseen_gone(c, run_id, now, content_type, spare),
         )
         if count:
             logger.info("%d %s no longer in Looker, marked gone", count, content_type)

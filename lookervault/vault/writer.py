@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -72,14 +73,16 @@ _RUN_SAW_GONE = (
     'SELECT ?, "item_key", NULL FROM "items" WHERE "content_type" = ? AND "item_id" = ? '
     'ON CONFLICT ("run_id", "item_key") DO UPDATE SET "version_id" = NULL'
 )
+# Spared ids (a JSON array) were listed but not served (unavailable explores): not gone.
+_SPARED = '"item_id" NOT IN (SELECT "value" FROM json_each(?))'
 _MARK_UNSEEN_GONE = (
     'UPDATE "items" SET "gone_run_id" = ?, "gone_at" = ? '
-    'WHERE "content_type" = ? AND "run_id" <> ? AND "gone_run_id" IS NULL'
+    f'WHERE "content_type" = ? AND "run_id" <> ? AND "gone_run_id" IS NULL AND {_SPARED}'
 )
 _RUN_SAW_UNSEEN_GONE = (
     'INSERT INTO "run_items" ("run_id", "item_key", "version_id") '
     'SELECT ?, "item_key", NULL FROM "items" '
-    'WHERE "content_type" = ? AND "run_id" <> ? AND "gone_run_id" IS NULL '
+    f'WHERE "content_type" = ? AND "run_id" <> ? AND "gone_run_id" IS NULL AND {_SPARED} '
     'ON CONFLICT ("run_id", "item_key") DO UPDATE SET "version_id" = NULL'
 )
 
@@ -273,10 +276,17 @@ def mark_gone(
     return cursor.rowcount
 
 
-def mark_unseen_gone(conn: sqlite3.Connection, run_id: int, now: str, content_type: str) -> int:
-    """Record that ``run_id`` saw gone every item of the type it did not write; returns how many."""
-    conn.execute(_RUN_SAW_UNSEEN_GONE, (run_id, content_type, run_id))
-    return conn.execute(_MARK_UNSEEN_GONE, (run_id, now, content_type, run_id)).rowcount
+def mark_unseen_gone(
+    conn: sqlite3.Connection,
+    run_id: int,
+    now: str,
+    content_type: str,
+    spare: Sequence[str] = (),
+) -> int:
+    """Record that ``run_id`` saw gone every item of the type it did not write but ``spare``."""
+    spared = json.dumps(list(spare))
+    conn.execute(_RUN_SAW_UNSEEN_GONE, (run_id, content_type, run_id, spared))
+    return conn.execute(_MARK_UNSEEN_GONE, (run_id, now, content_type, run_id, spared)).rowcount
 
 
 def _apply_batch(

@@ -189,7 +189,13 @@ async def _extract_dashboards_recorded(
     mock = MockLooker(MockOptions(preset="tiny", latency_ms=latency_ms))
     recording = _Recording(httpx.ASGITransport(app=mock))
     with Vault(tmp_path / "v.db") as vault:
-        options = ExtractOptions(content_types=("dashboards",), workers=2, page_size=page_size)
+        # A rate far above the mock's: requests are not paced, so their order is the client's.
+        options = ExtractOptions(
+            content_types=("dashboards",),
+            workers=2,
+            page_size=page_size,
+            rate_limit_per_second=10_000,
+        )
         result = await extract(_settings(), vault, options, transport=recording)
     assert result.status == "complete"
     return mock, recording

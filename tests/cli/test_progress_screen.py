@@ -23,7 +23,8 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]
 
-_OPTIONS = MockOptions(preset="demo", latency_ms=20.0)
+# Every content type has items (merge queries and LookML dashboards exist only behind knobs).
+_OPTIONS = MockOptions(preset="demo", latency_ms=20.0, merge_queries=20, lookml_dashboards=5)
 _DEADLINE_S = 90.0
 
 
@@ -83,7 +84,10 @@ def test_extract_screen_shows_each_type_once_with_known_totals(
     for screen in screens:
         assert "/?" not in screen and " 0/0 " not in screen, screen
         assert " INFO " not in screen and "migrated" not in screen, screen
+    assert len(counts) >= 24 and all(counts.values()), counts  # more types than bars fit
     for name, count in counts.items():
         rows = re.findall(rf"^{name} +([\d,]+) items", history, flags=re.MULTILINE)
         assert rows == [f"{count:,}"], (name, history)
+    live = [s for s in screens if re.search(r"\d+/\d+", s)]
+    assert all(len(re.findall(r"\d+/\d+ ", s)) <= 8 for s in live)  # a bounded live region
     assert any(re.search(r"\d+/\d+", screen) for screen in screens)  # totals were on screen

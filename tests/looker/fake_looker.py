@@ -52,15 +52,19 @@ class SpyLimiter(AdaptiveLimiter):
         self.rate_limited: list[float | None] = []
         self.successes = 0
         self.acquired = 0
+        self.urgent = 0
 
-    async def acquire(self) -> None:
+    async def acquire(self, *, urgent: bool = False) -> float:
         self.acquired += 1
+        self.urgent += urgent
+        return self.now()
 
     def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
         assert sent_at is not None  # the client stamps when the refused request left
         self.rate_limited.append(retry_after)
 
-    def on_success(self) -> None:
+    def on_success(self, *, sent_at: float | None = None) -> None:
+        assert sent_at is not None
         self.successes += 1
 
 

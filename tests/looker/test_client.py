@@ -11,7 +11,13 @@ import anyio
 import httpx
 import pytest
 
-from lookervault.config import RETRY_AFTER_MAX_S, TOKEN_REFRESH_MARGIN_S
+from lookervault.config import (
+    RATE_DECREASE,
+    RATE_EPISODE_SAMPLES,
+    RATE_GAIN,
+    RETRY_AFTER_MAX_S,
+    TOKEN_REFRESH_MARGIN_S,
+)
 from lookervault.errors import ApiError, AuthError, ConnectError, ExitCode, NotFoundError
 from lookervault.looker.client import LookerClient
 from lookervault.looker.throttle import AdaptiveLimiter
@@ -262,13 +268,29 @@ async def test_429_then_success(
 
 @pytest.mark.anyio
 async def test_429_slows_the_shared_limiter(looker: FakeLooker, clock: FakeClock) -> None:
-    """A 429 halves the rate of the real shared limiter the client was given."""
+    """An episode of 429s lowers the real shared limiter's rate once."""
     limiter = AdaptiveLimiter(per_second=100)
-    looker.script("/user", httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200))
+    oks = [httpx.Response(200, json={})] * (RATE_EPISODE_SAMPLES - 2)  # and the login
+    looker.script("/user", *oks, httpx.Response(429, headers={"Retry-After": "0"}))
+    looker.script("/user", httpx.Response(200, json={}))
     transport = httpx.MockTransport(looker)
     async with LookerClient(settings(), limiter=limiter, transport=transport, clock=clock) as c:
-        await c.get_json("/user")
-    assert limiter.current_rate == 50.0
+        for _ in range(RATE_EPISODE_SAMPLES - 1):
+            await c.get_json("/user")
+    # At most RATE_DECREASE x the rate it sent at (100/s or less); the retry adds a step.
+    assert limiter.current_rate <= 100 * RATE_DECREASE + RATE_GAIN
+    assert not limiter.slow_start
+
+
+@pytest.mark.anyio
+async def test_login_takes_an_urgent_permit(
+    make_client, looker: FakeLooker, limiter: SpyLimiter
+) -> None:
+    """The login skips the queue of requests that wait for it; API requests do not."""
+    looker.script("/user", httpx.Response(200, json={}))
+    async with make_client() as client:
+        await client.get_json("/user")
+    assert (limiter.acquired, limiter.urgent) == (2, 1)
 
 
 @pytest.mark.anyio
@@ -481,8 +503,10 @@ async def test_concurrency_caps_requests_in_flight(looker: FakeLooker, clock: Fa
         in_flight -= 1
         return looker(request)
 
+    transport = httpx.MockTransport(handler)
+    limiter = SpyLimiter()  # pacing would serialize them: this test is about the slots
     client = LookerClient(
-        settings(), concurrency=3, transport=httpx.MockTransport(handler), clock=clock
+        settings(), concurrency=3, limiter=limiter, transport=transport, clock=clock
     )
     async with client, anyio.create_task_group() as tg:
         for _ in range(30):

@@ -23,6 +23,7 @@ def test_flags_reach_the_app_and_server() -> None:
         "--client-secret", "pw", "--seed", "4", "--preset", "demo",
         "--count", "users=7", "dashboards=3", "--latency-ms", "5", "--latency-jitter-ms", "1",
         "--rate-limit-per-s", "20", "--retry-after-s", "2", "--fault-rate", "0.1",
+        "--rate-limit-burst", "5", "--rate-limit-per-minute", "600",
         "--drop-rate", "0.05", "--token-ttl-s", "60", "--mutate-every", "9",
     ]  # fmt: skip
     with mock.patch.object(cli, "run") as run, mock.patch.object(cli, "MockLooker") as looker:
@@ -33,6 +34,7 @@ def test_flags_reach_the_app_and_server() -> None:
         seed=4, preset="demo", counts={"users": 7, "dashboards": 3}, client_id="me",
         client_secret="pw", token_ttl_s=60, latency_ms=5, latency_jitter_ms=1,
         rate_limit_per_s=20, retry_after_s=2, fault_rate=0.1, drop_rate=0.05, mutate_every=9,
+        rate_limit_burst=5, rate_limit_per_minute=600,
     )  # fmt: skip
     looker.assert_called_once_with(expected)
     assert run.call_args.args[1:] == ("127.0.0.1", 8123)

@@ -54,12 +54,8 @@ def test_upgrading_an_older_vault_logs_at_info(
     with caplog.at_level(logging.DEBUG, logger="lookervault.vault.schema"):
         Vault(tmp_path / "v1.db").close()
     messages = [(r.levelno, r.getMessage()) for r in caplog.records]
-    assert messages[:2] == [
-        (logging.INFO, "vault migrated to schema 2 (history)"),
-        (logging.INFO, "vault migrated to schema 3 (telemetry)"),
-    ]
-    assert messages[2:] == [
-        (logging.INFO, f"vault migrated to schema {m.version} ({m.name})") for m in MIGRATIONS[3:]
+    assert messages == [
+        (logging.INFO, f"vault migrated to schema {m.version} ({m.name})") for m in MIGRATIONS[1:]
     ]
 
 

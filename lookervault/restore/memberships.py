@@ -1,0 +1,112 @@
+"""Restore memberships: the groups and users of a role, the groups in a group, and a user
+attribute's values per group. Each list in Looker gains the backed-up members it lacks (mapped
+through the id map); nothing is removed. Users are never created, so a gone user is skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lookervault.errors import NotFoundError
+from lookervault.restore.entries import Action, PlanEntry
+from lookervault.restore.target import Target
+from lookervault.restore.wanted import IdMap, mapped
+from lookervault.restore.writes import Writes
+
+__all__ = ["MEMBERSHIPS", "Membership", "lacking", "plan_membership", "restore_membership"]
+
+KIND = "memberships"
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """One membership list: whose it is, where Looker serves it, how members are named."""
+
+    vault_type: str  # the content type the vault stores it under, keyed by the owner's id
+    owner: str  # the owner's kind
+    path: str  # GET (and PUT, or POST per member) below /api/4.0
+    member: str  # the id-map kind of a member
+    member_key: str  # the member's id field in a list row
+    add: str  # "put" the whole list, or "post" one member at a time
+
+
+MEMBERSHIPS = {
+    m.vault_type: m
+    for m in (
+        Membership("role_groups", "roles", "/roles/{}/groups", "groups", "id", "put"),
+        Membership("role_users", "roles", "/roles/{}/users", "users", "id", "put"),
+        Membership("group_groups", "groups", "/groups/{}/groups", "groups", "id", "post"),
+        Membership(
+            "user_attribute_group_values", "user_attributes",
+            "/user_attributes/{}/group_values", "groups", "group_id", "put",
+        ),
+    )
+}  # fmt: skip
+
+
+async def current_members(target: Target, spec: Membership, owner_id: str) -> list[dict] | None:
+    """The list in Looker now (None: the owner is gone)."""
+    try:
+        return await target.client.get_json(spec.path.format(owner_id))
+    except NotFoundError:
+        return None
+
+
+def lacking(
+    spec: Membership, backed_up: list[dict], current: list[dict], id_map: IdMap
+) -> list[dict]:
+    """Backed-up rows whose (mapped) member the list in Looker lacks; hidden values excluded."""
+    have = {str(row.get(spec.member_key)) for row in current}
+    rows = []
+    for row in backed_up:
+        member = mapped(id_map, spec.member, row.get(spec.member_key))
+        if member is not None and member not in have and not row.get("value_is_hidden"):
+            rows.append({**row, spec.member_key: member})
+    return rows
+
+
+async def plan_membership(
+    target: Target, source_id: str, obj: dict[str, Any], title: str | None, id_map: IdMap
+) -> PlanEntry:
+    """CREATE (members to add), SKIP (all there), BLOCKED (the owner is gone)."""
+    spec = MEMBERSHIPS[obj["type"]]
+    owner_id = mapped(id_map, spec.owner, obj["owner_id"]) or obj["owner_id"]
+    current = await current_members(target, spec, owner_id)
+    if current is None:
+        reason = f"missing: {spec.owner[:-1]} {owner_id}"
+        return PlanEntry(KIND, source_id, title, Action.BLOCKED, None, reason)
+    missing = lacking(spec, obj["rows"], current, id_map)
+    if spec.member == "users":  # users are never created: a gone one is not a member to add
+        missing = [row for row in missing if await target.get("users", row["id"]) is not None]
+    if not missing:
+        return PlanEntry(KIND, source_id, title, Action.SKIP, owner_id, "as in the backup")
+    names = ", ".join(str(row[spec.member_key]) for row in missing)
+    return PlanEntry(KIND, source_id, title, Action.CREATE, owner_id, f"adds {spec.member} {names}")
+
+
+async def restore_membership(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list[str]:
+    """Add the lacking members: the whole list PUT again with them, or one POST each."""
+    spec = MEMBERSHIPS[obj["type"]]
+    owner_id = str(entry.target_id)
+    current = await current_members(w.target, spec, owner_id) or []
+    missing = lacking(spec, obj["rows"], current, w.id_map)
+    notes = []
+    if spec.member == "users":  # users are never created: only those Looker has are added
+        kept = [row for row in missing if await w.target.get("users", row["id"]) is not None]
+        notes += [f"user {row['id']} is gone, not added" for row in missing if row not in kept]
+        missing = kept
+    path = spec.path.format(owner_id)
+    if spec.add == "post":
+        for row in missing:
+            w.writes += 1
+            await w.client.post_json(path, {"group_id": row[spec.member_key]})
+    elif missing and spec.vault_type == "user_attribute_group_values":
+        keep = [{k: r.get(k) for k in ("group_id", "value")} for r in current]
+        add = [{k: r.get(k) for k in ("group_id", "value")} for r in missing]
+        w.writes += 1
+        await w.client.put_json(path, [*keep, *add])
+    elif missing:
+        w.writes += 1
+        await w.client.put_json(path, [str(r.get("id")) for r in [*current, *missing]])
+    w.done(KIND, entry.source_id, str(entry.action), owner_id)
+    return notes

@@ -1,0 +1,51 @@
+"""The S9 rate grid's cells, selection and plot (no servers: the grid itself runs in make bench)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from benchmarks.rate_grid import grid_cells, render_grid
+from benchmarks.svgplot import write_rate_plot
+
+pytestmark = pytest.mark.integration
+
+
+def test_grid_has_every_cell_of_the_issue() -> None:
+    """24 token-bucket cells, 2 sliding windows and the faulty short-token cell, each long enough."""
+    cells = grid_cells(30)
+    assert len(cells) == 27
+    assert len({c.name for c in cells}) == 27
+    for cell in cells:
+        assert cell.seconds >= 30
+        burst = cell.knobs.rate_limit_burst
+        if burst is not None:
+            assert cell.seconds * cell.allowed_per_s >= 20 * burst
+    faulty = next(c for c in cells if c.name == "R40-B10-T3-F5")
+    assert (faulty.knobs.token_ttl_s, faulty.knobs.fault_rate) == (3, 0.05)
+    assert (
+        "--rate-limit-per-minute" in next(c for c in cells if c.name == "W300").knobs.serve_args()
+    )
+
+
+def test_plot_is_valid_svg_with_the_rate_line(tmp_path: Path) -> None:
+    """The hand-written SVG parses and draws one point per second."""
+    path = write_rate_plot(tmp_path / "p.svg", "R5 <test>", [1, 4, 5, 5], 5, 80)
+    root = ET.parse(path).getroot()
+    line = root.find("{http://www.w3.org/2000/svg}polyline")
+    assert line is not None
+    assert len(line.attrib["points"].split()) == 4
+
+
+def test_table_marks_cells_that_miss_the_goal() -> None:
+    """A cell under 0.9 of the allowed rate or at 2 % 429s or more is marked NO."""
+    cell = {
+        "cell": "R5-B1", "allowed_per_s": 5, "seconds": 30, "requests": 160, "admitted_per_s": 4.6,
+        "achieved_over_allowed": 0.92, "achieved_over_min_allowed_capacity": 0.92,
+        "share_429": 0.01, "load_average": [4.0, 4.1], "met": True,
+    }  # fmt: skip
+    figures = {"started": "now", "capacity_per_s": 80, "plots": [], "cells": [cell]}
+    assert "| yes |" in render_grid(figures)
+    assert "1 of 1 cells meet the goal" in render_grid(figures)

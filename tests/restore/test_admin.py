@@ -1,0 +1,59 @@
+"""Admin objects: a role with its permission set and model set, a group, a user attribute and a
+theme, hard-deleted, come back equal to their backup (the role on the new sets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lookervault.restore.compare import differences
+from lookervault.restore.entries import Action
+from lookervault.restore.run import RestoreOptions
+from lookervault.restore.select import Wanted
+from lookervault.vault.restores import RestoreLedger
+from lookervault.vault.store import Vault
+from tests.mock.test_data import _validator
+from tests.mock.test_writes import _read_only, _request_schema
+from tests.restore.scene import Recorder, backup, run_restore, writable_mock
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_role_and_its_sets_group_attribute_theme_round_trip(tmp_path: Path) -> None:
+    """Sets first, then the role on their new ids; a second plan is all SKIP."""
+    mock = writable_mock(seed=3)
+    db = tmp_path / "v.db"
+    await backup(mock, db)
+    role_id, role = next(
+        (k, r) for k, r in sorted(mock.data.objects["roles"].items())
+        if not r["permission_set"]["built_in"] and not r["model_set"]["built_in"]
+    )  # fmt: skip
+    doomed = [("roles", role_id), ("permission_sets", role["permission_set_id"]),
+              ("model_sets", role["model_set_id"]), ("groups", "2"), ("user_attributes", "2"),
+              ("themes", "2")]  # fmt: skip
+    before = mock.ground_truth()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), base_url="http://m") as c:
+        for kind, item_id in doomed:
+            assert (await c.post(f"/__mock__/hard_delete/{kind}/{item_id}")).status_code == 200
+    options = RestoreOptions(wanted=Wanted(pairs=tuple(doomed)), apply=True)
+    recorder = Recorder(mock)
+    result = await run_restore(recorder, db, options)
+    assert result.ok, result.as_json()
+    for method, path, body in recorder.writes:  # each body valid per the API description
+        if not path.endswith("/logout"):
+            schema = _request_schema(method, path.removeprefix("/api/4.0"))
+            assert [e.message for e in _validator(schema).iter_errors(body)] == [], path
+            assert not set(body) & _read_only(schema), path
+    assert [e.kind for e in result.plan.entries] == [
+        "permission_sets", "model_sets", "groups", "roles", "user_attributes", "themes"
+    ]  # fmt: skip
+    with Vault(db) as vault:
+        id_map = RestoreLedger(vault).id_map()
+    after = mock.ground_truth()
+    for kind, item_id in doomed:
+        new_id = id_map[kind][item_id]
+        assert differences(before[kind][item_id], after[kind][new_id], id_map) == [], kind
+    again = await run_restore(mock, db, RestoreOptions(wanted=Wanted(pairs=tuple(doomed))))
+    assert {e.action for e in again.plan.entries} == {Action.SKIP}

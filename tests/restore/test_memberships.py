@@ -1,0 +1,115 @@
+"""Memberships: lists in Looker gain the backed-up members they lack, through the id map; nothing
+is removed; gone users and hidden values are left out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lookervault.looker.client import LookerClient
+from lookervault.restore.entries import Action
+from lookervault.restore.memberships import (
+    MEMBERSHIPS,
+    lacking,
+    plan_membership,
+    restore_membership,
+)
+from lookervault.restore.target import Target
+from lookervault.restore.writes import Writes
+from lookervault.vault.restores import RestoreLedger
+from lookervault.vault.store import Vault
+from tests.restore.scene import SETTINGS
+
+pytestmark = pytest.mark.anyio
+
+
+class _Looker:
+    """Membership endpoints of a fake Looker: GET lists, PUT whole lists, POST one member."""
+
+    def __init__(self) -> None:
+        self.lists = {"/roles/5/groups": [{"id": "2"}], "/roles/5/users": [],
+                      "/groups/4/groups": [], "/user_attributes/6/group_values": []}  # fmt: skip
+        self.users = {"7"}
+        self.sent: list[tuple[str, str, object]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/api/4.0")
+        if path == "/login":
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        if path == "/logout":
+            return httpx.Response(204)
+        body = json.loads(request.content) if request.content else None
+        if request.method != "GET":
+            self.sent.append((request.method, path, body))
+        if path.startswith("/users/"):
+            found = path.rsplit("/", 1)[1] in self.users
+            return (
+                httpx.Response(200, json={"id": "7"})
+                if found
+                else httpx.Response(404, json={"message": "Not found"})
+            )
+        if request.method == "PUT":
+            self.lists[path] = [{"id": i} if isinstance(i, str) else i for i in body]
+        if request.method == "POST":
+            self.lists[path].append({"id": body["group_id"]})
+        return httpx.Response(200, json=self.lists.get(path, []))
+
+
+def test_lacking_maps_members_and_skips_hidden_values() -> None:
+    """Mapped ids compared; a hidden value is never sent."""
+    spec = MEMBERSHIPS["user_attribute_group_values"]
+    rows = [{"group_id": "3", "value": "a"}, {"group_id": "2", "value": "b"},
+            {"group_id": "8", "value": None, "value_is_hidden": True}]  # fmt: skip
+    assert lacking(spec, rows, [{"group_id": "2"}], {"groups": {"3": "30"}}) == [
+        {"group_id": "30", "value": "a"}
+    ]
+
+
+async def test_members_are_added_never_removed(tmp_path: Path) -> None:
+    """PUT the list again with the lacking members, POST nested groups; gone users noted."""
+    looker = _Looker()
+    id_map = {"groups": {"3": "30"}}
+    items = {
+        "role_groups": ("5", [{"id": "2"}, {"id": "3"}]),
+        "role_users": ("5", [{"id": "7"}, {"id": "8"}]),
+        "group_groups": ("4", [{"id": "3"}]),
+        "user_attribute_group_values": ("6", [{"group_id": "3", "value": "x"}]),
+    }
+    async with LookerClient(SETTINGS, transport=httpx.MockTransport(looker)) as client:
+        target = Target(client)
+        entries = {}
+        for kind, (owner, rows) in items.items():
+            obj = {"type": kind, "owner_id": owner, "rows": rows}
+            entries[kind] = (
+                await plan_membership(target, f"{kind}/{owner}", obj, None, id_map),
+                obj,
+            )
+        assert {k: e.action for k, (e, _) in entries.items()} == dict.fromkeys(items, Action.CREATE)
+        assert entries["role_groups"][0].reason == "adds groups 30"
+        with Vault(tmp_path / "v.db") as vault:
+            ledger = RestoreLedger(vault)
+            writes = Writes(
+                client,
+                ledger,
+                ledger.start(None, {}, "u"),
+                {k: dict(v) for k, v in id_map.items()},
+                set(),
+            )
+            notes = []
+            for entry, obj in entries.values():
+                notes += await restore_membership(writes, entry, obj)
+            again = [
+                await plan_membership(target, e.source_id, o, None, id_map)
+                for e, o in entries.values()
+            ]
+    assert looker.sent == [
+        ("PUT", "/roles/5/groups", ["2", "30"]),
+        ("PUT", "/roles/5/users", ["7"]),
+        ("POST", "/groups/4/groups", {"group_id": "30"}),
+        ("PUT", "/user_attributes/6/group_values", [{"group_id": "30", "value": "x"}]),
+    ]
+    assert notes == ["user 8 is gone, not added"]
+    assert [e.action for e in again] == [Action.SKIP] * 4  # user 8 is gone: never created
