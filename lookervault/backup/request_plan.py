@@ -130,7 +130,8 @@ def predict_requests(
                 for item in variant
                 for key in source.keys(parent, item)
             }
-            predicted[ct.name] = len(keys)
+            if keys:  # a type that makes no request is not in a run's counts either
+                predicted[ct.name] = len(keys)
         elif not source.paged:
             predicted[ct.name] = len(source.variants)
         else:

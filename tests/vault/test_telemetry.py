@@ -81,8 +81,7 @@ def _roll_back_to_schema_2(path: Path) -> None:
     with conn:
         conn.execute('DROP INDEX "versions_by_blob"')
         conn.execute('ALTER TABLE "versions" DROP COLUMN "telemetry_run_id"')
-        conn.execute('ALTER TABLE "runs" DROP COLUMN "access"')  # schema 4 came after it
-        conn.execute('DELETE FROM "migrations" WHERE "version" >= 3')
+        conn.execute('DELETE FROM "migrations" WHERE "version" = 3')
         conn.execute("PRAGMA user_version = 2")
     conn.close()
 
@@ -97,7 +96,7 @@ def test_schema_2_vault_migrates_without_loss(tmp_path: Path) -> None:
         versions = raw_rows(vault, 'SELECT "version_id", "blob_id" FROM "versions"')
     _roll_back_to_schema_2(path)
     with Vault(path) as vault:
-        assert vault.applied_migrations == ("telemetry", "access")
+        assert vault.applied_migrations == ("telemetry",)
         assert raw_rows(vault, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
         assert vault.runs() == runs
         assert _latest(vault) == latest
