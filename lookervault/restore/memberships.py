@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lookervault.errors import NotFoundError
+from lookervault.looker.retry import IDEMPOTENT
 from lookervault.restore.entries import Action, PlanEntry
 from lookervault.restore.target import Target
 from lookervault.restore.wanted import IdMap, mapped
@@ -27,7 +28,7 @@ class Membership:
     path: str  # GET (and PUT, or POST per member) below /api/4.0
     member: str  # the id-map kind of a member
     member_key: str  # the member's id field in a list row
-    add: str  # "put" the whole list, or "post" one member at a time
+    add: str  # "put" (or for group values POST) the whole list, or "post" one member at a time
 
 
 MEMBERSHIPS = {
@@ -85,7 +86,7 @@ async def plan_membership(
 
 
 async def restore_membership(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list[str]:
-    """Add the lacking members: the whole list PUT again with them, or one POST each."""
+    """Add the lacking members: the whole list set again with them, or one POST each."""
     spec = MEMBERSHIPS[obj["type"]]
     owner_id = str(entry.target_id)
     current = await current_members(w.target, spec, owner_id) or []
@@ -104,7 +105,8 @@ async def restore_membership(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -
         keep = [{k: r.get(k) for k in ("group_id", "value")} for r in current]
         add = [{k: r.get(k) for k in ("group_id", "value")} for r in missing]
         w.writes += 1
-        await w.client.put_json(path, [*keep, *add])
+        # set_user_attribute_group_values is a POST that replaces the list: safe to repeat
+        await w.client.post_json(path, [*keep, *add], retry=IDEMPOTENT)
     elif missing:
         w.writes += 1
         await w.client.put_json(path, [str(r.get("id")) for r in [*current, *missing]])
