@@ -4,6 +4,7 @@ GET serves, bodies valid per the API description's request schemas, Looker's ref
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import httpx
@@ -25,6 +26,15 @@ def _request_validator(method: str, template: str) -> Draft202012Validator:
     operation = orjson.loads(SPEC_PATH.read_bytes())["paths"][template][method.lower()]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     return Draft202012Validator({**schema, "components": _components()})
+
+
+def request_errors(method: str, path: str, body: Any) -> list[str]:
+    """What is wrong with a body sent to ``path`` (below /api/4.0) per its request schema."""
+    for template, operations in orjson.loads(SPEC_PATH.read_bytes())["paths"].items():
+        pattern = "^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path) and method.lower() in operations:
+            return [e.message for e in _request_validator(method, template).iter_errors(body)]
+    raise AssertionError(f"no operation {method} {path} in the API description")
 
 
 async def _send(http: httpx.AsyncClient, method: str, template: str, path: str, body: Any) -> Any:
