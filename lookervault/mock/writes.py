@@ -73,7 +73,7 @@ class MockWrites:
         self.boards = BoardWrites(data, ids)
         self._routes: list[tuple[str, re.Pattern[str], str, _Handler]] = []
         add = self._add
-        add("POST", "/folders", "folders", lambda _, b: create_folder(data, ids, b))
+        add("POST", "/folders", "folders", lambda _, b: self._create_folder(ids, b))
         add("PATCH", "/folders/{}", "folders", functools.partial(update_folder, data))
         add("POST", "/content_metadata_access", "content_metadata_access",
             lambda _, b: create_access(data, ids, b))  # fmt: skip
@@ -132,6 +132,12 @@ class MockWrites:
         for kind in ADMIN_KINDS:
             add("POST", f"/{kind}", kind, functools.partial(_admin_create, data, kind))
             add("PATCH", f"/{kind}/{{}}", kind, functools.partial(update_admin, data, kind))
+
+    def _create_folder(self, ids: IdSource, body: dict[str, Any]) -> dict[str, Any]:
+        """A new folder inherits its parent's access, as in Looker."""
+        folder = create_folder(self.app.data, ids, body)
+        self.app.related.inherits[str(folder["content_metadata_id"])] = True
+        return folder
 
     def _create_query(self, body: dict[str, Any]) -> dict[str, Any]:
         query = create_query(self.app.data, self.queries, body)
