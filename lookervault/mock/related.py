@@ -21,7 +21,7 @@ from lookervault.mock.responses import _error, _not_found, _Response
 from lookervault.mock.routes import _id_key, _parse_fields, _project
 from lookervault.mock.world import _CAN, JsonObject, _rng
 
-__all__ = ["Related", "too_big_page"]
+__all__ = ["Related", "group_value", "too_big_page"]
 
 _LOOKML_FOLDER_ID = "lookml"
 _NESTED_GROUP_SHARE = 0.3
@@ -46,12 +46,15 @@ class Related:
         }
         self.group_values = {
             attr: [
-                _group_value(attr, group, rank)
+                group_value(attr, group, rank)
                 for rank, group in enumerate(g for g in groups if rng.random() < _GROUP_VALUE_SHARE)
             ]
             for attr in sorted(data.objects["user_attributes"], key=_id_key)
         }
         self.merge_queries = _add_merge_queries(data, options.merge_queries, rng)
+        # What the writable mock was sent (mock/related_writes.py, mock/writes.py).
+        self.inherits: dict[str, bool] = {}  # content metadata id -> inherits, as PATCHed
+        self.written_queries: dict[str, JsonObject] = {}  # queries POSTed, by id
         self.lookml_dashboards = _lookml_dashboards(data, options.lookml_dashboards)
         explores = sorted(data.objects["explores"], key=_id_key)
         self.missing_explores = frozenset(explores[: options.missing_explores])
@@ -75,7 +78,7 @@ class Related:
         if path == "/queries/{query_id}":
             return self._query(key)
         if path == "/content_metadata/{content_metadata_id}":
-            return self._content_metadata().get(key)
+            return self.content_metadata().get(key)
         if path == "/user_attributes/{user_attribute_id}/group_values":
             return self._group_values(key) if key in objects["user_attributes"] else None
         if path == "/roles/{role_id}/users":
@@ -87,7 +90,9 @@ class Related:
 
     def _query(self, key: str) -> JsonObject | None:
         queries = self.data._queries
-        return queries[int(key) - 1] if key.isdigit() and 0 < int(key) <= len(queries) else None
+        if key.isdigit() and 0 < int(key) <= len(queries):
+            return queries[int(key) - 1]
+        return self.written_queries.get(key)
 
     def _role_users(self, role: str) -> list[JsonObject]:
         users = self.data.objects["users"]
@@ -97,15 +102,15 @@ class Related:
         groups = self.data.objects["groups"]
         return [v for v in self.group_values.get(attr, ()) if v["group_id"] in groups]
 
-    def _content_metadata(self) -> dict[str, JsonObject]:
+    def content_metadata(self) -> dict[str, JsonObject]:
         folders = self.data.objects["folders"]
         metas = {}
         for folder in folders.values():
             parent = folders.get(folder.get("parent_id") or "")
-            meta = _content_meta(folder, "space", parent)
+            meta = _content_meta(folder, "space", parent, self.inherits)
             metas[meta["id"]] = {**meta, "folder_id": folder["id"]}
         for board in self.data.objects["boards"].values():
-            meta = _content_meta(board, "board", None)
+            meta = _content_meta(board, "board", None, self.inherits)
             metas[meta["id"]] = {**meta, "homepage_id": board["id"]}
         return metas
 
@@ -159,11 +164,11 @@ class Related:
             "user_attribute_group_values": {
                 a: self._group_values(a) for a in objects["user_attributes"]
             },
-            "content_metadata": self._content_metadata(),
+            "content_metadata": self.content_metadata(),
         }
 
 
-def _group_value(attr: str, group: str, rank: int) -> JsonObject:
+def group_value(attr: str, group: str, rank: int) -> JsonObject:
     return {
         "can": _CAN,
         "id": f"{attr}{group:0>4}",
@@ -175,9 +180,11 @@ def _group_value(attr: str, group: str, rank: int) -> JsonObject:
     }
 
 
-def _content_meta(item: JsonObject, kind: str, parent: JsonObject | None) -> JsonObject:
+def _content_meta(
+    item: JsonObject, kind: str, parent: JsonObject | None, patched: dict[str, bool]
+) -> JsonObject:
     cmid = str(item["content_metadata_id"])
-    inherits = parent is not None and int(cmid) % 3 != 0
+    inherits = parent is not None and patched.get(cmid, int(cmid) % 3 != 0)
     return {
         "can": _CAN,
         "id": cmid,

@@ -35,6 +35,13 @@ from lookervault.mock.plan_writes import (
     replace_alert,
     update_scheduled_plan,
 )
+from lookervault.mock.related_writes import (
+    add_group_group,
+    set_group_values,
+    set_role_groups,
+    set_role_users,
+    update_content_metadata,
+)
 from lookervault.mock.responses import _error, _not_found, _Response
 from lookervault.mock.write_support import IdSource, WriteRefusedError, answer
 
@@ -58,19 +65,19 @@ class MockWrites:
         self.app = app
         data = app.data
         self.queries: dict[str, Any] = {str(q["id"]): q for q in data._queries}
-        # Served from the data when the mock generates merge queries, else kept here.
-        merges = data.objects.get("merge_queries")
-        self.merge_queries: dict[str, Any] = merges if merges is not None else {}
+        # One state with what GET serves: posted merge queries and queries join app.related's.
+        related = app.related
+        self.merge_queries: dict[str, Any] = related.merge_queries
         ids = IdSource()
         self.dashboards = DashboardWrites(data, self.queries, ids, self.merge_queries)
         self.boards = BoardWrites(data, ids)
         self._routes: list[tuple[str, re.Pattern[str], str, _Handler]] = []
         add = self._add
-        add("POST", "/folders", "folders", lambda _, b: create_folder(data, ids, b))
+        add("POST", "/folders", "folders", lambda _, b: self._create_folder(ids, b))
         add("PATCH", "/folders/{}", "folders", functools.partial(update_folder, data))
         add("POST", "/content_metadata_access", "content_metadata_access",
             lambda _, b: create_access(data, ids, b))  # fmt: skip
-        add("POST", "/queries", "queries", lambda _, b: create_query(data, self.queries, b))
+        add("POST", "/queries", "queries", lambda _, b: self._create_query(b))
         add("POST", "/merge_queries", "merge_queries",
             lambda _, b: create_merge_query(self.queries, self.merge_queries, b))  # fmt: skip
         add("POST", "/looks", "looks", lambda _, b: create_look(data, self.queries, b))
@@ -115,9 +122,27 @@ class MockWrites:
         add("PUT", "/alerts/{}", "alerts", functools.partial(replace_alert, data))
         add("POST", "/groups/{}/users", "users", functools.partial(add_group_user, data))
         add("PUT", "/users/{}/roles", "users", functools.partial(set_user_roles, data))
+        add("PUT", "/roles/{}/groups", "roles", functools.partial(set_role_groups, related))
+        add("PUT", "/roles/{}/users", "users", functools.partial(set_role_users, related))
+        add("POST", "/groups/{}/groups", "groups", functools.partial(add_group_group, related))
+        add("POST", "/user_attributes/{}/group_values", "user_attributes",
+            functools.partial(set_group_values, related))  # fmt: skip
+        add("PATCH", "/content_metadata/{}", "content_metadata",
+            functools.partial(update_content_metadata, related))  # fmt: skip
         for kind in ADMIN_KINDS:
             add("POST", f"/{kind}", kind, functools.partial(_admin_create, data, kind))
             add("PATCH", f"/{kind}/{{}}", kind, functools.partial(update_admin, data, kind))
+
+    def _create_folder(self, ids: IdSource, body: dict[str, Any]) -> dict[str, Any]:
+        """A new folder inherits its parent's access, as in Looker."""
+        folder = create_folder(self.app.data, ids, body)
+        self.app.related.inherits[str(folder["content_metadata_id"])] = True
+        return folder
+
+    def _create_query(self, body: dict[str, Any]) -> dict[str, Any]:
+        query = create_query(self.app.data, self.queries, body)
+        self.app.related.written_queries[str(query["id"])] = query
+        return query
 
     def _add(self, method: str, template: str, kind: str, handler: _Handler) -> None:
         pattern = re.compile("^" + re.escape(template).replace(r"\{\}", "([^/]+)") + "$")
@@ -135,7 +160,8 @@ class MockWrites:
                 body = orjson.loads(raw or b"{}")
             except orjson.JSONDecodeError:
                 return _error(400, "Request body is not valid JSON")
-            if not isinstance(body, dict) and not (method == "PUT" and isinstance(body, list)):
+            takes_list = method == "PUT" or path.endswith("/group_values")
+            if not isinstance(body, dict) and not (takes_list and isinstance(body, list)):
                 return _error(400, "Request body must be a JSON object")
             try:
                 result = handler(found.group(1) if found.groups() else "", body)

@@ -86,7 +86,9 @@ async def plan_access(
         return PlanEntry(ACCESS, source_id, title, Action.BLOCKED, None, reason)
     owner = await target.get(kind, owner_id)
     lacking = missing_rules(obj["rules"], await current_rules(target.client, owner))
-    inherits = _inherits_change(obj, await current_inherits(target.client, owner))
+    # An owner this restore creates: Looker makes a new subfolder inherit its parent's access.
+    now = await current_inherits(target.client, owner) if owner is not None else True
+    inherits = _inherits_change(obj, now)
     if not lacking and inherits is None:
         return PlanEntry(ACCESS, source_id, title, Action.SKIP, owner_id, "as in the backup")
     parts = [f"{len(lacking)} of {len(obj['rules'])} grants missing"] if lacking else []

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lookervault.errors import NotFoundError
+from lookervault.looker.retry import IDEMPOTENT
 from lookervault.restore.entries import Action, PlanEntry
 from lookervault.restore.target import Target
 from lookervault.restore.wanted import IdMap, mapped
@@ -27,7 +28,7 @@ class Membership:
     path: str  # GET (and PUT, or POST per member) below /api/4.0
     member: str  # the id-map kind of a member
     member_key: str  # the member's id field in a list row
-    add: str  # "put" the whole list, or "post" one member at a time
+    add: str  # "put" (or for group values POST) the whole list, or "post" one member at a time
 
 
 MEMBERSHIPS = {
@@ -66,15 +67,25 @@ def lacking(
 
 
 async def plan_membership(
-    target: Target, source_id: str, obj: dict[str, Any], title: str | None, id_map: IdMap
+    target: Target,
+    source_id: str,
+    obj: dict[str, Any],
+    title: str | None,
+    id_map: IdMap,
+    *,
+    restored: bool = False,
 ) -> PlanEntry:
-    """CREATE (members to add), SKIP (all there), BLOCKED (the owner is gone)."""
+    """CREATE (members to add), SKIP (all there), BLOCKED (the owner is gone and not restored).
+
+    ``restored``: the owner is gone but this restore creates it, so every member is to add.
+    """
     spec = MEMBERSHIPS[obj["type"]]
     owner_id = mapped(id_map, spec.owner, obj["owner_id"]) or obj["owner_id"]
     current = await current_members(target, spec, owner_id)
-    if current is None:
+    if current is None and not restored:
         reason = f"missing: {spec.owner[:-1]} {owner_id}"
         return PlanEntry(KIND, source_id, title, Action.BLOCKED, None, reason)
+    current = current or []
     missing = lacking(spec, obj["rows"], current, id_map)
     if spec.member == "users":  # users are never created: a gone one is not a member to add
         missing = [row for row in missing if await target.get("users", row["id"]) is not None]
@@ -85,9 +96,9 @@ async def plan_membership(
 
 
 async def restore_membership(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list[str]:
-    """Add the lacking members: the whole list PUT again with them, or one POST each."""
+    """Add the lacking members: the whole list set again with them, or one POST each."""
     spec = MEMBERSHIPS[obj["type"]]
-    owner_id = str(entry.target_id)
+    owner_id = mapped(w.id_map, spec.owner, obj["owner_id"]) or str(entry.target_id)
     current = await current_members(w.target, spec, owner_id) or []
     missing = lacking(spec, obj["rows"], current, w.id_map)
     notes = []
@@ -104,7 +115,8 @@ async def restore_membership(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -
         keep = [{k: r.get(k) for k in ("group_id", "value")} for r in current]
         add = [{k: r.get(k) for k in ("group_id", "value")} for r in missing]
         w.writes += 1
-        await w.client.put_json(path, [*keep, *add])
+        # set_user_attribute_group_values is a POST that replaces the list: safe to repeat
+        await w.client.post_json(path, [*keep, *add], retry=IDEMPOTENT)
     elif missing:
         w.writes += 1
         await w.client.put_json(path, [str(r.get("id")) for r in [*current, *missing]])

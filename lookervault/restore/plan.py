@@ -118,7 +118,11 @@ class _Planner:
             exists = await self._exists(obj["owner"], obj["owner_id"])
             return await plan_access(self.target, source_id, obj, title, self.id_map, exists=exists)
         if kind == "memberships":
-            return await plan_membership(self.target, source_id, obj, title, self.id_map)
+            owner = dependencies(kind, obj, self.elements)[0]
+            restored = self.plan.will_exist(*owner) is True
+            return await plan_membership(
+                self.target, source_id, obj, title, self.id_map, restored=restored
+            )
         if kind == "users":
             return await plan_user(self.target, source_id, obj, title, self.id_map)
         mapped = self.id_map.get(kind, {}).get(source_id)

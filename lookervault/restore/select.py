@@ -135,13 +135,16 @@ def _select_folder(backup: dict[str, Any], wanted: Wanted, selection: Selection)
 
 
 def _select_access(backup: dict[str, Any], selection: Selection) -> None:
-    """The access rules of every selected folder and board that has any or does not inherit."""
+    """The access rules of every selected folder and board that has any, and whether a folder
+    inherits its parent's access (only a subfolder can: a board or a root folder never does)."""
     for kind in ("folders", "boards"):
         for key, obj in selection.items[kind].items():
             cmid = str(obj.get("content_metadata_id"))
             rules = backup[_ACCESS].get(cmid) or []
             meta = backup["content_metadata"].get(cmid)
             inherits = meta.get("inherits") if isinstance(meta, dict) else None
+            if inherits is not None and meta.get("parent_id") is None:
+                inherits = None  # nothing to set
             if rules or inherits is False:
                 title = f"access to {kind[:-1]} {obj.get('name') or obj.get('title')}"
                 selection.items[_ACCESS][f"{kind}/{key}"] = {
@@ -149,6 +152,7 @@ def _select_access(backup: dict[str, Any], selection: Selection) -> None:
                     "owner_id": key,
                     "rules": rules,
                     "title": title,
+                    "inherits": inherits,
                 }
 
 

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.anyio
 
 
 class _Looker:
-    """Membership endpoints of a fake Looker: GET lists, PUT whole lists, POST one member."""
+    """Membership endpoints of a fake Looker: GET lists, PUT (or POST) whole lists, POST one member."""
 
     def __init__(self) -> None:
         self.lists = {"/roles/5/groups": [{"id": "2"}], "/roles/5/users": [],
@@ -51,9 +51,9 @@ class _Looker:
                 if found
                 else httpx.Response(404, json={"message": "Not found"})
             )
-        if request.method == "PUT":
+        if request.method == "PUT" or isinstance(body, list):
             self.lists[path] = [{"id": i} if isinstance(i, str) else i for i in body]
-        if request.method == "POST":
+        elif request.method == "POST":
             self.lists[path].append({"id": body["group_id"]})
         return httpx.Response(200, json=self.lists.get(path, []))
 
@@ -69,7 +69,7 @@ def test_lacking_maps_members_and_skips_hidden_values() -> None:
 
 
 async def test_members_are_added_never_removed(tmp_path: Path) -> None:
-    """PUT the list again with the lacking members, POST nested groups; gone users noted."""
+    """Set the list again with the lacking members, POST nested groups; gone users noted."""
     looker = _Looker()
     id_map = {"groups": {"3": "30"}}
     items = {
@@ -109,7 +109,7 @@ async def test_members_are_added_never_removed(tmp_path: Path) -> None:
         ("PUT", "/roles/5/groups", ["2", "30"]),
         ("PUT", "/roles/5/users", ["7"]),
         ("POST", "/groups/4/groups", {"group_id": "30"}),
-        ("PUT", "/user_attributes/6/group_values", [{"group_id": "30", "value": "x"}]),
+        ("POST", "/user_attributes/6/group_values", [{"group_id": "30", "value": "x"}]),
     ]
     assert notes == ["user 8 is gone, not added"]
     assert [e.action for e in again] == [Action.SKIP] * 4  # user 8 is gone: never created

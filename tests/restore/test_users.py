@@ -39,7 +39,8 @@ async def test_memberships_come_back_through_the_id_map(tmp_path: Path) -> None:
     mock._forget_type("users")
     pairs = (("groups", group_id), ("users", user_id), ("users", "424242"))
     result = await run_restore(mock, db, RestoreOptions(wanted=Wanted(pairs=pairs), apply=True))
-    assert [e.action for e in result.plan.entries] == [Action.CREATE, Action.UPDATE]
+    own = [e for e in result.plan.entries if e.kind != "memberships"]  # the group's lists too
+    assert [e.action for e in own] == [Action.CREATE, Action.UPDATE]
     assert result.plan.missing == [("users", "424242", "not in the vault")]
     with Vault(db) as vault:
         new_group = RestoreLedger(vault).id_map()["groups"][group_id]
@@ -47,7 +48,7 @@ async def test_memberships_come_back_through_the_id_map(tmp_path: Path) -> None:
     assert new_group in now["group_ids"] and role_id in now["role_ids"]
     assert user_id in {u for u, o in users.items() if new_group in o["group_ids"]}
     again = await run_restore(mock, db, RestoreOptions(wanted=Wanted(pairs=pairs[:2])))
-    assert [e.action for e in again.plan.entries] == [Action.SKIP, Action.SKIP], again.plan.entries
+    assert {e.action for e in again.plan.entries} == {Action.SKIP}, again.plan.entries
 
 
 async def test_a_gone_user_is_blocked_never_created(tmp_path: Path) -> None:
