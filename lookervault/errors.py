@@ -7,7 +7,8 @@ LookerVaultError
 ├── ConnectError      Looker cannot be reached, or no Looker API at the URL -> exit 3
 ├── AuthError         Looker refused the credentials  -> exit 3
 ├── ApiError          Looker answered with an error   -> exit 1 (unless handled)
-│   └── NotFoundError     404: absent, or not visible to this API user
+│   ├── NotFoundError     404: absent, or not visible to this API user
+│   └── ForbiddenError    403: the API user may not see it (edition, permission)
 └── PayloadShapeError valid JSON of the wrong shape   -> exit 1 (unless handled)
 
 Foreign exceptions are translated at one boundary each: httpx errors in looker/client.py,
@@ -24,8 +25,10 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "ExitCode",
+    "ForbiddenError",
     "LookerVaultError",
     "NotFoundError",
+    "PagingError",
     "PayloadShapeError",
     "UsageError",
     "VaultError",
@@ -42,6 +45,7 @@ class ExitCode(IntEnum):
     CONNECT = 3
     PARTIAL = 4
     VERIFY_FAILED = 5
+    SKIPPED = 6  # complete except types skipped on purpose (--exclude) or forbidden (403)
     INTERRUPTED = 130
 
 
@@ -97,6 +101,14 @@ class ApiError(LookerVaultError):
 
 class NotFoundError(ApiError):
     """Looker answered 404: the object does not exist or the API user cannot see it."""
+
+
+class ForbiddenError(ApiError):
+    """Looker answered 403: the API user may not read this (its edition or permissions)."""
+
+
+class PagingError(LookerVaultError):
+    """A list endpoint ignored `limit`, repeated a page or never ended: its listing is not trusted."""
 
 
 class PayloadShapeError(LookerVaultError):

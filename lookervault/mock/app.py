@@ -37,6 +37,7 @@ from lookervault.mock.chaos import (
 from lookervault.mock.control import CONTROL_PREFIX, handle_control
 from lookervault.mock.data import MockData, canonical_hash, generate
 from lookervault.mock.options import MockOptions, MockStats, Mutation
+from lookervault.mock.paging import capped_limit, refusal, total_count_headers
 from lookervault.mock.presets import CONTENT_TYPES
 from lookervault.mock.responses import (
     _bearer_token,
@@ -213,6 +214,9 @@ class MockLooker:
         route, args = matched
         if route.kind != "versions" and not self._authenticated(scope["headers"]):
             return _error(401, "Requires authentication."), drop
+        refused = refusal(self.options, route, query)
+        if refused is not None:
+            return refused, drop
         try:
             response = self._dispatch(route, args, query, scope, shift=self._shift(chaos, query))
         except _BadRequestError as exc:
@@ -381,15 +385,16 @@ class MockLooker:
         fields = _parse_fields(read.text("fields") or "")
         sorts = _parse_sorts(read.text("sorts") or "")
         filters = self._filters(content_type, read)
-        offset, limit = read.window()
-        offset = max(0, offset + shift)
+        offset, asked = read.window()
+        offset, limit = max(0, offset + shift), capped_limit(self.options, asked)
         ids = self._view(content_type, filters, sorts)
         wanted = read.text("ids")
         if wanted:  # the SDK sends a comma-separated list
             chosen = {part.strip() for part in wanted.split(",")}
             ids = [item_id for item_id in ids if item_id in chosen]
         page = ids[offset:] if limit is None else ids[offset : offset + limit]
-        return _Response(200, self._encode_items(content_type, "list", fields, page, join=True))
+        body = self._encode_items(content_type, "list", fields, page, join=True)
+        return _Response(200, body, total_count_headers(self.options, asked, len(ids)))
 
     def _filters(self, content_type: str, read: _Reader) -> tuple[tuple[str, Any], ...]:
         filters: list[tuple[str, Any]] = []

@@ -12,6 +12,7 @@ from cyclopts import Parameter, validators
 
 from lookervault.mock.app import MockLooker
 from lookervault.mock.options import MockOptions
+from lookervault.mock.paging import TRASH, split_types
 from lookervault.mock.presets import CONTENT_TYPES
 from lookervault.mock.server import run
 
@@ -35,6 +36,20 @@ def _validate_counts(type_: Any, value: Any) -> None:
         if not sep or name not in CONTENT_TYPES or not number.isdigit():
             known = ", ".join(CONTENT_TYPES)
             raise ValueError(f"expected TYPE=N with TYPE one of {known}, got {item!r}")
+
+
+_FORBIDDABLE = (*CONTENT_TYPES, "content_metadata_access", TRASH)
+
+
+def _validate_forbid(type_: Any, value: Any) -> None:
+    split_types(value or (), _FORBIDDABLE)
+
+
+def _validate_missing(type_: Any, value: Any) -> None:
+    split_types(value or (), CONTENT_TYPES)
+
+
+_Types = tuple[str, ...]
 
 
 @Parameter(name="*")
@@ -101,6 +116,17 @@ class ServeFlags:
     """Share of get-by-id and access answers of the wrong shape (a list, no id, an object)."""
     big_item_bytes: Annotated[int, Parameter(validator=_NON_NEGATIVE)] = 0
     """Size in bytes of one extra field on the first dashboard (0: none)."""
+    forbid: Annotated[_Types, Parameter(validator=_validate_forbid, negative="")] = ()
+    """Answer 403 to every request of these types (comma-separated or repeated; `trash`: the
+    deleted=true listings only)."""
+    missing: Annotated[_Types, Parameter(validator=_validate_missing, negative="")] = ()
+    """Answer 404 to the list endpoints of these types (a release without them)."""
+    max_limit: Annotated[int | None, Parameter(validator=validators.Number(gte=1))] = None
+    """Cap `limit` at N items per page, as some servers do."""
+    ignore_limit: bool = False
+    """Ignore `limit`: answer every item from the offset on."""
+    total_count: bool = False
+    """Send X-Total-Count with answers to requests that give `limit`."""
 
     def options(self) -> MockOptions:
         """The MockOptions these flags describe."""
@@ -132,6 +158,11 @@ class ServeFlags:
             wrong_shape_listings=self.wrong_shape_listings,
             wrong_item_rate=self.wrong_item_rate,
             big_item_bytes=self.big_item_bytes,
+            forbid=split_types(self.forbid, _FORBIDDABLE),
+            missing=split_types(self.missing, CONTENT_TYPES),
+            max_limit=self.max_limit,
+            ignore_limit=self.ignore_limit,
+            total_count=self.total_count,
         )
 
 

@@ -42,6 +42,12 @@ class MockOptions:
     # single answers (get by id, content_metadata_access) of the wrong shape
     wrong_item_rate: float = 0.0
     big_item_bytes: int = 0  # the first dashboard carries a field of this many bytes
+    # --- paging and refusal knobs (mock/paging.py; all off by default) ---
+    forbid: tuple[str, ...] = ()  # types answered 403 everywhere ("trash": deleted=true lists)
+    missing: tuple[str, ...] = ()  # types whose list endpoints answer 404
+    max_limit: int | None = None  # the server caps limit at this many items
+    ignore_limit: bool = False  # the server answers everything from the offset on
+    total_count: bool = False  # send X-Total-Count when a request gives limit
     looker_release: str = "26.12.3"
     api_version: str = "4.0"
 
