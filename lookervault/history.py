@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,8 @@ class RunSummary:
     stored_bytes: int  # content this run stored first (unchanged content costs nothing)
     looker_url: str
     failures: list[dict[str, str]]  # [{"content_type", "key", "error"}] still outstanding
+    # {type: {"outcome", "reason"}} as the run recorded them (runs of earlier releases: {})
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -106,6 +108,7 @@ def _summary(vault: Vault, run: RunRecord, stored_bytes: int) -> RunSummary:
         stored_bytes=stored_bytes,
         looker_url=run.looker_url,
         failures=[asdict(failure) for failure in vault.failures(run.run_id)],
+        outcomes=(run.stats or {}).get("outcomes") or {},
     )
 
 

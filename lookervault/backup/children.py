@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 import anyio
@@ -10,12 +11,15 @@ from lookervault import jsonio
 from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.context import RunContext, TypeJob
 from lookervault.backup.items import error_line, record
+from lookervault.backup.outcomes import FORBIDDEN
 from lookervault.content import ChildSource
-from lookervault.errors import ApiError, NotFoundError, PayloadShapeError
+from lookervault.errors import ApiError, ForbiddenError, NotFoundError, PayloadShapeError
 from lookervault.looker.payload import ItemFields, read_fields, split_document, split_page
 from lookervault.vault.records import Batch
 
 __all__ = ["back_up_children"]
+
+logger = logging.getLogger(__name__)
 
 
 async def back_up_children(job: TypeJob, source: ChildSource) -> None:
@@ -30,7 +34,8 @@ async def back_up_children(job: TypeJob, source: ChildSource) -> None:
 
     async def one(key: tuple[str, ...]) -> None:
         async with limiter:
-            await _fetch_child(job, source, key)
+            if not job.run.outcomes.stopped(job.name):
+                await _fetch_child(job, source, key)
 
     async with anyio.create_task_group() as tg:
         for key in todo:
@@ -53,6 +58,10 @@ async def _fetch_child(job: TypeJob, source: ChildSource, key: tuple[str, ...]) 
     try:
         content = await job.run.client.get_decoded(path, source.params(key), decode=split_document)
         _check_child_shape(source, content)
+    except ForbiddenError as exc:
+        if await _forbidden_child(job, exc):
+            return
+        batch = Batch(run_id, failures=(job.failure(checkpoint, error_line(exc)),))
     except NotFoundError:
         gone = ((job.name, source.item_id(key, None)),)
         batch = Batch(run_id, checkpoints=(job.mark(checkpoint),), gone=gone)
@@ -62,7 +71,17 @@ async def _fetch_child(job: TypeJob, source: ChildSource, key: tuple[str, ...]) 
         fields = _fields_of_any(content)
         child = record(job.ct, source.item_id(key, fields), content, fields)
         batch = Batch(run_id, items=(child,), checkpoints=(job.mark(checkpoint),))
+        job.state.fetched_any = True
     await job.send(batch)
+
+
+async def _forbidden_child(job: TypeJob, exc: ApiError) -> bool:
+    """A 403 before any child was read skips the whole type (True); later, it is one failure."""
+    if job.state.fetched_any:
+        return False
+    if job.run.outcomes.skip(job.name, FORBIDDEN, error_line(exc)):
+        logger.warning("%s: skipped, the API user may not read it: %s", job.name, error_line(exc))
+    return True
 
 
 def _fields_of_any(content: bytes) -> ItemFields:

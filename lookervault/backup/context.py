@@ -13,6 +13,7 @@ from anyio.abc import ObjectSendStream
 from lookervault.backup.budget import PageMemory, PageSlot
 from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.options import ExtractOptions
+from lookervault.backup.outcomes import RunOutcomes
 from lookervault.content import ContentType
 from lookervault.looker.client import LookerClient
 from lookervault.progress import Progress
@@ -33,6 +34,7 @@ class TypeState:
 
     pending: int = 0
     producing: bool = True
+    fetched_any: bool = False  # a child answered: a later 403 is one failure, not a skipped type
     idle: anyio.Event = field(default_factory=anyio.Event)
     finished: anyio.Event = field(default_factory=anyio.Event)
 
@@ -77,6 +79,7 @@ class RunContext:
     progress: Progress
     states: dict[str, TypeState]
     memory: PageMemory
+    outcomes: RunOutcomes = field(default_factory=RunOutcomes)
     # The control connection is used by one thread at a time; the ledger serializes calls anyway.
     _vault_lock: anyio.CapacityLimiter = field(
         init=False, default_factory=lambda: anyio.CapacityLimiter(1)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lookervault.config import DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, DEFAULT_WORKERS
+from lookervault.config import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_SHRINK_THRESHOLD,
+    DEFAULT_WORKERS,
+)
 
 __all__ = ["ExtractOptions"]
 
@@ -22,6 +27,9 @@ class ExtractOptions:
     rate_limit_per_minute: float | None = None
     resume: bool = False
     allow_other_instance: bool = False
+    exclude: tuple[str, ...] = ()  # types left out on purpose (--exclude)
+    shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD  # see backup/shrink.py
+    accept_shrink: bool = False  # a listing that shrank past the threshold marks items gone
 
     def as_dict(self) -> dict[str, Any]:
         """The options as recorded in the vault's runs table (no secrets here)."""
@@ -33,4 +41,7 @@ class ExtractOptions:
             "rate_limit_per_second": self.rate_limit_per_second,
             "rate_limit_per_minute": self.rate_limit_per_minute,
             "resume": self.resume,
+            "exclude": list(self.exclude),
+            "shrink_threshold": self.shrink_threshold,
+            "accept_shrink": self.accept_shrink,
         }

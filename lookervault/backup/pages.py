@@ -10,14 +10,21 @@ from typing import Any
 import anyio
 
 from lookervault.backup.budget import PageSlot
-from lookervault.backup.checkpoint import Checkpoint, CheckpointKind, variant_key
+from lookervault.backup.checkpoint import Checkpoint, variant_key
 from lookervault.backup.context import TypeJob
 from lookervault.backup.details import fetch_details, retry_failed_items
 from lookervault.backup.items import error_line, item_id, record
+from lookervault.backup.listing import check_page_length, stop_forbidden, stop_type
 from lookervault.backup.reconcile import Listing, list_before, reconcile
 from lookervault.content import ListSource
-from lookervault.errors import ApiError, PayloadShapeError
-from lookervault.looker.payload import read_fields, split_page
+from lookervault.errors import (
+    ApiError,
+    ForbiddenError,
+    NotFoundError,
+    PagingError,
+    PayloadShapeError,
+)
+from lookervault.looker.payload import read_fields
 from lookervault.vault.records import Batch
 
 __all__ = ["PageCursor", "back_up_list"]
@@ -100,45 +107,43 @@ async def back_up_list(job: TypeJob, source: ListSource) -> None:
         tg.start_soon(list_before, job, source, listing)
         for variant in source.variants:
             tg.start_soon(_fetch_variant, pages, variant, listing)
-    if listing.ok:
+    if listing.ok and not job.run.outcomes.stopped(job.name):
         await reconcile(job, source)
 
 
 async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: Listing) -> None:
-    """Page through one variant with several pages in flight.
+    """Page through one variant with several pages in flight, as far as the id listing counted.
 
-    The first page goes out at once; the other workers wait for the id listing, whose count
-    says where paging stops (items added later are fetched by reconciliation), or for a
-    short first page. Without a count, paging stops at the first short page. A resumed run
-    also knows the short page an earlier attempt committed.
+    The first page goes out at once; every other page waits for the id listing, whose count
+    says where paging stops (items added later are fetched by reconciliation). A short page
+    does not end paging: a server that caps `limit` answers short pages all along, and what
+    they left out is fetched by reconciliation. Without a count (the listing failed or was
+    forbidden) the type or variant is stopped and nothing more is asked.
     """
     vkey = variant_key(variant)
-    page_size = pages.page_size
-    ends = [c.offset for c in pages.done if c.kind is CheckpointKind.END and c.variant == vkey]
-    cursor = PageCursor(page_size, min(ends) if ends else None)
+    job = pages.job
+    cursor = PageCursor(pages.page_size, None)
     known = anyio.Event()
 
     async def learn_end() -> None:
         await listing.ready.wait()
-        if listing.counts is not None:
-            expected = listing.counts.get(vkey, 0)
-            cursor.short_page_at(max(expected - 1, 0) // page_size * page_size)
+        expected = (listing.counts or {}).get(vkey, 0)
+        cursor.short_page_at(max(expected - 1, 0) // pages.page_size * pages.page_size)
         known.set()
 
     async def worker(first: bool) -> None:
         if not first:
             await known.wait()
         while (offset := cursor.next()) is not None:
-            if Checkpoint.page(vkey, offset) in pages.done:
-                continue
-            count = await _fetch_page(pages, _Page(variant, offset))
-            if count is not None and count < page_size:
-                cursor.short_page_at(offset)
-                known.set()
+            if job.run.outcomes.stopped(job.name, vkey):
+                return
+            if Checkpoint.page(vkey, offset) not in pages.done:
+                await _fetch_page(pages, _Page(variant, offset))
+            await known.wait()  # only the first page goes ahead of the listing
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(learn_end)
-        for i in range(pages.job.run.options.concurrency):
+        for i in range(job.run.options.concurrency):
             tg.start_soon(worker, i == 0)
 
 
@@ -157,10 +162,17 @@ async def _fetch_page(pages: _ListJob, page: _Page) -> int | None:
 async def _fetch_held(pages: _ListJob, page: _Page, slot: PageSlot) -> int | None:
     job, key = pages.job, page.checkpoint
     try:
-        body = await job.run.client.get_decoded(
-            pages.source.path, pages.params(page), decode=split_page
-        )
+        answer = await job.run.client.get_page(pages.source.path, pages.params(page))
+        if page.offset is not None:
+            check_page_length(pages.source.path, answer, pages.page_size)
+        body = answer.items
         batch = await _page_batch(job, body, key)
+    except ForbiddenError as exc:
+        await stop_forbidden(job, pages.source, key.variant, exc)
+        return None
+    except (NotFoundError, PagingError) as exc:
+        await stop_type(job, error_line(exc))
+        return None
     except (ApiError, PayloadShapeError) as exc:
         failure = job.failure(key, error_line(exc))
         await job.send(Batch(job.run.run_id, failures=(failure,)), slot)

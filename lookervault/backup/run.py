@@ -16,7 +16,7 @@ import logging
 import signal
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -29,11 +29,14 @@ from lookervault.backup.context import Queued, RunContext, TypeJob, TypeState
 from lookervault.backup.instance import check_same_instance
 from lookervault.backup.job import back_up_type
 from lookervault.backup.options import ExtractOptions
+from lookervault.backup.outcomes import EXCLUDED, RunOutcomes, is_skipped
+from lookervault.backup.selection import Selection, select_types
+from lookervault.backup.shrink import hold_shrinking_types
 from lookervault.config import (
     PAGE_MEMORY_BUDGET_BYTES,
     STREAM_BATCHES_PER_WORKER,
 )
-from lookervault.content import ContentType, resolve_content_types
+from lookervault.content import ContentType
 from lookervault.errors import LookerVaultError
 from lookervault.looker.client import LookerClient
 from lookervault.looker.throttle import AdaptiveLimiter
@@ -59,6 +62,12 @@ class ExtractResult:
     failures: list[Failure]
     metrics: dict[str, int]
     elapsed_s: float
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> bool:
+        """Whether a type (or a variant of one) was skipped: forbidden or excluded."""
+        return any(is_skipped(o["outcome"]) for o in self.outcomes.values())
 
     def as_json(self) -> dict[str, Any]:
         """The one JSON object `extract --json` prints."""
@@ -73,6 +82,7 @@ class ExtractResult:
             "retries": self.metrics.get("retries", 0),
             "elapsed_s": round(self.elapsed_s, 3),
             "items_per_s": round(total / self.elapsed_s, 1) if self.elapsed_s > 0 else 0.0,
+            "outcomes": self.outcomes,
         }
 
 
@@ -141,11 +151,12 @@ class _Run:
         """Mark items deleted from Looker since earlier runs as gone, for every type fetched in full."""
         context = self.context
         failures: list[Failure] = await context.in_vault(context.vault.failures, context.run_id)
-        incomplete = {f.content_type for f in failures}
         if self.interrupted:
             return failures
+        await hold_shrinking_types(context, self.types)
+        incomplete = {f.content_type for f in failures}
         for ct in self.types:
-            if ct.name not in incomplete:
+            if ct.name not in incomplete and context.outcomes.may_mark_gone(ct.name):
                 await context.in_vault(context.vault.mark_unseen_gone, context.run_id, ct.name)
         return failures
 
@@ -176,7 +187,7 @@ async def extract(
     Raises:
         LookerVaultError: connection, authentication or vault problems that stop the run.
     """
-    types = resolve_content_types(options.content_types)
+    selection = select_types(options.content_types, options.exclude)
     metrics = Metrics()
     limiter = AdaptiveLimiter(
         per_second=options.rate_limit_per_second, per_minute=options.rate_limit_per_minute
@@ -202,26 +213,31 @@ async def extract(
                     allow_other=options.allow_other_instance,
                 )
                 run_id = await _open_run(opened, settings, options, versions)
-                status, counts, failures = await _run_and_close(
-                    client, opened, run_id, types, options, progress, handle_signals
+                status, counts, failures, outcomes = await _run_and_close(
+                    client, opened, run_id, selection, options, progress, handle_signals
                 )
     finally:
         progress.close()
-    return ExtractResult(run_id, status, counts, failures, metrics.snapshot(), metrics.elapsed())
+    snapshot, elapsed = metrics.snapshot(), metrics.elapsed()
+    return ExtractResult(run_id, status, counts, failures, snapshot, elapsed, outcomes)
 
 
 async def _run_and_close(
     client: LookerClient,
     vault: Vault,
     run_id: int,
-    types: tuple[ContentType, ...],
+    selection: Selection,
     options: ExtractOptions,
     progress: Progress,
     handle_signals: bool,
-) -> tuple[str, dict[str, int], list[Failure]]:
+) -> tuple[str, dict[str, int], list[Failure], dict[str, dict[str, Any]]]:
     """Run the pipeline for `run_id`, then record its status, counts and statistics."""
     metrics = client.metrics
     status, failures, counts = "failed", [], {}
+    types = selection.types
+    outcomes = RunOutcomes()
+    for name, reason in selection.excluded.items():
+        outcomes.skip(name, EXCLUDED, reason)
     try:
         with ListedIds(vault.path) as ledger:
             context = RunContext(
@@ -233,18 +249,20 @@ async def _run_and_close(
                 progress,
                 states={ct.name: TypeState() for ct in types},
                 memory=PageMemory(options.concurrency, PAGE_MEMORY_BUDGET_BYTES),
+                outcomes=outcomes,
             )
             job = _Run(context, types)
             job.handle_signals = handle_signals
             status, failures = await _run_job(job)
     finally:
         counts = {ct.name: vault.count_items(ct.name, run_id=run_id) for ct in types}
-        stats = {**metrics.snapshot(), "elapsed_s": round(metrics.elapsed(), 3)}
+        report = outcomes.report([*counts, *selection.excluded], failures)
+        stats = {**metrics.snapshot(), "elapsed_s": round(metrics.elapsed(), 3), "outcomes": report}
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(
                 lambda: vault.finish_run(run_id, status=status, counts=counts, stats=stats)
             )
-    return status, counts, failures
+    return status, counts, failures, report
 
 
 async def _run_job(job: _Run) -> tuple[str, list[Failure]]:
@@ -254,7 +272,8 @@ async def _run_job(job: _Run) -> tuple[str, list[Failure]]:
     except* LookerVaultError as group:
         raise _first_leaf(group) from None
     failures = await job.close_out()
-    status = "interrupted" if job.interrupted else ("partial" if failures else "complete")
+    held = job.context.outcomes.held_any()
+    status = "interrupted" if job.interrupted else ("partial" if failures or held else "complete")
     return status, failures
 
 

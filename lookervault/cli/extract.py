@@ -16,10 +16,12 @@ from cyclopts import Parameter, validators
 from lookervault.cli.failures import summarize_failures
 from lookervault.cli.guard import guard, status_code
 from lookervault.cli.options import FLAT, ExtractFlags, Flag
+from lookervault.cli.outcomes import outcome_lines
 from lookervault.cli.render import print_json
 from lookervault.config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PAGE_SIZE,
+    DEFAULT_SHRINK_THRESHOLD,
     DEFAULT_WORKERS,
     MAX_CONCURRENCY,
     MAX_PAGE_SIZE,
@@ -88,6 +90,11 @@ def extract_command(
     rate_limit_per_second: Rate = None,
     resume: Flag = False,
     allow_other_instance: Flag = False,
+    exclude: Annotated[tuple[str, ...], Parameter(consume_multiple=False, negative="")] = (),
+    shrink_threshold: Annotated[float, Parameter(validator=validators.Number(gte=0, lte=1))] = (
+        DEFAULT_SHRINK_THRESHOLD
+    ),
+    accept_shrink: Flag = False,
     verbose: Annotated[int, Parameter(name=["--verbose", "-v"], count=True)] = 0,
     quiet: Flag = False,
     common: Annotated[ExtractFlags, FLAT] = _EXTRACT,
@@ -109,6 +116,14 @@ def extract_command(
         Continue the last unfinished run, fetching only what it did not commit.
     allow_other_instance
         Back up into a vault that holds runs of another Looker instance (refused otherwise).
+    exclude
+        Leave this content type out on purpose (repeatable); the run then ends with exit
+        status 6 ("complete except skipped types"), as when Looker forbids a type (403).
+    shrink_threshold
+        A type whose listing falls under this share of its last complete run's count keeps
+        its unseen items (not marked gone) and makes the run partial.
+    accept_shrink
+        Confirm that a listing that shrank past --shrink-threshold is real: mark the rest gone.
     verbose
         Debug logging, secrets redacted; twice (-v -v) adds the HTTP libraries' wire logs.
     quiet
@@ -147,6 +162,9 @@ def extract_command(
             rate_limit_per_minute=rate_limit_per_minute,
             resume=resume,
             allow_other_instance=allow_other_instance,
+            exclude=check_names(exclude),
+            shrink_threshold=shrink_threshold,
+            accept_shrink=accept_shrink,
         )
         progress = make_progress(quiet=quiet, is_terminal=sys.stderr.isatty())
         release_large_buffers()
@@ -172,7 +190,7 @@ def extract_command(
                 allow_other_instance=allow_other_instance,
             )
             print(f"to continue: {hint}", file=sys.stderr)
-        return status_code(result.status)
+        return status_code(result.status, skipped=result.skipped)
 
     return guard(body, debug=common.debug)
 
@@ -235,6 +253,8 @@ def _render_result(result: ExtractResult, *, db: Path, as_json: bool) -> None:
         f"({summary['items_per_s']} items/s, {summary['requests']} requests, "
         f"{summary['retries']} retries, {summary['rate_limited']} rate-limited)"
     )
+    for line in outcome_lines(result.outcomes):
+        print(f"  {line}")
     if result.failures:
         for line in summarize_failures(result.failures):
             print(f"  failed: {line}")

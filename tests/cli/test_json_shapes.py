@@ -58,12 +58,16 @@ def _run(capsys: pytest.CaptureFixture[str], db: Path, *tokens: str) -> Any:
 
 
 def _extract_summary() -> dict[str, Any]:
-    return ExtractResult(1, "complete", {"dashboards": 1}, [], {}, 1.0).as_json()
+    outcomes = {"themes": {"outcome": "skipped (forbidden)", "reason": "403"}}
+    return ExtractResult(1, "complete", {"dashboards": 1}, [], {}, 1.0, outcomes).as_json()
 
 
 # Each documented label: how to get one object of that shape from the real commands.
 _GETTERS: dict[str, Callable[[Callable[..., Any]], dict[str, Any]]] = {
     "`extract --json`": lambda run: _extract_summary(),
+    "`extract --json`: each of `outcomes` (one per content type; the same in `runs --json`)": (
+        lambda run: _extract_summary()["outcomes"]["themes"]
+    ),
     "`runs --json`": lambda run: run("runs", "--json"),
     "`runs --json`: each of `runs`; `runs --run N --json`": lambda run: run("runs", "--json")[
         "runs"
