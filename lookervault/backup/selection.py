@@ -35,5 +35,6 @@ def select_types(names: tuple[str, ...], exclude: tuple[str, ...] = ()) -> Selec
         if ct.name in left_out:
             excluded[ct.name] = "--exclude"
         elif any(parent in left_out for parent in parents):
-            excluded[ct.name] = f"needs {', '.join(parents)}, excluded"
+            gone = ", ".join(parent for parent in parents if parent in left_out)
+            excluded[ct.name] = f"needs {gone}, which is excluded"
     return Selection(tuple(ct for ct in wanted if ct.name not in excluded), excluded)

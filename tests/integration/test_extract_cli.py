@@ -61,7 +61,7 @@ def test_extract_json_report_and_vault_equal_ground_truth(served, tmp_path: Path
     report = json.loads(done.stdout)
     assert set(report) == {
         "run_id", "status", "counts", "errors", "requests", "rate_limited", "retries", "elapsed_s",
-        "items_per_s",
+        "items_per_s", "outcomes",
     }  # fmt: skip
     assert report["status"] == "complete" and report["errors"] == 0
     truth = mock.ground_truth_hashes()
