@@ -11,6 +11,7 @@ from lookervault import jsonio
 from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.context import RunContext, TypeJob
 from lookervault.backup.items import error_line, record
+from lookervault.backup.orphans import parent_gone
 from lookervault.backup.outcomes import FORBIDDEN
 from lookervault.content import ChildSource
 from lookervault.errors import ApiError, ForbiddenError, NotFoundError, PayloadShapeError
@@ -18,6 +19,8 @@ from lookervault.looker.payload import ItemFields, read_fields, split_document, 
 from lookervault.vault.records import Batch
 
 __all__ = ["back_up_children"]
+
+_Parent = tuple[str, str]  # (parent content type, parent id)
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +30,8 @@ async def back_up_children(job: TypeJob, source: ChildSource) -> None:
     for parent in source.parents:
         await job.run.states[parent].finished.wait()
     done = await job.done()
-    keys = await job.run.in_vault(_child_keys, job.run, source)
+    parents = await job.run.in_vault(_child_keys, job.run, source)
+    keys = list(parents)
     todo = [k for k in keys if Checkpoint.child(k) not in done]
     job.run.progress.add_total(job.name, len(keys))
     limiter = anyio.CapacityLimiter(job.run.options.concurrency)
@@ -35,23 +39,29 @@ async def back_up_children(job: TypeJob, source: ChildSource) -> None:
     async def one(key: tuple[str, ...]) -> None:
         async with limiter:
             if not job.run.outcomes.stopped(job.name):
-                await _fetch_child(job, source, key)
+                await _fetch_child(job, source, key, parents[key])
 
     async with anyio.create_task_group() as tg:
         for key in todo:
             tg.start_soon(one, key)
 
 
-def _child_keys(run: RunContext, source: ChildSource) -> list[tuple[str, ...]]:
-    """Keys of the child requests, read from the parents this run stored (runs in a thread)."""
-    keys: dict[tuple[str, ...], None] = {}
+def _child_keys(run: RunContext, source: ChildSource) -> dict[tuple[str, ...], _Parent]:
+    """Keys of the child requests, each with the (type, id) of a parent that named it.
+
+    Read from the parents this run stored (runs in a thread).
+    """
+    keys: dict[tuple[str, ...], _Parent] = {}
     for parent in source.parents:
-        for _, _, content in run.vault.iter_items([parent], run_id=run.run_id):
-            keys.update(dict.fromkeys(source.keys(parent, jsonio.loads(content))))
-    return list(keys)
+        for _, parent_id, content in run.vault.iter_items([parent], run_id=run.run_id):
+            for key in source.keys(parent, jsonio.loads(content)):
+                keys.setdefault(key, (parent, parent_id))
+    return keys
 
 
-async def _fetch_child(job: TypeJob, source: ChildSource, key: tuple[str, ...]) -> None:
+async def _fetch_child(
+    job: TypeJob, source: ChildSource, key: tuple[str, ...], parent: _Parent | None = None
+) -> None:
     checkpoint = Checkpoint.child(key)
     run_id = job.run.run_id
     path = source.path.format(*(quote(part, safe="") for part in key))
@@ -62,7 +72,11 @@ async def _fetch_child(job: TypeJob, source: ChildSource, key: tuple[str, ...]) 
         if await _forbidden_child(job, exc):
             return
         batch = Batch(run_id, failures=(job.failure(checkpoint, error_line(exc)),))
-    except NotFoundError:
+    except NotFoundError as exc:
+        if not await parent_gone(job, parent):  # 404 alone does not mean deleted
+            failure = job.failure(checkpoint, f"{error_line(exc)} (its parent still exists)")
+            await job.send(Batch(run_id, failures=(failure,)))
+            return
         gone = ((job.name, source.item_id(key, None)),)
         batch = Batch(run_id, checkpoints=(job.mark(checkpoint),), gone=gone)
     except (ApiError, PayloadShapeError) as exc:

@@ -197,5 +197,6 @@ async def _page_batch(job: TypeJob, page: list[bytes], key: Checkpoint) -> Batch
             record(ct, i, raw, f) for i, raw, f in zip(ids, page, fields, strict=True) if i
         )
         return Batch(job.run.run_id, items=items, checkpoints=checkpoints)
-    items, failures, gone = await fetch_details(job, [i for i in ids if i])
-    return Batch(job.run.run_id, items=items, checkpoints=checkpoints, failures=failures, gone=gone)
+    # A 404 here is not "gone" yet: reconciliation fetches it again and asks the listing.
+    items, failures, _ = await fetch_details(job, [i for i in ids if i])
+    return Batch(job.run.run_id, items=items, checkpoints=checkpoints, failures=failures)

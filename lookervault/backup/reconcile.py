@@ -11,6 +11,7 @@ from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.context import TypeJob
 from lookervault.backup.details import Details, fetch_details
 from lookervault.backup.listing import list_ids
+from lookervault.backup.orphans import settle_not_found
 from lookervault.content import ListSource, id_sort_key
 from lookervault.vault.ledger import AFTER, BEFORE
 from lookervault.vault.records import Batch
@@ -59,10 +60,12 @@ async def reconcile(job: TypeJob, source: ListSource) -> None:
         return
     ledger = job.run.ledger
     missing, vanished = await job.run.in_ledger(ledger.compare, job.name, job.run.run_id)
-    await job.run.in_ledger(ledger.forget, job.name)
     missing.sort(key=id_sort_key)
     details = await fetch_details(job, missing) if missing else Details()
-    gone_ids = {*vanished, *(i for _, i in details.gone)}
+    not_found, recheck_failures = await settle_not_found(job, source, [i for _, i in details.gone])
+    await job.run.in_ledger(ledger.forget, job.name)
+    details = details._replace(failures=(*details.failures, *recheck_failures))
+    gone_ids = {*vanished, *not_found}
     if missing or vanished:
         logger.info(
             "%s: reconciliation fetched %d missed items, %d gone during the run",
