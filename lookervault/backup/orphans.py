@@ -13,14 +13,15 @@ from urllib.parse import quote
 
 from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.context import TypeJob
+from lookervault.backup.details import Details, fetch_details
 from lookervault.backup.listing import list_ids
-from lookervault.content import ListSource, content_type
+from lookervault.content import ListSource, content_type, id_sort_key
 from lookervault.errors import ApiError, NotFoundError
 from lookervault.looker.payload import split_document
 from lookervault.vault.ledger import AFTER, RECHECK
 from lookervault.vault.records import Failure
 
-__all__ = ["parent_gone", "settle_not_found"]
+__all__ = ["check_unlisted", "parent_gone", "settle_not_found"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,33 @@ async def settle_not_found(
         logger.warning("%s: %d items answered 404 but are still listed", job.name, len(still))
     failures = tuple(job.failure(Checkpoint.item(i), _STILL_LISTED) for i in sorted(still))
     return gone, failures
+
+
+async def check_unlisted(job: TypeJob, vanished: list[str], skip: set[str]) -> Details:
+    """Fetch by id every item the listing after paging left out, before anything is marked gone.
+
+    A page that shifted under a listing (content moving between pages, a server's cap) can
+    leave out an item that still exists. So the items this run stored that the listing no
+    longer had (`vanished`), and the vault's items this run has not seen, are asked for one
+    by one: an answer is stored, a 404 confirms the listing (gone for a vanished item; an
+    unseen one is marked gone at the close-out, if the shrink guard allows), anything else
+    is a failure. None of this costs a request when nothing was deleted.
+    """
+    run = job.run
+    failed = {f.key for f in await job.failures()}
+    unseen: list[str] = []
+    if run.outcomes.may_mark_gone(job.name):  # else unseen items stay as they are anyway
+        unseen = await run.in_vault(run.vault.unseen_ids, run.run_id, job.name)
+    wanted = {*vanished, *unseen} - skip
+    ids = sorted((i for i in wanted if Checkpoint.item(i).encode() not in failed), key=id_sort_key)
+    if not ids:
+        return Details()
+    checked = await fetch_details(job, ids)
+    if checked.items:
+        logger.info(
+            "%s: %d items left out by the listing still exist", job.name, len(checked.items)
+        )
+    return checked
 
 
 async def parent_gone(job: TypeJob, parent: tuple[str, str] | None) -> bool:

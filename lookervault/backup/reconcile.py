@@ -11,7 +11,7 @@ from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.context import TypeJob
 from lookervault.backup.details import Details, fetch_details
 from lookervault.backup.listing import list_ids
-from lookervault.backup.orphans import settle_not_found
+from lookervault.backup.orphans import check_unlisted, settle_not_found
 from lookervault.content import ListSource, id_sort_key
 from lookervault.vault.ledger import AFTER, BEFORE
 from lookervault.vault.records import Batch
@@ -64,8 +64,12 @@ async def reconcile(job: TypeJob, source: ListSource) -> None:
     details = await fetch_details(job, missing) if missing else Details()
     not_found, recheck_failures = await settle_not_found(job, source, [i for _, i in details.gone])
     await job.run.in_ledger(ledger.forget, job.name)
-    details = details._replace(failures=(*details.failures, *recheck_failures))
-    gone_ids = {*vanished, *not_found}
+    unlisted = await check_unlisted(job, vanished, skip={*missing, *not_found})
+    details = Details(
+        (*details.items, *unlisted.items),
+        (*details.failures, *recheck_failures, *unlisted.failures),
+    )
+    gone_ids = {*not_found, *(i for _, i in unlisted.gone if i in set(vanished))}
     if missing or vanished:
         logger.info(
             "%s: reconciliation fetched %d missed items, %d gone during the run",
