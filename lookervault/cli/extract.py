@@ -188,6 +188,7 @@ def extract_command(
                 config=config,
                 section=section,
                 allow_other_instance=allow_other_instance,
+                exclude=options.exclude,
             )
             print(f"to continue: {hint}", file=sys.stderr)
         return status_code(result.status, skipped=result.skipped)
@@ -212,6 +213,7 @@ def continue_command(
     config: Path | None,
     section: str | None,
     allow_other_instance: bool = False,
+    exclude: Sequence[str] = (),
 ) -> str:
     """The shell command that resumes this run: same vault, types and connection flags."""
     words = ["lookervault", "extract", "--resume", "--db", str(db.absolute())]
@@ -221,6 +223,8 @@ def continue_command(
         words += ["--section", section]
     if allow_other_instance:
         words.append("--allow-other-instance")
+    for name in exclude:
+        words += ["--exclude", name]
     words += list(types)
     return shlex.join(words)
 
