@@ -106,6 +106,10 @@ def extract_command(
     `LOOKERSDK_CLIENT_ID`, `LOOKERSDK_CLIENT_SECRET`, `LOOKERSDK_VERIFY_SSL` and
     `LOOKERSDK_TIMEOUT`.
 
+    Exit status: 0 complete, 4 partial (failures recorded; `--resume` retries them), 6 complete
+    except content types skipped (forbidden to the API user, or left out with `--exclude`),
+    130 interrupted.
+
     Parameters
     ----------
     rate_limit_per_minute
