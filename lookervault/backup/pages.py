@@ -46,6 +46,11 @@ class PageCursor:
         self._next += self.page_size
         return offset
 
+    def follow_cap(self, cap: int) -> None:
+        """The server caps pages at `cap` items: step by that, right after the first page."""
+        if 0 < cap < self.page_size and self._next == self.page_size:
+            self.page_size = self._next = cap
+
     def pages_left(self) -> int | None:
         """How many pages remain when the end is known, else None."""
         if self._end is None:
@@ -116,19 +121,25 @@ async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: L
 
     The first page goes out at once; every other page waits for the id listing, whose count
     says where paging stops (items added later are fetched by reconciliation). A short page
-    does not end paging: a server that caps `limit` answers short pages all along, and what
-    they left out is fetched by reconciliation. Without a count (the listing failed or was
+    does not end paging: a first page shorter than the listing's count reveals a server that
+    caps `limit`, and the offsets then step by that cap (what a capped page still leaves out,
+    on a resumed run for one, is fetched by reconciliation). Without a count (the listing failed or was
     forbidden) the type or variant is stopped and nothing more is asked.
     """
     vkey = variant_key(variant)
     job = pages.job
     cursor = PageCursor(pages.page_size, None)
-    known = anyio.Event()
+    known, first_page = anyio.Event(), anyio.Event()
+    first_length: list[int | None] = []
 
     async def learn_end() -> None:
         await listing.ready.wait()
+        await first_page.wait()
         expected = (listing.counts or {}).get(vkey, 0)
-        cursor.short_page_at(max(expected - 1, 0) // pages.page_size * pages.page_size)
+        got = first_length[0] if first_length else None
+        if got is not None and got < expected:
+            cursor.follow_cap(got)  # a short first page before the end: the server's cap
+        cursor.short_page_at(max(expected - 1, 0) // cursor.page_size * cursor.page_size)
         known.set()
 
     async def worker(first: bool) -> None:
@@ -136,10 +147,15 @@ async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: L
             await known.wait()
         while (offset := cursor.next()) is not None:
             if job.run.outcomes.stopped(job.name, vkey):
-                return
+                break
             if Checkpoint.page(vkey, offset) not in pages.done:
-                await _fetch_page(pages, _Page(variant, offset))
+                length = await _fetch_page(pages, _Page(variant, offset))
+                if offset == 0:
+                    first_length.append(length)
+            if offset == 0:
+                first_page.set()
             await known.wait()  # only the first page goes ahead of the listing
+        first_page.set()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(learn_end)
