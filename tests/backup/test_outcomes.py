@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from lookervault.backup.outcomes import EXCLUDED, FORBIDDEN, RunOutcomes, is_skipped
-from lookervault.backup.selection import select_types
 from lookervault.cli.outcomes import outcome_lines
 from lookervault.vault.records import Failure
 
@@ -47,13 +46,3 @@ def test_report_names_each_outcome() -> None:
     lines = outcome_lines(report)
     assert "themes: skipped (forbidden): 403 Forbidden" in lines
     assert not any(line.startswith("roles") for line in lines)
-
-
-def test_excluding_a_parent_excludes_its_children() -> None:
-    """--exclude folders takes content_metadata_access with it, and says why."""
-    selection = select_types(("content_metadata_access",), ("Folder",))
-    assert [ct.name for ct in selection.types] == ["boards"]
-    assert selection.excluded == {
-        "folders": "--exclude",
-        "content_metadata_access": "needs folders, which is excluded",
-    }
