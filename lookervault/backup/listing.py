@@ -66,11 +66,14 @@ async def stop_forbidden(job: TypeJob, source: ListSource, vkey: str, exc: ApiEr
         logger.warning("%s: skipped, the API user may not read it: %s", job.name, error_line(exc))
 
 
-async def stop_type(job: TypeJob, reason: str) -> None:
-    """Stop the type at once with one recorded failure (the first stop wins)."""
+async def stop_type(job: TypeJob, reason: str, key: Checkpoint | None = None) -> None:
+    """Stop the type at once with one recorded failure under `key` (the first stop wins).
+
+    The key is the request that failed: a page, or by default the id listing.
+    """
     if job.run.outcomes.fail(job.name, reason):
         logger.warning("%s: stopped: %s", job.name, reason)
-        failure = job.failure(Checkpoint.reconcile(), reason)
+        failure = job.failure(key or Checkpoint.reconcile(), reason)
         await job.send(Batch(job.run.run_id, failures=(failure,)))
 
 

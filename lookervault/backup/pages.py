@@ -187,7 +187,7 @@ async def _fetch_held(pages: _ListJob, page: _Page, slot: PageSlot) -> int | Non
         await stop_forbidden(job, pages.source, key.variant, exc)
         return None
     except (NotFoundError, PagingError) as exc:
-        await stop_type(job, error_line(exc))
+        await stop_type(job, error_line(exc), key)
         return None
     except (ApiError, PayloadShapeError) as exc:
         failure = job.failure(key, error_line(exc))
