@@ -15,6 +15,7 @@ from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.context import TypeJob
 from lookervault.backup.details import Details, fetch_details
 from lookervault.backup.listing import list_ids
+from lookervault.backup.shrink import shrinking
 from lookervault.content import ListSource, content_type, id_sort_key
 from lookervault.errors import ApiError, NotFoundError
 from lookervault.looker.payload import split_document
@@ -54,7 +55,7 @@ async def settle_not_found(
     return gone, failures
 
 
-async def check_unlisted(job: TypeJob, vanished: list[str], skip: set[str]) -> Details:
+async def check_unlisted(job: TypeJob, vanished: list[str], skip: set[str], listed: int) -> Details:
     """Fetch by id every item the listing after paging left out, before anything is marked gone.
 
     A page that shifted under a listing (content moving between pages, a server's cap) can
@@ -62,12 +63,15 @@ async def check_unlisted(job: TypeJob, vanished: list[str], skip: set[str]) -> D
     longer had (`vanished`), and the vault's items this run has not seen, are asked for one
     by one: an answer is stored, a 404 confirms the listing (gone for a vanished item; an
     unseen one is marked gone at the close-out, if the shrink guard allows), anything else
-    is a failure. None of this costs a request when nothing was deleted.
+    is a failure. None of this costs a request when nothing was deleted, and unseen items
+    are not asked for when the listing (`listed` ids) shrank past the shrink guard: they are
+    kept anyway, and a permission change must not cost one request per hidden item.
     """
     run = job.run
     failed = {f.key for f in await job.failures()}
     unseen: list[str] = []
-    if run.outcomes.may_mark_gone(job.name):  # else unseen items stay as they are anyway
+    # Otherwise unseen items stay as they are anyway: no need to ask for them.
+    if run.outcomes.may_mark_gone(job.name) and not await shrinking(run, job.name, listed):
         unseen = await run.in_vault(run.vault.unseen_ids, run.run_id, job.name)
     wanted = {*vanished, *unseen} - skip
     ids = sorted((i for i in wanted if Checkpoint.item(i).encode() not in failed), key=id_sort_key)

@@ -64,7 +64,8 @@ async def reconcile(job: TypeJob, source: ListSource) -> None:
     details = await fetch_details(job, missing) if missing else Details()
     not_found, recheck_failures = await settle_not_found(job, source, [i for _, i in details.gone])
     await job.run.in_ledger(ledger.forget, job.name)
-    unlisted = await check_unlisted(job, vanished, skip={*missing, *not_found})
+    after = listed[0]
+    unlisted = await check_unlisted(job, vanished, {*missing, *not_found}, sum(after.values()))
     details = Details(
         (*details.items, *unlisted.items),
         (*details.failures, *recheck_failures, *unlisted.failures),

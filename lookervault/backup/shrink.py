@@ -16,7 +16,7 @@ from lookervault.config import SHRINK_MIN_ITEMS
 from lookervault.content import ContentType
 from lookervault.vault.queries import RunRecord
 
-__all__ = ["hold_shrinking_types", "last_complete_counts", "shrink_reason"]
+__all__ = ["hold_shrinking_types", "last_complete_counts", "shrink_reason", "shrinking"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,3 +60,15 @@ async def hold_shrinking_types(context: RunContext, types: tuple[ContentType, ..
         if reason is not None:
             logger.warning("%s: %s", ct.name, reason)
             outcomes.hold(ct.name, reason)
+
+
+async def shrinking(context: RunContext, name: str, count: int) -> bool:
+    """Whether `count` items of type `name` would be held by the shrink guard."""
+    options = context.options
+    if options.accept_shrink:
+        return False
+    previous = last_complete_counts(await context.in_vault(context.vault.runs), context.run_id)
+    reference = previous.get(name)
+    return reference is not None and (
+        shrink_reason(count, reference, options.shrink_threshold) is not None
+    )

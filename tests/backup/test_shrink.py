@@ -21,8 +21,12 @@ _SETTINGS = ConnectionSettings(
 )
 
 
+_SERVED: list[MockLooker] = []
+
+
 async def _extract(db: Path, users: int, **options: Any) -> ExtractResult:
     mock = MockLooker(MockOptions(preset="tiny", counts={"users": users}))
+    _SERVED.append(mock)
     with Vault(db) as vault:
         return await extract(
             _SETTINGS,
@@ -43,6 +47,7 @@ async def test_a_shrunk_listing_marks_nothing_gone_until_accepted(tmp_path: Path
     assert "--accept-shrink" in shrunk.outcomes["users"]["reason"]
     with Vault(db) as vault:
         assert vault.count_items("users") == 50  # nothing marked gone
+    assert _SERVED[-1].stats.requests < 20  # the 40 unseen users were not asked for one by one
     accepted = await _extract(db, 10, accept_shrink=True)
     assert accepted.status == "complete"
     with Vault(db) as vault:
