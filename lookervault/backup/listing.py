@@ -20,7 +20,13 @@ from lookervault.backup.items import error_line, item_id
 from lookervault.backup.outcomes import FORBIDDEN
 from lookervault.config import ID_LISTING_PAGE_SIZE, LISTING_REPEAT_RETRIES, MAX_LISTED_ITEMS
 from lookervault.content import ListSource
-from lookervault.errors import ApiError, ForbiddenError, PagingError, PayloadShapeError
+from lookervault.errors import (
+    ApiError,
+    ForbiddenError,
+    NotFoundError,
+    PagingError,
+    PayloadShapeError,
+)
 from lookervault.looker.listing import ListPage
 from lookervault.looker.payload import read_fields
 from lookervault.vault.records import Batch
@@ -45,8 +51,14 @@ async def list_ids(job: TypeJob, source: ListSource, phase: str) -> dict[str, in
             counts[vkey] = await list_variant_ids(job, source, variant, phase)
         except ForbiddenError as exc:
             await stop_forbidden(job, source, vkey, exc)
-        except (ApiError, PayloadShapeError, PagingError) as exc:
+        except (NotFoundError, PagingError) as exc:
             await stop_type(job, f"cannot list ids: {error_line(exc)}")
+            return None
+        except (ApiError, PayloadShapeError) as exc:
+            # A fault retries did not fix: recorded (no item is marked gone), paging goes on.
+            reason = f"cannot list ids: {error_line(exc)}"
+            failure = job.failure(Checkpoint.reconcile(), reason)
+            await job.send(Batch(job.run.run_id, failures=(failure,)))
             return None
     if job.run.outcomes.stopped(job.name):
         return None

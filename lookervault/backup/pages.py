@@ -127,19 +127,24 @@ async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: L
     forbidden) the type or variant is stopped and nothing more is asked.
     """
     vkey = variant_key(variant)
-    job = pages.job
-    cursor = PageCursor(pages.page_size, None)
+    job, size = pages.job, pages.page_size
+    cursor = PageCursor(size, None)
     known, first_page = anyio.Event(), anyio.Event()
     first_length: list[int | None] = []
 
     async def learn_end() -> None:
         await listing.ready.wait()
         await first_page.wait()
-        expected = (listing.counts or {}).get(vkey, 0)
-        got = first_length[0] if first_length else None
-        if got is not None and got < expected:
-            cursor.follow_cap(got)  # a short first page before the end: the server's cap
-        cursor.short_page_at(max(expected - 1, 0) // cursor.page_size * cursor.page_size)
+        if listing.counts is not None or job.run.outcomes.stopped(job.name, vkey):
+            expected = (listing.counts or {}).get(vkey, 0)
+            got = first_length[0] if first_length else None
+            if got is not None and got < expected:
+                cursor.follow_cap(got)  # a short first page before the end: the server's cap
+            cursor.short_page_at(max(expected - 1, 0) // cursor.page_size * cursor.page_size)
+        elif first_length and (first_length[0] or 0) < size:
+            cursor.short_page_at(0)
+        # Else the listing failed on a fault retries did not fix (recorded): pages go on until
+        # the first short or failed page, so every step either reads a full page or ends.
         known.set()
 
     async def worker(first: bool) -> None:
@@ -152,6 +157,8 @@ async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: L
                 length = await _fetch_page(pages, _Page(variant, offset))
                 if offset == 0:
                     first_length.append(length)
+                if listing.ready.is_set() and listing.counts is None and (length or 0) < size:
+                    cursor.short_page_at(offset)
             if offset == 0:
                 first_page.set()
             await known.wait()  # only the first page goes ahead of the listing
