@@ -16,6 +16,10 @@ __all__ = [
     "DEFAULT_WORKERS",
     "ENV_PREFIX",
     "ID_LISTING_PAGE_SIZE",
+    "DEFAULT_SHRINK_THRESHOLD",
+    "LISTING_REPEAT_RETRIES",
+    "MAX_LISTED_ITEMS",
+    "SHRINK_MIN_ITEMS",
     "KEEPALIVE_EXPIRY_S",
     "CONNECTIONS_PER_POOL",
     "LOGIN_RETRY_ATTEMPTS",
@@ -63,6 +67,15 @@ EXPLORES_IN_FLIGHT = 4  # explores are slow and heavy to render on a real Looker
 EXPLORES_TIMEOUT_S = 300.0  # as public Looker tools use for explores
 # Listing only ids (fields=<id>) makes tiny rows, so those pages can be as large as allowed.
 ID_LISTING_PAGE_SIZE = MAX_PAGE_SIZE
+# No listing runs unbounded: past this many ids of one type (far beyond any real instance)
+# the server is taken to page wrongly and the type fails.
+MAX_LISTED_ITEMS = 10_000_000
+# A listing page that repeats the ids of the page before is asked again this many times.
+LISTING_REPEAT_RETRIES = 3
+# The shrink guard: a type listing under this share of its last complete count keeps its
+# unseen items (not marked gone), unless that count was under SHRINK_MIN_ITEMS.
+DEFAULT_SHRINK_THRESHOLD = 0.8
+SHRINK_MIN_ITEMS = 10
 # Stream buffer: one queued batch per writer keeps each busy; more only costs memory.
 STREAM_BATCHES_PER_WORKER = 1
 # Bytes of page content held between request and commit (see budget.py); about eight pages of

@@ -7,7 +7,9 @@ LookerVaultError
 ├── ConnectError      Looker cannot be reached, or no Looker API at the URL -> exit 3
 ├── AuthError         Looker refused the credentials  -> exit 3
 ├── ApiError          Looker answered with an error   -> exit 1 (unless handled)
-│   └── NotFoundError     404: absent, or not visible to this API user
+│   ├── NotFoundError     404: absent, or not visible to this API user
+│   └── ForbiddenError    403: the API user may not see it (edition, permission)
+├── PagingError       a listing ignored `limit` or repeated a page: the type fails
 ├── RequestBudgetError  --max-requests spent: the run stops as partial -> exit 4
 └── PayloadShapeError valid JSON of the wrong shape   -> exit 1 (unless handled)
 
@@ -25,8 +27,10 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "ExitCode",
+    "ForbiddenError",
     "LookerVaultError",
     "NotFoundError",
+    "PagingError",
     "PayloadShapeError",
     "RequestBudgetError",
     "UsageError",
@@ -44,7 +48,10 @@ class ExitCode(IntEnum):
     CONNECT = 3
     PARTIAL = 4
     VERIFY_FAILED = 5
-    LIMITED = 6  # complete except what a non-admin API user may not see (`extract`, `check`)
+    # Complete except what we may not see or chose to leave out: types skipped on purpose
+    # (--exclude) or forbidden (403), or a limited (non-admin) run (`extract`, `check`).
+    # A partial run (4) wins over it.
+    SKIPPED = 6
     INTERRUPTED = 130
 
 
@@ -100,6 +107,14 @@ class ApiError(LookerVaultError):
 
 class NotFoundError(ApiError):
     """Looker answered 404: the object does not exist or the API user cannot see it."""
+
+
+class ForbiddenError(ApiError):
+    """Looker answered 403: the API user may not read this (its edition or permissions)."""
+
+
+class PagingError(LookerVaultError):
+    """A list endpoint ignored `limit`, repeated a page or never ended: its listing is not trusted."""
 
 
 class PayloadShapeError(LookerVaultError):

@@ -68,6 +68,8 @@ class RunSummary:
     access: str | None = None  # "admin", "limited" (backup/preflight.py), None before schema 4
     requests: int = 0  # requests sent, every session of the run summed
     requests_by_type: dict[str, int] = field(default_factory=dict)
+    # {type: {"outcome", "reason"}} as the run recorded them (runs of earlier releases: {})
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -113,6 +115,7 @@ def _summary(vault: Vault, run: RunRecord, stored_bytes: int) -> RunSummary:
         access=run.access,
         requests=int(run.stats.get("requests", 0)) if isinstance(run.stats, dict) else 0,
         requests_by_type=requests_by_type(run.stats) if isinstance(run.stats, dict) else {},
+        outcomes=(run.stats or {}).get("outcomes") or {},
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 import anyio
@@ -10,14 +11,20 @@ from lookervault import jsonio
 from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.context import RunContext, TypeJob
 from lookervault.backup.items import error_line, record
+from lookervault.backup.orphans import parent_gone
+from lookervault.backup.outcomes import FORBIDDEN
 from lookervault.backup.slow import child_timeout, in_flight
 from lookervault.content import ChildSource
-from lookervault.errors import ApiError, NotFoundError, PayloadShapeError
+from lookervault.errors import ApiError, ForbiddenError, NotFoundError, PayloadShapeError
 from lookervault.looker.deadline import request_timeout
 from lookervault.looker.payload import ItemFields, read_fields, split_document, split_page
 from lookervault.vault.records import Batch
 
 __all__ = ["back_up_children"]
+
+_Parent = tuple[str, str]  # (parent content type, parent id)
+
+logger = logging.getLogger(__name__)
 
 
 async def back_up_children(job: TypeJob, source: ChildSource) -> None:
@@ -25,7 +32,8 @@ async def back_up_children(job: TypeJob, source: ChildSource) -> None:
     for parent in source.parents:
         await job.run.states[parent].finished.wait()
     done = await job.done()
-    keys = await job.run.in_vault(_child_keys, job.run, source)
+    parents = await job.run.in_vault(_child_keys, job.run, source)
+    keys = list(parents)
     todo = [k for k in keys if Checkpoint.child(k) not in done]
     if source.not_found == "unavailable" and len(todo) < len(keys):  # a resumed run
         await _recall_unavailable(job, source, [k for k in keys if k not in set(todo)])
@@ -35,8 +43,9 @@ async def back_up_children(job: TypeJob, source: ChildSource) -> None:
 
     async def one(key: tuple[str, ...]) -> None:
         async with limiter:
-            with request_timeout(timeout):
-                await _fetch_child(job, source, key)
+            if not job.run.outcomes.stopped(job.name):
+                with request_timeout(timeout):
+                    await _fetch_child(job, source, key, parents[key])
 
     async with anyio.create_task_group() as tg:
         for key in todo:
@@ -56,28 +65,41 @@ async def _recall_unavailable(
     )
 
 
-def _child_keys(run: RunContext, source: ChildSource) -> list[tuple[str, ...]]:
-    """Keys of the child requests, read from the parents this run stored (runs in a thread)."""
-    keys: dict[tuple[str, ...], None] = {}
+def _child_keys(run: RunContext, source: ChildSource) -> dict[tuple[str, ...], _Parent]:
+    """Keys of the child requests, each with the (type, id) of a parent that named it.
+
+    Read from the parents this run stored (runs in a thread).
+    """
+    keys: dict[tuple[str, ...], _Parent] = {}
     for parent in source.parents:
-        for _, _, content in run.vault.iter_items([parent], run_id=run.run_id):
-            keys.update(dict.fromkeys(source.keys(parent, jsonio.loads(content))))
-    return list(keys)
+        for _, parent_id, content in run.vault.iter_items([parent], run_id=run.run_id):
+            for key in source.keys(parent, jsonio.loads(content)):
+                keys.setdefault(key, (parent, parent_id))
+    return keys
 
 
-async def _fetch_child(job: TypeJob, source: ChildSource, key: tuple[str, ...]) -> None:
+async def _fetch_child(
+    job: TypeJob, source: ChildSource, key: tuple[str, ...], parent: _Parent | None = None
+) -> None:
     checkpoint = Checkpoint.child(key)
     run_id = job.run.run_id
     path = source.path.format(*(quote(part, safe="") for part in key))
     try:
         content = await job.run.client.get_decoded(path, source.params(key), decode=split_document)
         _check_child_shape(source, content)
-    except NotFoundError:
+    except ForbiddenError as exc:
+        if await _forbidden_child(job, exc):
+            return
+        batch = Batch(run_id, failures=(job.failure(checkpoint, error_line(exc)),))
+    except NotFoundError as exc:
         child_id = source.item_id(key, None)
         if source.not_found == "unavailable":  # listed but not served: not gone, not failed
             job.state.unavailable.append(child_id)
             job.run.client.metrics.add(f"unavailable:{job.name}")
             batch = Batch(run_id, checkpoints=(job.mark(checkpoint),))
+        elif not await parent_gone(job, parent):  # 404 alone does not mean deleted
+            failure = job.failure(checkpoint, f"{error_line(exc)} (its parent still exists)")
+            batch = Batch(run_id, failures=(failure,))
         else:
             batch = Batch(run_id, checkpoints=(job.mark(checkpoint),), gone=((job.name, child_id),))
     except (ApiError, PayloadShapeError) as exc:
@@ -86,7 +108,17 @@ async def _fetch_child(job: TypeJob, source: ChildSource, key: tuple[str, ...]) 
         fields = _fields_of_any(content)
         child = record(job.ct, source.item_id(key, fields), content, fields)
         batch = Batch(run_id, items=(child,), checkpoints=(job.mark(checkpoint),))
+        job.state.fetched_any = True
     await job.send(batch)
+
+
+async def _forbidden_child(job: TypeJob, exc: ApiError) -> bool:
+    """A 403 before any child was read skips the whole type (True); later, it is one failure."""
+    if job.state.fetched_any:
+        return False
+    if job.run.outcomes.skip(job.name, FORBIDDEN, error_line(exc)):
+        logger.warning("%s: skipped, the API user may not read it: %s", job.name, error_line(exc))
+    return True
 
 
 def _fields_of_any(content: bytes) -> ItemFields:

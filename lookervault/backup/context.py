@@ -14,6 +14,7 @@ from anyio.abc import ObjectSendStream
 from lookervault.backup.budget import PageMemory, PageSlot
 from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.options import ExtractOptions
+from lookervault.backup.outcomes import RunOutcomes
 from lookervault.content import ContentType
 from lookervault.looker.client import LookerClient
 from lookervault.progress import Progress
@@ -34,6 +35,7 @@ class TypeState:
 
     pending: int = 0
     producing: bool = True
+    fetched_any: bool = False  # a child answered: a later 403 is one failure, not a skipped type
     idle: anyio.Event = field(default_factory=anyio.Event)
     finished: anyio.Event = field(default_factory=anyio.Event)
     # Items listed but answering 404 (explores): kept as they were, never marked gone.
@@ -82,6 +84,7 @@ class RunContext:
     memory: PageMemory
     limited: bool = False  # a limited API user's run (backup/preflight.py) marks nothing gone
     partly_listed: frozenset[str] = frozenset()  # types read in part on purpose: unseen not gone
+    outcomes: RunOutcomes = field(default_factory=RunOutcomes)
     # The control connection is used by one thread at a time; the ledger serializes calls anyway.
     _vault_lock: anyio.CapacityLimiter = field(
         init=False, default_factory=lambda: anyio.CapacityLimiter(1)

@@ -18,7 +18,7 @@ __all__ = ["Details", "fetch_details", "retry_failed_items"]
 
 
 class Details(NamedTuple):
-    """What fetching items by id gave: the items, the failures, and (type, id) of those gone."""
+    """What fetching items by id gave: the items, the failures, and (type, id) of those 404."""
 
     items: tuple[ItemRecord, ...] = ()
     failures: tuple[Failure, ...] = ()
@@ -59,8 +59,9 @@ async def retry_failed_items(job: TypeJob) -> None:
     ids = [key.item_id for key in keys if key.kind is CheckpointKind.ITEM]
     if not ids or job.ct.detail_path is None:
         return
-    items, failures, gone = await fetch_details(job, ids)
+    items, failures, not_found = await fetch_details(job, ids)
+    # A 404 is settled by reconciliation (gone only if no longer listed), not here.
     fixed = {Checkpoint.item(r.item_id).encode() for r in items}
-    fixed |= {Checkpoint.item(i).encode() for _, i in gone}
+    fixed |= {Checkpoint.item(i).encode() for _, i in not_found}
     checkpoints = tuple((job.name, key) for key in sorted(fixed))
-    await job.send(Batch(job.run.run_id, items, checkpoints, failures, gone))
+    await job.send(Batch(job.run.run_id, items, checkpoints, failures))

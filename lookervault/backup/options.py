@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lookervault.config import DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, DEFAULT_WORKERS
+from lookervault.config import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_SHRINK_THRESHOLD,
+    DEFAULT_WORKERS,
+)
 
 __all__ = ["ExtractOptions"]
 
@@ -26,6 +31,9 @@ class ExtractOptions:
     skip_personal_folder_access: bool = False  # no access rules of users' personal folders
     explores_in_flight: int | None = None  # None: the registry's (4)
     explores_timeout_s: float | None = None  # None: the registry's (300 s)
+    exclude: tuple[str, ...] = ()  # types left out on purpose (--exclude)
+    shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD  # see backup/shrink.py
+    accept_shrink: bool = False  # a listing that shrank past the threshold marks items gone
 
     def as_dict(self) -> dict[str, Any]:
         """The options as recorded in the vault's runs table (no secrets here)."""
@@ -39,4 +47,7 @@ class ExtractOptions:
             "resume": self.resume,
             "max_requests": self.max_requests,
             "skip_personal_folder_access": self.skip_personal_folder_access,
+            "exclude": list(self.exclude),
+            "shrink_threshold": self.shrink_threshold,
+            "accept_shrink": self.accept_shrink,
         }

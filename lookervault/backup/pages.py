@@ -10,15 +10,22 @@ from typing import Any
 import anyio
 
 from lookervault.backup.budget import PageSlot
-from lookervault.backup.checkpoint import Checkpoint, CheckpointKind, variant_key
+from lookervault.backup.checkpoint import Checkpoint, variant_key
 from lookervault.backup.context import TypeJob
 from lookervault.backup.details import fetch_details, retry_failed_items
 from lookervault.backup.items import error_line, item_id, record
+from lookervault.backup.listing import stop_forbidden, stop_type
 from lookervault.backup.reconcile import Listing, list_before, reconcile
 from lookervault.backup.sizing import PageSizer, fetch_sized_page
 from lookervault.content import ListSource
-from lookervault.errors import ApiError, PayloadShapeError
-from lookervault.looker.payload import read_fields, split_page
+from lookervault.errors import (
+    ApiError,
+    ForbiddenError,
+    NotFoundError,
+    PagingError,
+    PayloadShapeError,
+)
+from lookervault.looker.payload import read_fields
 from lookervault.vault.records import Batch
 
 __all__ = ["PageCursor", "back_up_list"]
@@ -39,6 +46,11 @@ class PageCursor:
         offset = self._next
         self._next += self.page_size
         return offset
+
+    def follow_cap(self, cap: int) -> None:
+        """The server caps pages at `cap` items: step by that, right after the first page."""
+        if 0 < cap < self.page_size and self._next == self.page_size:
+            self.page_size = self._next = cap
 
     def pages_left(self) -> int | None:
         """How many pages remain when the end is known, else None."""
@@ -105,48 +117,61 @@ async def back_up_list(job: TypeJob, source: ListSource) -> None:
         tg.start_soon(list_before, job, source, listing)
         for variant in source.variants:
             tg.start_soon(_fetch_variant, pages, variant, listing)
-    if listing.ok:
+    if listing.ok and not job.run.outcomes.stopped(job.name):
         await reconcile(job, source)
 
 
 async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: Listing) -> None:
-    """Page through one variant with several pages in flight.
+    """Page through one variant with several pages in flight, as far as the id listing counted.
 
-    The first page goes out at once; the other workers wait for the id listing, whose count
-    says where paging stops (items added later are fetched by reconciliation), or for a
-    short first page. Without a count, paging stops at the first short page. A resumed run
-    also knows the short page an earlier attempt committed.
+    The first page goes out at once; every other page waits for the id listing, whose count
+    says where paging stops (items added later are fetched by reconciliation). A short page
+    does not end paging: a first page shorter than the listing's count reveals a server that
+    caps `limit`, and the offsets then step by that cap (what a capped page still leaves out,
+    on a resumed run for one, is fetched by reconciliation). Without a count (the listing failed or was
+    forbidden) the type or variant is stopped and nothing more is asked.
     """
     vkey = variant_key(variant)
-    page_size = pages.page_size
-    ends = [c.offset for c in pages.done if c.kind is CheckpointKind.END and c.variant == vkey]
-    cursor = PageCursor(page_size, min(ends) if ends else None)
-    known = anyio.Event()
+    job, size = pages.job, pages.page_size
+    cursor = PageCursor(size, None)
+    known, first_page = anyio.Event(), anyio.Event()
+    first_length: list[int | None] = []
 
     async def learn_end() -> None:
         await listing.ready.wait()
-        if listing.counts is not None:
-            expected = listing.counts.get(vkey, 0)
-            cursor.short_page_at(max(expected - 1, 0) // page_size * page_size)
+        await first_page.wait()
+        if listing.counts is not None or job.run.outcomes.stopped(job.name, vkey):
+            expected = (listing.counts or {}).get(vkey, 0)
+            got = first_length[0] if first_length else None
+            if got is not None and got < expected:
+                cursor.follow_cap(got)  # a short first page before the end: the server's cap
+            cursor.short_page_at(max(expected - 1, 0) // cursor.page_size * cursor.page_size)
+        elif first_length and (first_length[0] or 0) < size:
+            cursor.short_page_at(0)
+        # Else the listing failed on a fault retries did not fix (recorded): pages go on until
+        # the first short or failed page, so every step either reads a full page or ends.
         known.set()
 
     async def worker(first: bool) -> None:
         if not first:
             await known.wait()
         while (offset := cursor.next()) is not None:
-            if Checkpoint.page(vkey, offset) in pages.done:
-                continue
-            count = await _fetch_page(pages, _Page(variant, offset))
-            if count is not None and count < page_size:
-                cursor.short_page_at(offset)
-                known.set()
-            # Past the first page the listing says where to stop, so no request goes past
-            # the end (and `extract --plan` can say exactly how many requests a run makes).
-            await known.wait()
+            if job.run.outcomes.stopped(job.name, vkey):
+                break
+            if Checkpoint.page(vkey, offset) not in pages.done:
+                length = await _fetch_page(pages, _Page(variant, offset))
+                if offset == 0:
+                    first_length.append(length)
+                if listing.ready.is_set() and listing.counts is None and (length or 0) < size:
+                    cursor.short_page_at(offset)
+            if offset == 0:
+                first_page.set()
+            await known.wait()  # only the first page goes ahead of the listing
+        first_page.set()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(learn_end)
-        for i in range(pages.job.run.options.concurrency):
+        for i in range(job.run.options.concurrency):
             tg.start_soon(worker, i == 0)
 
 
@@ -167,10 +192,16 @@ async def _fetch_held(pages: _ListJob, page: _Page, slot: PageSlot) -> int | Non
     try:
         client, path, params = job.run.client, pages.source.path, pages.params(page)
         if page.offset is None:
-            body = await client.get_decoded(path, params, decode=split_page)
-        else:
+            body = (await client.get_page(path, params)).items
+        else:  # in chunks the sizer allows; a chunk longer than asked raises PagingError
             body = await fetch_sized_page(client, path, params, pages.sizer)
         batch = await _page_batch(job, body, key)
+    except ForbiddenError as exc:
+        await stop_forbidden(job, pages.source, key.variant, exc)
+        return None
+    except (NotFoundError, PagingError) as exc:
+        await stop_type(job, error_line(exc), key)
+        return None
     except (ApiError, PayloadShapeError) as exc:
         failure = job.failure(key, error_line(exc))
         await job.send(Batch(job.run.run_id, failures=(failure,)), slot)
@@ -202,5 +233,6 @@ async def _page_batch(job: TypeJob, page: list[bytes], key: Checkpoint) -> Batch
             record(ct, i, raw, f) for i, raw, f in zip(ids, page, fields, strict=True) if i
         )
         return Batch(job.run.run_id, items=items, checkpoints=checkpoints)
-    items, failures, gone = await fetch_details(job, [i for i in ids if i])
-    return Batch(job.run.run_id, items=items, checkpoints=checkpoints, failures=failures, gone=gone)
+    # A 404 here is not "gone" yet: reconciliation fetches it again and asks the listing.
+    items, failures, _ = await fetch_details(job, [i for i in ids if i])
+    return Batch(job.run.run_id, items=items, checkpoints=checkpoints, failures=failures)

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import anyio
 
-from lookervault.backup.checkpoint import Checkpoint, variant_key
+from lookervault.backup.checkpoint import Checkpoint
 from lookervault.backup.context import TypeJob
 from lookervault.backup.details import Details, fetch_details
-from lookervault.backup.items import error_line, item_id
-from lookervault.config import ID_LISTING_PAGE_SIZE
+from lookervault.backup.listing import list_ids
+from lookervault.backup.orphans import check_unlisted, settle_not_found
 from lookervault.content import ListSource, id_sort_key
-from lookervault.errors import ApiError, PayloadShapeError
-from lookervault.looker.payload import read_fields, split_page
 from lookervault.vault.ledger import AFTER, BEFORE
 from lookervault.vault.records import Batch
 
@@ -41,52 +37,12 @@ class Listing:
 async def list_before(job: TypeJob, source: ListSource, listing: Listing) -> None:
     """The listing made beside the first pages: where paging stops, and the progress total."""
     try:
-        listing.counts = await _list_ids(job, source, BEFORE)
+        listing.counts = await list_ids(job, source, BEFORE)
     finally:
         listing.ready.set()
     if listing.ok:
         total = await job.run.in_ledger(job.run.ledger.count, job.name)
         job.run.progress.add_total(job.name, total)
-
-
-async def _list_ids(job: TypeJob, source: ListSource, phase: str) -> dict[str, int] | None:
-    """List every id the endpoint has now, per variant, through cheap `fields=<id>` pages.
-
-    The ids go to the ledger; the answer is how many each variant listed (None: the listing
-    failed, recorded as a failure that keeps the run from claiming completeness).
-    """
-    counts: dict[str, int] = {}
-    try:
-        for variant in source.variants:
-            counts[variant_key(variant)] = await _list_variant_ids(job, source, variant, phase)
-    except (ApiError, PayloadShapeError) as exc:
-        failure = job.failure(Checkpoint.reconcile(), f"cannot list ids: {error_line(exc)}")
-        await job.send(Batch(job.run.run_id, failures=(failure,)))
-        return None
-    return counts
-
-
-async def _list_variant_ids(
-    job: TypeJob, source: ListSource, variant: Mapping[str, str], phase: str
-) -> int:
-    ct = job.ct
-    count = 0
-    offset = 0
-    while True:
-        params: dict[str, Any] = {**source.params, **variant, "fields": ct.id_key}
-        params.update(limit=ID_LISTING_PAGE_SIZE, offset=offset)
-        if source.sort:
-            params["sorts"] = source.sort
-        page = await job.run.client.get_decoded(source.path, params, decode=split_page)
-        found = [item_id(ct, read_fields(item)) for item in page]
-        if None in found:
-            # Skipping it would let reconciliation mark that item gone: a silent loss.
-            raise PayloadShapeError(f"an item in the id listing has no {ct.id_key!r}")
-        await job.run.in_ledger(job.run.ledger.add, ct.name, phase, found)
-        count += len(found)
-        if len(page) < ID_LISTING_PAGE_SIZE:
-            return count
-        offset += ID_LISTING_PAGE_SIZE
 
 
 async def reconcile(job: TypeJob, source: ListSource) -> None:
@@ -95,7 +51,7 @@ async def reconcile(job: TypeJob, source: ListSource) -> None:
     listed: list[dict[str, int] | None] = []
 
     async def list_after() -> None:
-        listed.append(await _list_ids(job, source, AFTER))
+        listed.append(await list_ids(job, source, AFTER))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(list_after)
@@ -104,10 +60,17 @@ async def reconcile(job: TypeJob, source: ListSource) -> None:
         return
     ledger = job.run.ledger
     missing, vanished = await job.run.in_ledger(ledger.compare, job.name, job.run.run_id)
-    await job.run.in_ledger(ledger.forget, job.name)
     missing.sort(key=id_sort_key)
     details = await fetch_details(job, missing) if missing else Details()
-    gone_ids = {*vanished, *(i for _, i in details.gone)}
+    not_found, recheck_failures = await settle_not_found(job, source, [i for _, i in details.gone])
+    await job.run.in_ledger(ledger.forget, job.name)
+    after = listed[0]
+    unlisted = await check_unlisted(job, vanished, {*missing, *not_found}, sum(after.values()))
+    details = Details(
+        (*details.items, *unlisted.items),
+        (*details.failures, *recheck_failures, *unlisted.failures),
+    )
+    gone_ids = {*not_found, *(i for _, i in unlisted.gone if i in set(vanished))}
     if missing or vanished:
         logger.info(
             "%s: reconciliation fetched %d missed items, %d gone during the run",

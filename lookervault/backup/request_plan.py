@@ -14,8 +14,9 @@ from typing import Any
 
 from lookervault.backup.options import ExtractOptions
 from lookervault.backup.preflight import Preflight, preflight
+from lookervault.backup.selection import select_types
 from lookervault.config import ID_LISTING_PAGE_SIZE
-from lookervault.content import ChildSource, ContentType, ListSource, resolve_content_types
+from lookervault.content import ChildSource, ContentType, ListSource
 from lookervault.looker.client import LookerClient
 from lookervault.looker.request_counter import SESSION
 from lookervault.settings import ConnectionSettings
@@ -63,7 +64,7 @@ async def plan_requests(
     settings: ConnectionSettings, options: ExtractOptions, *, transport: Any = None
 ) -> RequestPlan:
     """Log in, run the pre-flight, list each type's ids once, and predict a full run's requests."""
-    types = resolve_content_types(options.content_types)
+    types = select_types(options.content_types, options.exclude).types  # without --exclude
     async with LookerClient(settings, concurrency=1, transport=transport) as client:
         versions = await client.versions()
         found = await preflight(client, versions, types, options)
@@ -141,7 +142,12 @@ def predict_requests(
 
 
 def _paged(n: int, page_size: int, ct: ContentType) -> int:
-    """One variant of n items: two id listings, the pages up to the last, per-item fetches."""
-    listings = 2 * (n // ID_LISTING_PAGE_SIZE + 1)
+    """One variant of n items: two id listings, the pages up to the last, per-item fetches.
+
+    An id listing ends on an empty page (backup/listing.py: a short page alone does not end
+    it), so it costs one request more than its pages of ids; a server sending X-Total-Count
+    spares that request, which this prediction does not count on.
+    """
+    listings = 2 * (-(-n // ID_LISTING_PAGE_SIZE) + 1)
     pages = max(n - 1, 0) // page_size + 1
     return listings + pages + (n if ct.fetch_detail else 0)

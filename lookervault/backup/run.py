@@ -16,7 +16,7 @@ import logging
 import signal
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -30,12 +30,15 @@ from lookervault.backup.context import Queued, RunContext, TypeJob, TypeState
 from lookervault.backup.instance import check_same_instance
 from lookervault.backup.job import back_up_type
 from lookervault.backup.options import ExtractOptions
+from lookervault.backup.outcomes import EXCLUDED, RunOutcomes, is_skipped
 from lookervault.backup.preflight import Preflight, preflight
+from lookervault.backup.selection import Selection, select_types
+from lookervault.backup.shrink import hold_shrinking_types
 from lookervault.config import (
     PAGE_MEMORY_BUDGET_BYTES,
     STREAM_BATCHES_PER_WORKER,
 )
-from lookervault.content import ContentType, resolve_content_types
+from lookervault.content import ContentType
 from lookervault.errors import LookerVaultError, RequestBudgetError
 from lookervault.looker.client import LookerClient
 from lookervault.looker.throttle import AdaptiveLimiter
@@ -62,6 +65,12 @@ class ExtractResult:
     metrics: dict[str, int]
     elapsed_s: float
     access: str | None = None  # "admin" or "limited" (backup/preflight.py)
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> bool:
+        """Whether a type (or a variant of one) was skipped: forbidden or excluded."""
+        return any(is_skipped(o["outcome"]) for o in self.outcomes.values())
 
     def as_json(self) -> dict[str, Any]:
         """The one JSON object `extract --json` prints."""
@@ -84,6 +93,7 @@ class ExtractResult:
             },
             "elapsed_s": round(self.elapsed_s, 3),
             "items_per_s": round(total / self.elapsed_s, 1) if self.elapsed_s > 0 else 0.0,
+            "outcomes": self.outcomes,
         }
 
 
@@ -162,11 +172,19 @@ class _Run:
         """Mark items deleted from Looker since earlier runs as gone, for every type fetched in full."""
         context = self.context
         failures: list[Failure] = await context.in_vault(context.vault.failures, context.run_id)
-        incomplete = {f.content_type for f in failures}
         if self.interrupted or context.limited:  # a limited user's listing is not all there is
             return failures
+        await hold_shrinking_types(context, self.types)
+        incomplete = {f.content_type for f in failures}
         for ct in self.types:
-            if ct.name not in incomplete and ct.name not in context.partly_listed:
+            # Only a type whose outcome is complete (not failed, skipped or held by the shrink
+            # guard) and that was listed in full marks unseen items gone; unavailable ids
+            # (explores answering 404) are spared.
+            if (
+                ct.name not in incomplete
+                and ct.name not in context.partly_listed
+                and context.outcomes.may_mark_gone(ct.name)
+            ):
                 spare = tuple(context.states[ct.name].unavailable)
                 await context.in_vault(
                     context.vault.mark_unseen_gone, context.run_id, ct.name, spare
@@ -200,7 +218,7 @@ async def extract(
     Raises:
         LookerVaultError: connection, authentication or vault problems that stop the run.
     """
-    types = resolve_content_types(options.content_types)
+    selection = select_types(options.content_types, options.exclude)
     metrics = Metrics()
     limiter = AdaptiveLimiter(
         per_second=options.rate_limit_per_second, per_minute=options.rate_limit_per_minute
@@ -220,7 +238,7 @@ async def extract(
     try:
         async with client:
             versions = await client.versions()
-            found = await preflight(client, versions, types, options)
+            found = await preflight(client, versions, selection.types, options)
             with opener() as opened:
                 check_same_instance(
                     settings.base_url,
@@ -229,13 +247,15 @@ async def extract(
                 )
                 run_id = await _open_run(opened, settings, options, versions)
                 opened.record_access(run_id, found.run_access)
-                status, counts, failures = await _run_and_close(
-                    client, opened, run_id, found, options, progress, handle_signals
+                status, counts, failures, outcomes = await _run_and_close(
+                    client, opened, run_id, found, selection, options, progress, handle_signals
                 )
     finally:
         progress.close()
     snapshot, elapsed = metrics.snapshot(), metrics.elapsed()
-    return ExtractResult(run_id, status, counts, failures, snapshot, elapsed, found.run_access)
+    return ExtractResult(
+        run_id, status, counts, failures, snapshot, elapsed, found.run_access, outcomes
+    )
 
 
 async def _run_and_close(
@@ -243,13 +263,17 @@ async def _run_and_close(
     vault: Vault,
     run_id: int,
     found: Preflight,
+    selection: Selection,
     options: ExtractOptions,
     progress: Progress,
     handle_signals: bool,
-) -> tuple[str, dict[str, int], list[Failure]]:
+) -> tuple[str, dict[str, int], list[Failure], dict[str, dict[str, Any]]]:
     """Run the pipeline for `run_id`, then record its status, counts and statistics."""
-    metrics, types = client.metrics, found.types
+    metrics, types = client.metrics, found.types  # the selection, as the pre-flight planned it
     status, failures, counts = "failed", [], {}
+    outcomes = RunOutcomes()
+    for name, reason in selection.excluded.items():
+        outcomes.skip(name, EXCLUDED, reason)
     try:
         with ListedIds(vault.path) as ledger:
             context = RunContext(
@@ -263,18 +287,20 @@ async def _run_and_close(
                 memory=PageMemory(options.concurrency, PAGE_MEMORY_BUDGET_BYTES),
                 limited=found.limited,
                 partly_listed=found.partly_listed,
+                outcomes=outcomes,
             )
             job = _Run(context, types)
             job.handle_signals = handle_signals
             status, failures = await _run_job(job)
     finally:
         counts = {ct.name: vault.count_items(ct.name, run_id=run_id) for ct in types}
-        stats = {**metrics.snapshot(), "elapsed_s": round(metrics.elapsed(), 3)}
+        report = outcomes.report([*counts, *selection.excluded], failures)
+        stats = {**metrics.snapshot(), "elapsed_s": round(metrics.elapsed(), 3), "outcomes": report}
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(
                 lambda: vault.finish_run(run_id, status=status, counts=counts, stats=stats)
             )
-    return status, counts, failures
+    return status, counts, failures, report
 
 
 async def _run_job(job: _Run) -> tuple[str, list[Failure]]:
@@ -291,7 +317,8 @@ async def _run_job(job: _Run) -> tuple[str, list[Failure]]:
     if stopped is not None:
         raise stopped from None
     failures = await job.close_out()
-    status = "interrupted" if job.interrupted else ("partial" if failures else "complete")
+    held = job.context.outcomes.held_any()
+    status = "interrupted" if job.interrupted else ("partial" if failures or held else "complete")
     return status, failures
 
 

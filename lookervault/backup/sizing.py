@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from lookervault.config import MIN_ADAPTIVE_PAGE_SIZE, PAGE_GROWTH_AFTER
-from lookervault.errors import ApiError
+from lookervault.errors import ApiError, PagingError
 from lookervault.looker.client import LookerClient
 from lookervault.looker.deadline import SPLITTABLE, is_slow
-from lookervault.looker.payload import split_page
 from lookervault.looker.retry import IDEMPOTENT
 
 __all__ = ["PageSizer", "fetch_sized_page"]
@@ -63,6 +62,7 @@ async def fetch_sized_page(
 
     Raises:
         ApiError: a chunk failed for another reason, or was too slow even at the smallest size.
+        PagingError: a chunk longer than the limit asked (the server ignores `limit`).
     """
     offset, end = int(params["offset"]), int(params["offset"]) + int(params["limit"])
     items: list[bytes] = []
@@ -70,10 +70,9 @@ async def fetch_sized_page(
         size = min(sizer.size, end - offset)
         can_split = size > sizer.smallest
         try:
-            chunk = await client.get_decoded(
+            answer = await client.get_page(
                 path,
                 {**params, "limit": size, "offset": offset},
-                decode=split_page,
                 retry=SPLITTABLE if can_split else IDEMPOTENT,
             )
         except ApiError as exc:
@@ -82,6 +81,12 @@ async def fetch_sized_page(
             logger.info("slow page of %d from %s: asking for %d", size, path, size // 2)
             sizer.shrink()
             continue
+        chunk = answer.items
+        if len(chunk) > size:
+            raise PagingError(
+                f"GET {path} answered {len(chunk)} items to limit={size}: "
+                "the server ignores limit, so its pages cannot be trusted"
+            )
         sizer.succeeded()
         items.extend(chunk)
         offset += size

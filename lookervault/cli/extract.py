@@ -16,11 +16,13 @@ from cyclopts import Parameter, validators
 from lookervault.cli.failures import summarize_failures
 from lookervault.cli.guard import guard, status_code
 from lookervault.cli.options import FLAT, ExtractFlags, Flag
+from lookervault.cli.outcomes import outcome_lines
 from lookervault.cli.render import print_json
 from lookervault.cli.request_flags import RequestFlags
 from lookervault.config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PAGE_SIZE,
+    DEFAULT_SHRINK_THRESHOLD,
     DEFAULT_WORKERS,
     MAX_CONCURRENCY,
     MAX_PAGE_SIZE,
@@ -28,7 +30,6 @@ from lookervault.config import (
     MIN_WORKERS,
 )
 from lookervault.content import CONTENT_TYPES
-from lookervault.errors import ExitCode
 
 __all__ = ["continue_command", "extract_command"]
 
@@ -95,6 +96,11 @@ def extract_command(
         int | None, Parameter(validator=validators.Number(gte=1, lte=MAX_CONCURRENCY))
     ] = None,
     explores_timeout: Rate = None,
+    exclude: Annotated[tuple[str, ...], Parameter(consume_multiple=False, negative="")] = (),
+    shrink_threshold: Annotated[float, Parameter(validator=validators.Number(gte=0, lte=1))] = (
+        DEFAULT_SHRINK_THRESHOLD
+    ),
+    accept_shrink: Flag = False,
     verbose: Annotated[int, Parameter(name=["--verbose", "-v"], count=True)] = 0,
     quiet: Flag = False,
     common: Annotated[ExtractFlags, FLAT] = _EXTRACT,
@@ -106,6 +112,10 @@ def extract_command(
     `--section`), overridden by the environment variables `LOOKERSDK_BASE_URL`,
     `LOOKERSDK_CLIENT_ID`, `LOOKERSDK_CLIENT_SECRET`, `LOOKERSDK_VERIFY_SSL` and
     `LOOKERSDK_TIMEOUT`.
+
+    Exit status: 0 complete, 4 partial (failures recorded; `--resume` retries them), 6 complete
+    except content types skipped (forbidden to the API user, or left out with `--exclude`),
+    130 interrupted.
 
     Parameters
     ----------
@@ -121,6 +131,14 @@ def extract_command(
         Most explore requests at once (default 4: explores are heavy to render on Looker).
     explores_timeout
         Seconds each explore request may take (default 300).
+    exclude
+        Leave this content type out on purpose (repeatable); the run then ends with exit
+        status 6 ("complete except skipped types"), as when Looker forbids a type (403).
+    shrink_threshold
+        A type whose listing falls under this share of its last complete run's count keeps
+        its unseen items (not marked gone) and makes the run partial.
+    accept_shrink
+        Confirm that a listing that shrank past --shrink-threshold is real: mark the rest gone.
     verbose
         Debug logging, secrets redacted; twice (-v -v) adds the HTTP libraries' wire logs.
     quiet
@@ -162,6 +180,9 @@ def extract_command(
             skip_personal_folder_access=requests.skip_personal_folder_access,
             explores_in_flight=explores_in_flight,
             explores_timeout_s=explores_timeout,
+            exclude=check_names(exclude),
+            shrink_threshold=shrink_threshold,
+            accept_shrink=accept_shrink,
         )
         if requests.plan:
             from lookervault.cli.plan import print_plan
@@ -190,13 +211,14 @@ def extract_command(
                 config=config,
                 section=section,
                 allow_other_instance=allow_other_instance,
+                exclude=options.exclude,
             )
             if requests.skip_personal_folder_access:  # the resumed session skips them too
                 hint += " --skip-personal-folder-access"
             print(f"to continue: {hint}", file=sys.stderr)
-        if result.status == "complete" and result.access == "limited":
-            return ExitCode.LIMITED  # complete except what a non-admin API user may not see
-        return status_code(result.status)
+        # 6: complete except skipped types or what a non-admin API user may not see
+        limited = result.access == "limited"
+        return status_code(result.status, skipped=result.skipped or limited)
 
     return guard(body, debug=common.debug)
 
@@ -218,6 +240,7 @@ def continue_command(
     config: Path | None,
     section: str | None,
     allow_other_instance: bool = False,
+    exclude: Sequence[str] = (),
 ) -> str:
     """The shell command that resumes this run: same vault, types and connection flags."""
     words = ["lookervault", "extract", "--resume", "--db", str(db.absolute())]
@@ -227,6 +250,8 @@ def continue_command(
         words += ["--section", section]
     if allow_other_instance:
         words.append("--allow-other-instance")
+    for name in exclude:
+        words += ["--exclude", name]
     words += list(types)
     return shlex.join(words)
 
@@ -261,6 +286,8 @@ def _render_result(result: ExtractResult, *, db: Path, as_json: bool) -> None:
     )
     for name, count in summary["unavailable"].items():
         print(f"  unavailable: {name}: {count} listed but answered 404 (kept as they were)")
+    for line in outcome_lines(result.outcomes):
+        print(f"  {line}")
     if result.failures:
         for line in summarize_failures(result.failures):
             print(f"  failed: {line}")

@@ -70,8 +70,13 @@ def _discard_stdout() -> None:
         pass
 
 
-def status_code(status: str) -> int:
-    """The exit status of a run that ended with this status."""
+def status_code(status: str, *, skipped: bool = False) -> int:
+    """The exit status of a run that ended with this status.
+
+    6: complete except skipped types or a limited (non-admin) run; partial (4) wins.
+    """
+    if status == "complete" and skipped:
+        return ExitCode.SKIPPED
     return {
         "complete": ExitCode.OK,
         "partial": ExitCode.PARTIAL,

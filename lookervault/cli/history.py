@@ -9,6 +9,7 @@ from cyclopts import Parameter
 
 from lookervault.cli.guard import guard
 from lookervault.cli.options import FLAT, Flag, ListFlags, RunOption, RunsFlags, ShowFlags
+from lookervault.cli.outcomes import outcome_lines, outcome_note
 from lookervault.cli.render import columns, print_json, size
 from lookervault.cli.vaults import check_type, open_vault
 from lookervault.errors import ExitCode, UsageError
@@ -67,7 +68,9 @@ def _seconds(value: float | None) -> str:
 
 def _status(s: RunSummary) -> str:
     status = s.status if s.history == "full" else f"{s.status} (latest-only)"
-    return f"{status} (limited)" if s.access == "limited" else status
+    status = f"{status} (limited)" if s.access == "limited" else status
+    note = outcome_note(s.outcomes)
+    return f"{status} ({note})" if note else status
 
 
 def _run_row(s: RunSummary) -> list[str]:
@@ -105,6 +108,8 @@ def _one_run(s: RunSummary, common: RunsFlags) -> int:
     details += [[f"  {name}", str(count)] for name, count in s.requests_by_type.items()]
     print(f"run {s.run_id}")
     print("\n".join(columns(details)))
+    for line in outcome_lines(s.outcomes):
+        print(f"outcome: {line}")
     for failure in s.failures:
         print(f"failed: {failure['content_type']} {failure['key']}: {failure['error']}")
     return ExitCode.OK

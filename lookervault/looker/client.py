@@ -20,8 +20,9 @@ from lookervault.config import (
     LOGOUT_TIMEOUT_S,
     TOKEN_REFRESH_MARGIN_S,
 )
-from lookervault.errors import ApiError, AuthError, NotFoundError
+from lookervault.errors import ApiError, AuthError
 from lookervault.looker.deadline import timeout_kwargs
+from lookervault.looker.listing import ListPage, error_class, total_count
 from lookervault.looker.messages import (
     connect_error,
     describe_transport,
@@ -29,6 +30,7 @@ from lookervault.looker.messages import (
     looker_message,
     no_api_error,
 )
+from lookervault.looker.payload import split_page
 from lookervault.looker.pools import PooledClients, open_pooled_clients
 from lookervault.looker.request_counter import RequestCounter
 from lookervault.looker.retry import (
@@ -209,6 +211,14 @@ class LookerClient:
         """
         return await self._request_json("GET", _api_path(path), params, retry, None, decode)
 
+    async def get_page(
+        self, path: str, params: _Params | None = None, *, retry: RetryPolicy = IDEMPOTENT
+    ) -> ListPage:
+        """GET one page of a list: its items and Looker's X-Total-Count when it sent one."""
+        url, decode = _api_path(path), split_page
+        items, headers = await self._request_json("GET", url, params, retry, None, decode, True)
+        return ListPage(items, total_count(headers))
+
     async def versions(self) -> dict[str, Any]:
         """Return Looker's ``GET /versions`` answer (looker_release_version, ...)."""
         answer = await self.get_json("/versions")
@@ -226,10 +236,12 @@ class LookerClient:
         policy: RetryPolicy,
         content: bytes | None,
         decode: Callable[[bytes], Any] | None = None,
+        with_headers: bool = False,
     ) -> Any:
         async def attempt() -> Any:
             response = await self._send_authorized(method, url, params, content)
-            return self._read_json(method, url, response, decode)
+            answer = self._read_json(method, url, response, decode)
+            return (answer, response.headers) if with_headers else answer
 
         try:
             return await call_with_retries(policy, attempt, lambda: self.metrics.add("retries"))
@@ -350,8 +362,7 @@ class LookerClient:
             # Never followed: the Authorization header must not travel to another host.
             where = response.headers.get("Location", "?")
             raise ApiError(method, self._url(url), status, f"redirect to {where} not followed")
-        error = NotFoundError if status == httpx.codes.NOT_FOUND else ApiError
-        raise error(method, self._url(url), status, looker_message(response))
+        raise error_class(status)(method, self._url(url), status, looker_message(response))
 
     # --- authentication ------------------------------------------------------------------
 

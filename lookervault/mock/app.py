@@ -39,6 +39,7 @@ from lookervault.mock.control import CONTROL_PREFIX, handle_control
 from lookervault.mock.data import MockData, canonical_hash, generate
 from lookervault.mock.limits import RateLimits
 from lookervault.mock.options import MockOptions, MockStats, Mutation
+from lookervault.mock.paging import capped_limit, refusal, total_count_headers
 from lookervault.mock.presets import CONTENT_TYPES
 from lookervault.mock.related import Related, too_big_page
 from lookervault.mock.responses import (
@@ -229,6 +230,9 @@ class MockLooker:
         if route.kind != "versions" and not self._authenticated(scope["headers"]):
             return _error(401, "Requires authentication."), drop
         if self.caller.active and (refused := self.caller.refuse(route, query)) is not None:
+            return refused, drop
+        refused = refusal(self.options, route, query)
+        if refused is not None:
             return refused, drop
         try:
             response = self._dispatch(route, args, query, scope, shift=self._shift(chaos, query))
@@ -422,8 +426,8 @@ class MockLooker:
         fields = _parse_fields(read.text("fields") or "")
         sorts = _parse_sorts(read.text("sorts") or "")
         filters = self._filters(content_type, read)
-        offset, limit = read.window()
-        offset = max(0, offset + shift)
+        offset, asked = read.window()
+        offset, limit = max(0, offset + shift), capped_limit(self.options, asked)
         ids = self._view(content_type, filters, sorts)
         wanted = read.text("ids")
         if wanted:  # the SDK sends a comma-separated list
@@ -436,7 +440,7 @@ class MockLooker:
         body = self._encode_items(content_type, "list", fields, page, join=True)
         if route.path == "/dashboards":
             body = self.related.list_dashboards(body, query)
-        return _Response(200, body)
+        return _Response(200, body, total_count_headers(self.options, asked, len(ids)))
 
     def _filters(self, content_type: str, read: _Reader) -> tuple[tuple[str, Any], ...]:
         filters: list[tuple[str, Any]] = []

@@ -12,6 +12,7 @@ from cyclopts import Parameter, validators
 
 from lookervault.mock.app import MockLooker
 from lookervault.mock.options import MockOptions
+from lookervault.mock.paging import TRASH, split_types
 from lookervault.mock.presets import CONTENT_TYPES
 from lookervault.mock.server import run
 
@@ -42,6 +43,20 @@ def _validate_release(type_: Any, value: Any) -> None:
     parts = str(value).split(".") if value is not None else ["0", "0"]
     if len(parts) != 2 or not all(part.isdigit() for part in parts):
         raise ValueError(f"expected a release X.Y such as 24.16, got {value!r}")
+
+
+_FORBIDDABLE = (*CONTENT_TYPES, "content_metadata_access", TRASH)
+
+
+def _validate_forbid(type_: Any, value: Any) -> None:
+    split_types(value or (), _FORBIDDABLE)
+
+
+def _validate_missing(type_: Any, value: Any) -> None:
+    split_types(value or (), CONTENT_TYPES)
+
+
+_Types = tuple[str, ...]
 
 
 @Parameter(name="*")
@@ -132,6 +147,17 @@ class ServeFlags:
     """Serve the write endpoints a restore uses (off: the mock is read-only)."""
     forbid_writes: Annotated[tuple[str, ...], Parameter(consume_multiple=True, negative="")] = ()
     """Write kinds answered 403 (folders, queries, looks, dashboards, boards, ...)."""
+    forbid: Annotated[_Types, Parameter(validator=_validate_forbid, negative="")] = ()
+    """Answer 403 to every request of these types (comma-separated or repeated; `trash`: the
+    deleted=true listings only)."""
+    missing: Annotated[_Types, Parameter(validator=_validate_missing, negative="")] = ()
+    """Answer 404 to the list endpoints of these types (a release without them)."""
+    max_limit: Annotated[int | None, Parameter(validator=validators.Number(gte=1))] = None
+    """Cap `limit` at N items per page, as some servers do."""
+    ignore_limit: bool = False
+    """Ignore `limit`: answer every item from the offset on."""
+    total_count: bool = False
+    """Send X-Total-Count with answers to requests that give `limit`."""
 
     def options(self) -> MockOptions:
         """The MockOptions these flags describe."""
@@ -173,6 +199,11 @@ class ServeFlags:
             page_timeout_above=self.page_timeout_above,
             writable=self.writable,
             forbid_writes=self.forbid_writes,
+            forbid=split_types(self.forbid, _FORBIDDABLE),
+            missing=split_types(self.missing, CONTENT_TYPES),
+            max_limit=self.max_limit,
+            ignore_limit=self.ignore_limit,
+            total_count=self.total_count,
         )
 
 

@@ -51,6 +51,12 @@ class MockOptions:
     lookml_dashboards: int = 0  # LookML dashboards (`model::name` ids) listed by GET /dashboards
     missing_explores: int = 0  # the first N explores (by id) stay listed but answer 404
     page_timeout_above: int = 0  # full list pages of more than N items answer 504 (0: never)
+    # --- paging and refusal knobs (mock/paging.py; all off by default) ---
+    forbid: tuple[str, ...] = ()  # types answered 403 everywhere ("trash": deleted=true lists)
+    missing: tuple[str, ...] = ()  # types whose list endpoints answer 404
+    max_limit: int | None = None  # the server caps limit at this many items
+    ignore_limit: bool = False  # the server answers everything from the offset on
+    total_count: bool = False  # send X-Total-Count when a request gives limit
     looker_release: str = "26.12.3"
     # --- caller knobs (mock/caller.py; off by default) ---
     api_user: str = "admin"  # "nonadmin": trimmed users, 403 for admin-only listings

@@ -17,10 +17,11 @@ from pathlib import Path
 
 from lookervault.errors import VaultError
 
-__all__ = ["AFTER", "BEFORE", "ListedIds"]
+__all__ = ["AFTER", "BEFORE", "RECHECK", "ListedIds"]
 
 BEFORE = "before"  # the listing made while the pages are fetched
 AFTER = "after"  # the listing made once every page is stored
+RECHECK = "recheck"  # a fresh listing for items that answered 404 though still listed
 
 _SCHEMA = """CREATE TABLE "listed" (
     "content_type" TEXT NOT NULL,
@@ -69,6 +70,17 @@ class ListedIds:
         """Distinct ids listed for `content_type` so far, in any phase."""
         with self._using("count listed ids") as conn:
             return int(conn.execute(_COUNT, (content_type,)).fetchone()[0])
+
+    def listed_in(self, content_type: str, phase: str, item_ids: Iterable[str]) -> set[str]:
+        """Which of `item_ids` the `phase` listing of `content_type` returned."""
+        wanted = list(item_ids)
+        found: set[str] = set()
+        sql = 'SELECT 1 FROM "listed" WHERE "content_type" = ? AND "phase" = ? AND "item_id" = ?'
+        with self._using("look up listed ids") as conn:
+            for item_id in wanted:
+                if conn.execute(sql, (content_type, phase, item_id)).fetchone():
+                    found.add(item_id)
+        return found
 
     def compare(self, content_type: str, run_id: int) -> tuple[list[str], list[str]]:
         """(listed but not stored by `run_id`, stored by `run_id` but not in the AFTER listing)."""

@@ -262,6 +262,15 @@ class Vault:
             return 0
         return self._write("record gone items", lambda c: mark_gone(c, run_id, now, pairs))
 
+    def unseen_ids(self, run_id: int, content_type: str) -> list[str]:
+        """Ids of the type's items not gone that ``run_id`` has not written (yet)."""
+        sql = (
+            'SELECT "item_id" FROM "items" '
+            'WHERE "content_type" = ? AND "run_id" <> ? AND "gone_run_id" IS NULL'
+        )
+        with self._using("read unseen items") as conn:
+            return [item_id for (item_id,) in conn.execute(sql, (content_type, run_id))]
+
     def mark_unseen_gone(self, run_id: int, content_type: str, spare: Sequence[str] = ()) -> int:
         """Mark gone every item of ``content_type`` that ``run_id`` did not write, but ``spare``.
 

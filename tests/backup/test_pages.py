@@ -25,3 +25,14 @@ def test_cursor_with_a_known_end_stops_there() -> None:
     assert cursor.next() == 5
     assert cursor.next() is None
     assert cursor.pages_left() == 0
+
+
+def test_follow_cap_steps_by_the_cap_after_the_first_page() -> None:
+    """A first page cut to 3 items: offsets step by 3 from there; later calls change nothing."""
+    cursor = PageCursor(5, None)
+    assert cursor.next() == 0
+    cursor.follow_cap(3)
+    cursor.short_page_at(9)
+    assert [cursor.next(), cursor.next(), cursor.next(), cursor.next()] == [3, 6, 9, None]
+    cursor.follow_cap(2)  # too late: offsets were handed out at the cap already
+    assert cursor.page_size == 3

@@ -13,6 +13,8 @@ from lookervault.backup.run import ExtractOptions, extract
 from lookervault.backup.sizing import PageSizer, fetch_sized_page
 from lookervault.errors import ApiError
 from lookervault.looker.deadline import SPLITTABLE
+from lookervault.looker.listing import ListPage
+from lookervault.looker.payload import split_page
 from lookervault.looker.retry import IDEMPOTENT
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.settings import ConnectionSettings
@@ -27,7 +29,7 @@ class _SlowLooker:
         self.items, self.fits, self.timeout = items, fits, timeout
         self.asked: list[tuple[int, int, str]] = []
 
-    async def get_decoded(self, path: str, params: Any, *, decode: Any, retry: Any) -> Any:
+    async def get_page(self, path: str, params: Any, *, retry: Any) -> ListPage:
         limit, offset = int(params["limit"]), int(params["offset"])
         self.asked.append((offset, limit, retry.name))
         if limit > self.fits:
@@ -36,7 +38,7 @@ class _SlowLooker:
                 error.__cause__ = httpx.ReadTimeout("read timed out")
             raise error
         ids = range(offset, min(offset + limit, self.items))
-        return decode(orjson.dumps([{"id": str(i)} for i in ids]))
+        return ListPage(split_page(orjson.dumps([{"id": str(i)} for i in ids])))
 
 
 def test_sizer_halves_down_to_one_and_doubles_back_after_four_successes() -> None:

@@ -62,7 +62,8 @@ def _run(capsys: pytest.CaptureFixture[str], db: Path, *tokens: str) -> Any:
 
 
 def _extract_summary() -> dict[str, Any]:
-    return ExtractResult(1, "complete", {"dashboards": 1}, [], {}, 1.0).as_json()
+    outcomes = {"themes": {"outcome": "skipped (forbidden)", "reason": "403"}}
+    return ExtractResult(1, "complete", {"dashboards": 1}, [], {}, 1.0, outcomes=outcomes).as_json()
 
 
 def _plan() -> dict[str, Any]:
@@ -83,6 +84,9 @@ _GETTERS: dict[str, Callable[[Callable[..., Any]], dict[str, Any]]] = {
     "`extract --plan --json`": lambda run: _plan(),
     "`check --json`": lambda run: _check(),
     "`check --json`: each of `types`": lambda run: _check()["types"][0],
+    "`extract --json`: each of `outcomes` (one per content type; the same in `runs --json`)": (
+        lambda run: _extract_summary()["outcomes"]["themes"]
+    ),
     "`runs --json`": lambda run: run("runs", "--json"),
     "`runs --json`: each of `runs`; `runs --run N --json`": lambda run: run("runs", "--json")[
         "runs"

@@ -26,8 +26,9 @@ def test_plan_prints_a_row_per_type_and_stores_nothing(
     assert lines[0].startswith("plan: a full run would make ")
     looks = next(line.split() for line in lines if line.startswith("looks "))
     count = len(mock.data.objects["looks"])
-    # Two id listings, the pages of 100, one get-by-id per look, per variant (live, trash).
-    assert looks == ["looks", str(count), str(2 * 2 + 2 + count)]
+    # Per variant (live, trash): two id listings of a page and the empty page that ends each
+    # (backup/listing.py), a page of 100; and one get-by-id per look.
+    assert looks == ["looks", str(count), str(2 * 2 * 2 + 2 + count)]
     assert lines[-1].startswith("this plan made ") and "nothing was stored" in lines[-1]
     assert not db.exists()
 

@@ -61,7 +61,7 @@ def test_extract_json_report_and_vault_equal_ground_truth(served, tmp_path: Path
     report = json.loads(done.stdout)
     assert set(report) == {
         "run_id", "status", "counts", "errors", "requests", "rate_limited", "retries", "elapsed_s",
-        "items_per_s", "unavailable", "requests_by_type", "access",
+        "items_per_s", "unavailable", "requests_by_type", "access", "outcomes",
     }  # fmt: skip
     assert report["status"] == "complete" and report["errors"] == 0 and not report["unavailable"]
     truth = mock.ground_truth_hashes()

@@ -1,0 +1,167 @@
+"""Id listings follow capped, ignored and repeated paging; failed listings stop their type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lookervault.backup import listing
+from lookervault.backup.run import ExtractOptions, ExtractResult, extract
+from lookervault.mock.app import MockLooker, MockOptions
+from lookervault.settings import ConnectionSettings
+from lookervault.vault.store import Vault
+from tests.support import assert_vault_equals
+
+pytestmark = pytest.mark.anyio
+
+_MOCK = MockOptions()
+_SETTINGS = ConnectionSettings(
+    base_url="http://mock", client_id=_MOCK.client_id, client_secret=_MOCK.client_secret
+)
+
+
+async def _extract(db: Path, app: Any, types: tuple[str, ...], **options: Any) -> ExtractResult:
+    with Vault(db) as vault:
+        return await extract(
+            _SETTINGS,
+            vault,
+            ExtractOptions(content_types=types, workers=2, concurrency=8, **options),
+            transport=httpx.ASGITransport(app=app),
+        )
+
+
+def _mock(**knobs: Any) -> MockLooker:
+    counts = {"dashboards": 1000, "users": 700, "looks": 40}
+    return MockLooker(MockOptions(preset="tiny", counts=counts, **knobs))
+
+
+@pytest.mark.parametrize(("total_count", "page_size"), [(False, 100), (True, 100), (False, 500)])
+async def test_capped_limit_backs_up_every_item(
+    tmp_path: Path, total_count: bool, page_size: int
+) -> None:
+    """A server capping limit at 300 still yields every dashboard and user, item by item.
+
+    With pages of 500, every content page is cut short too: reconciliation fetches the rest.
+    """
+    mock = _mock(max_limit=300, total_count=total_count)
+    result = await _extract(tmp_path / "v.db", mock, ("dashboards", "users"), page_size=page_size)
+    truth = mock.ground_truth_hashes()
+    assert result.status == "complete" and not result.failures
+    assert result.items == {"dashboards": 1000, "users": 700}
+    assert any(o.get("deleted") for o in mock.data.objects["dashboards"].values())  # trash too
+    # Offsets step by the cap the first page revealed: no item-by-item catch-up (579 requests).
+    assert mock.stats.requests < 80
+    assert_vault_equals(tmp_path / "v.db", truth, ["dashboards", "users"])
+    assert result.outcomes["users"] == {"outcome": "complete", "reason": None}
+
+
+async def test_total_count_spares_the_empty_page(tmp_path: Path) -> None:
+    """With X-Total-Count the listing ends without asking for the empty page after the last."""
+    requests = []
+    for total_count in (False, True):
+        mock = _mock(max_limit=300, total_count=total_count)
+        await _extract(tmp_path / f"{total_count}.db", mock, ("users",))
+        requests.append(mock.stats.requests)
+    assert requests[1] < requests[0]
+
+
+async def test_ignored_limit_fails_the_type_cleanly_and_quickly(tmp_path: Path) -> None:
+    """A server answering more than the limit asked fails the type with one clear failure."""
+    mock = _mock(ignore_limit=True)
+    result = await _extract(tmp_path / "v.db", mock, ("users",))
+    assert result.status == "partial"
+    assert len(result.failures) == 1
+    assert "ignores limit" in result.failures[0].error
+    assert result.outcomes["users"]["outcome"] == "failed"
+    assert mock.stats.requests <= 8  # versions, login, a page, the listing; no loop
+
+
+async def test_forbidden_type_is_skipped_in_a_few_requests(tmp_path: Path) -> None:
+    """403 on themes: skipped (forbidden), no failure, the run complete, other types whole."""
+    mock = _mock(forbid=("themes",))
+    result = await _extract(tmp_path / "v.db", mock, ("themes", "roles"))
+    assert result.status == "complete" and not result.failures and result.skipped
+    assert result.outcomes["themes"]["outcome"] == "skipped (forbidden)"
+    assert "403" in result.outcomes["themes"]["reason"]
+    assert mock.stats.by_status[403] <= 3
+    assert_vault_equals(tmp_path / "v.db", mock.ground_truth_hashes(), ["roles"])
+
+
+async def test_missing_list_endpoint_is_one_failure_not_a_loop(tmp_path: Path) -> None:
+    """404 on a list endpoint (a release without it) fails the type once, in a few requests."""
+    mock = _mock(missing=("scheduled_plans",))
+    result = await _extract(tmp_path / "v.db", mock, ("scheduled_plans",))
+    assert result.status == "partial"
+    assert len(result.failures) == 1 and "404" in result.failures[0].error
+    assert result.outcomes["scheduled_plans"]["outcome"] == "failed"
+    assert mock.stats.by_status[404] <= 2
+
+
+async def test_forbidden_trash_skips_only_the_trash(tmp_path: Path) -> None:
+    """403 on deleted=true skips that listing; live dashboards are all backed up, none gone."""
+    db = tmp_path / "v.db"
+    full = _mock()
+    await _extract(db, full, ("dashboards",))
+    mock = _mock(forbid=("trash",))
+    result = await _extract(db, mock, ("dashboards",))
+    outcome = result.outcomes["dashboards"]["outcome"]
+    assert result.status == "complete" and result.skipped
+    assert outcome == "complete except deleted=true (forbidden)"
+    live = {i: o for i, o in mock.data.objects["dashboards"].items() if not o.get("deleted")}
+    with Vault(db) as vault:
+        assert vault.item_ids("dashboards", run_id=result.run_id) == set(live)
+        assert vault.item_ids("dashboards") == set(mock.data.objects["dashboards"])  # none gone
+
+
+async def test_forbidden_child_type_is_skipped(tmp_path: Path) -> None:
+    """A child type whose requests all answer 403 is skipped (forbidden), not 30 failures."""
+    mock = _mock(forbid=("content_metadata_access",))
+    result = await _extract(tmp_path / "v.db", mock, ("content_metadata_access",))
+    assert result.status == "complete" and not result.failures
+    assert result.outcomes["content_metadata_access"]["outcome"] == "skipped (forbidden)"
+    assert result.outcomes["folders"]["outcome"] == "complete"
+
+
+def _ignoring_offset(app: MockLooker) -> Any:
+    """The mock, but every id listing's offset reads as 0: the same page again and again."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        query = scope.get("query_string", b"")
+        if scope["type"] == "http" and b"fields=id" in query:
+            parts = [p for p in query.split(b"&") if not p.startswith(b"offset=")]
+            scope = {**scope, "query_string": b"&".join([*parts, b"offset=0"])}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+async def test_repeated_pages_fail_after_a_few_retries(tmp_path: Path) -> None:
+    """The same ids at two offsets are asked again three times, then fail the type."""
+    mock = MockLooker(MockOptions(preset="tiny", counts={"users": 2500}))
+    result = await _extract(tmp_path / "v.db", _ignoring_offset(mock), ("users",))
+    assert result.status == "partial" and len(result.failures) == 1
+    assert "same ids" in result.failures[0].error
+    assert mock.stats.requests <= 12
+
+
+async def test_listing_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_LISTED_ITEMS ids a listing stops and fails its type: no loop is unbounded."""
+    monkeypatch.setattr(listing, "MAX_LISTED_ITEMS", 50)
+    mock = _mock(max_limit=30)
+    result = await _extract(tmp_path / "v.db", mock, ("users",))
+    assert result.status == "partial" and "paging never ends" in result.failures[0].error
+
+
+async def test_excluded_types_are_skipped_with_their_children(tmp_path: Path) -> None:
+    """--exclude folders leaves folders and access rules out, on purpose, without failures."""
+    mock = _mock()
+    result = await _extract(
+        tmp_path / "v.db", mock, ("content_metadata_access", "roles"), exclude=("folders",)
+    )
+    assert result.status == "complete" and result.skipped
+    assert result.outcomes["folders"]["outcome"] == "skipped (excluded)"
+    assert result.outcomes["content_metadata_access"]["outcome"] == "skipped (excluded)"
+    assert set(result.items) == {"boards", "roles"}
