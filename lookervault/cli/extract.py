@@ -277,10 +277,11 @@ def _render_result(result: ExtractResult, *, db: Path, as_json: bool) -> None:
         return
     summary = result.as_json()
     print(f"run {result.run_id}: {result.status} in {summary['elapsed_s']:.1f}s")
+    width = max([24, *map(len, result.items)])  # the longest type name keeps its column
     for name, count in result.items.items():
-        print(f"  {name:<24} {count:>8}")
+        print(f"  {name:<{width}} {count:>8}")
     print(
-        f"  {'total':<24} {sum(result.items.values()):>8}  "
+        f"  {'total':<{width}} {sum(result.items.values()):>8}  "
         f"({summary['items_per_s']} items/s, {summary['requests']} requests, "
         f"{summary['retries']} retries, {summary['rate_limited']} rate-limited)"
     )

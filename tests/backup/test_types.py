@@ -129,7 +129,14 @@ async def test_explores_in_flight_is_bounded(tmp_path: Path) -> None:
         result = await extract(
             settings,
             vault,
-            ExtractOptions(content_types=("explores",), concurrency=32, explores_in_flight=2),
+            ExtractOptions(
+                content_types=("explores",),
+                concurrency=32,
+                explores_in_flight=2,
+                # a fixed high rate: the adaptive limiter's slow start would pace the
+                # explores one at a time and hide the bound this test is about
+                rate_limit_per_second=10_000,
+            ),
             transport=httpx.ASGITransport(app=counting),
         )
     assert result.status == "complete"
