@@ -81,9 +81,10 @@ def _back_up_content(job: _Backup) -> tuple[list[Any], list[Any]]:
     return folders, boards
 
 
-def _back_up_admin(job: _Backup) -> None:
+def _back_up_admin(job: _Backup) -> dict[str, list[Any]]:
     sdk = job.sdk
     job.save_pages("users", sdk.search_users, sorts="id")
+    listed: dict[str, list[Any]] = {}
     for name, method in (
         ("groups", sdk.search_groups),
         ("roles", sdk.search_roles),
@@ -91,11 +92,35 @@ def _back_up_admin(job: _Backup) -> None:
         ("model_sets", sdk.search_model_sets),
         ("themes", sdk.search_themes),
     ):
-        job.save_pages(name, method, sorts="id")
+        listed[name] = job.save_pages(name, method, sorts="id")
     job.save_pages("scheduled_plans", sdk.search_scheduled_plans, all_users=True, sorts="id")
     job.save_pages("alerts", sdk.search_alerts, all_owners=True)
     attributes = job.call(sdk.all_user_attributes)
     job.save("user_attributes", [(str(a.id), a) for a in attributes])
+    listed["user_attributes"] = list(attributes)
+    return listed
+
+
+def _back_up_related(job: _Backup, listed: dict[str, list[Any]], containers: list[Any]) -> None:
+    """The objects a restore needs that the types above only point to, one request per parent."""
+    sdk = job.sdk
+    for role in listed["roles"]:
+        job.save("role_groups", [(str(role.id), job.call(sdk.role_groups, str(role.id)))])
+        job.save("role_users", [(str(role.id), job.call(sdk.role_users, str(role.id)))])
+    for group in listed["groups"]:
+        job.save("group_groups", [(str(group.id), job.call(sdk.all_group_groups, str(group.id)))])
+    for attribute in listed["user_attributes"]:
+        values = job.call(sdk.all_user_attribute_group_values, str(attribute.id))
+        job.save("user_attribute_group_values", [(str(attribute.id), values)])
+    for obj in containers:
+        if obj.content_metadata_id is not None:
+            cmid = str(obj.content_metadata_id)
+            job.save("content_metadata", [(cmid, job.call(sdk.content_metadata, cmid))])
+    for dashboard in job.call(sdk.all_dashboards, fields="id"):
+        if "::" in str(dashboard.id):
+            job.save(
+                "lookml_dashboards", [(str(dashboard.id), job.call(sdk.dashboard, dashboard.id))]
+            )
 
 
 def _back_up_lookml(job: _Backup) -> None:
@@ -127,9 +152,10 @@ def run_backup(db: Path) -> dict[str, Any]:
         conn.execute(_SCHEMA)
         job = _Backup(sdk, conn)
         folders, boards = _back_up_content(job)
-        _back_up_admin(job)
+        listed = _back_up_admin(job)
         _back_up_lookml(job)
         _back_up_access(job, folders + boards)
+        _back_up_related(job, listed, folders + boards)
     finally:
         conn.close()
         sdk.auth.logout()
