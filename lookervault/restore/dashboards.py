@@ -105,6 +105,11 @@ async def _element_body(
     else:
         body["result_maker"] = bindings  # the tile-to-filter bindings (listen) must be sent
     notes = []
+    if row.get("type") == "text":
+        # "Result Maker IDs should not be provided for text elements"
+        for key in ("look_id", "merge_result_id", "query_id", "result_maker"):
+            body.pop(key, None)
+        return body, notes
     if row.get("merge_result_id") is not None:
         merge_id = await w.merge_query(str(row["merge_result_id"]))
         if merge_id is None:
@@ -112,9 +117,7 @@ async def _element_body(
             notes.append(f"tile {row['id']}: its merge query is not in the vault")
         else:
             body["merge_result_id"] = merge_id
-    if row.get("type") == "text":
-        body.pop("look_id", None)  # "Result Maker IDs should not be provided for text elements"
-    elif row.get("look_id") is None and isinstance(row.get("query"), dict):
+    if row.get("look_id") is None and isinstance(row.get("query"), dict):
         body["query_id"] = await w.query(row["query"])
     return body, notes
 

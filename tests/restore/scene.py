@@ -39,6 +39,7 @@ def writable_mock(seed: int = 3, **knobs: Any) -> MockLooker:
     dash = mock.data.objects["dashboards"][dash_id]
     text = {**dash["dashboard_elements"][0], "id": f"{dash_id}999", "type": "text", "query": None,
             "query_id": None, "look_id": None, "result_maker_id": None, "title": None,
+            "merge_result_id": None,
             "body_text": "Read me first", "title_text": "Notes"}  # fmt: skip
     layout = dash["dashboard_layouts"][0]
     component = {**layout["dashboard_layout_components"][0], "id": text["id"],
