@@ -218,6 +218,13 @@ def not_restorable(selection: Selection) -> list[str]:
             "users: only their group and role memberships (passwords, API credentials, SSO "
             "identities and hidden attribute values never; users are never created)"
         )
+    for kind in ("looks", "dashboards"):
+        trashed = [item_id for k, item_id, _ in selection.trashed if k == kind]
+        if trashed:
+            notes.append(
+                f"{kind} in Looker's trash when backed up, left deleted (name them as "
+                f"{kind} ID to restore them): {', '.join(trashed)}"
+            )
     personal = [k for k, f in selection.items["folders"].items() if f.get("is_personal")]
     if personal:
         notes.append(f"personal folders (Looker creates them): {', '.join(personal)}")

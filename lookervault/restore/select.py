@@ -51,6 +51,9 @@ class Selection:
     missing: list[tuple[str, str, str]] = field(default_factory=list)  # (type, id, why)
     # Backed-up merge queries by id: what merged-results tiles are rebuilt from.
     merge_queries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Looks and dashboards in Looker's trash when backed up, left out of a type or folder
+    # selection (someone had deleted them): (type, id, title). Named by TYPE ID they come back.
+    trashed: list[tuple[str, str, str]] = field(default_factory=list)
 
     def count(self) -> int:
         """Objects selected."""
@@ -71,7 +74,7 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
     backup = _load(vault, wanted.run_id)
     selection = Selection(merge_queries=backup[_MERGE])
     for kind in wanted.types:
-        selection.items[kind].update(_live(backup[kind]))
+        selection.items[kind].update(_live(backup[kind], selection, kind))
     for kind, item_id in wanted.pairs:
         obj = backup[kind].get(item_id)
         if obj is None:
@@ -86,6 +89,8 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
     for kind, objects in selection.items.items():
         selection.items[kind] = {key: objects[key] for key in sorted(objects, key=_num)}
     selection.items["folders"] = _top_down(selection.items["folders"])
+    trashed = {t for t in selection.trashed if t[1] not in selection.items[t[0]]}
+    selection.trashed = sorted(trashed, key=lambda t: (t[0], _num(t[1])))
     return selection
 
 
@@ -97,9 +102,17 @@ def _load(vault: Vault, run_id: int | None) -> dict[str, dict[str, dict[str, Any
     return backup
 
 
-def _live(objects: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Objects that were not in Looker's trash when backed up."""
-    return {key: obj for key, obj in objects.items() if not obj.get("deleted")}
+def _live(
+    objects: Mapping[str, dict[str, Any]], selection: Selection, kind: str
+) -> dict[str, dict[str, Any]]:
+    """Objects that were not in Looker's trash when backed up; the others go to ``trashed``."""
+    live = {}
+    for key, obj in objects.items():
+        if not obj.get("deleted"):
+            live[key] = obj
+        else:
+            selection.trashed.append((kind, key, str(obj.get("title") or "")))
+    return live
 
 
 def _select_folder(backup: dict[str, Any], wanted: Wanted, selection: Selection) -> None:
@@ -113,9 +126,8 @@ def _select_folder(backup: dict[str, Any], wanted: Wanted, selection: Selection)
     chosen = selection.items
     chosen["folders"].update({key: folders[key] for key in subtree})
     for kind in ("looks", "dashboards"):
-        chosen[kind].update(
-            {k: o for k, o in _live(backup[kind]).items() if o.get("folder_id") in subtree}
-        )
+        inside = {k: o for k, o in backup[kind].items() if o.get("folder_id") in subtree}
+        chosen[kind].update(_live(inside, selection, kind))
     elements = {
         str(e["id"])
         for d in chosen["dashboards"].values()

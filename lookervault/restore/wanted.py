@@ -44,6 +44,8 @@ def desired(
 def body_for(write_kind: str, obj: Mapping[str, Any], id_map: IdMap) -> dict[str, Any]:
     """The create or update body of ``write_kind`` for a backed-up object, references mapped."""
     body = writable_body(write_kind, obj)
+    if write_kind in ("looks", "dashboards"):
+        body.pop("deleted", None)  # restored live (out of the trash only by undelete_body)
     for key, ref_kind in REFERENCES.items():
         if key in body and not isinstance(body[key], (dict, list)):
             body[key] = mapped(id_map, ref_kind, body[key])

@@ -181,3 +181,36 @@ async def test_trashed_dashboard_comes_back_into_its_recreated_folder(tmp_path: 
         new_folder = RestoreLedger(vault).id_map()["folders"][folder]
     back = mock.data.objects["dashboards"][dash_id]
     assert back["deleted"] is False and back["folder_id"] == new_folder
+
+
+async def test_content_trashed_before_the_backup_stays_out_unless_named(tmp_path: Path) -> None:
+    """A folder restore names trashed content and leaves it; named by id it comes back live:
+    undeleted when still in the trash, re-created when it is gone for good."""
+    mock = writable_mock()
+    folder = fullest_folder(mock)
+    dashboards = mock.data.objects["dashboards"]
+    in_folder = sorted(
+        (k for k, d in dashboards.items() if d["folder_id"] == folder and not d["deleted"]), key=int
+    )
+    still, purged = in_folder[:2]
+    for dash_id in (still, purged):
+        dashboards[dash_id] = {**dashboards[dash_id], "deleted": True}
+    mock._forget_type("dashboards")
+    db = tmp_path / "v.db"
+    await backup(mock, db)
+    mock.data.delete("dashboards", purged)
+    mock._forget_type("dashboards")
+    plan = (await run_restore(mock, db, RestoreOptions(wanted=Wanted(folder=folder)))).plan
+    assert not {still, purged} & {e.source_id for e in plan.entries if e.kind == "dashboards"}
+    note = next(n for n in plan.not_restorable if n.startswith("dashboards in Looker's trash"))
+    assert still in note.split(": ")[-1].split(", ") and purged in note.split(": ")[-1]
+    pairs = (("dashboards", still), ("dashboards", purged))
+    result = await run_restore(mock, db, RestoreOptions(wanted=Wanted(pairs=pairs), apply=True))
+    assert result.ok, result.as_json()
+    actions = {e.source_id: e.action for e in result.plan.entries}
+    assert actions == {still: Action.UNDELETE, purged: Action.CREATE}
+    with Vault(db) as vault:
+        new_id = RestoreLedger(vault).id_map()["dashboards"][purged]
+    assert dashboards[still]["deleted"] is False and dashboards[new_id]["deleted"] is False
+    again = await run_restore(mock, db, RestoreOptions(wanted=Wanted(pairs=pairs)))
+    assert {e.action for e in again.plan.entries} == {Action.SKIP}

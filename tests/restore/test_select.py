@@ -90,3 +90,18 @@ def test_a_role_brings_its_membership_lists(vault: Vault) -> None:
         "role_groups/5": {"type": "role_groups", "owner_id": "5", "rows": [{"id": "2", "name": "Sales"}],
                           "title": "role groups of Analyst"}
     }  # fmt: skip
+
+
+def test_content_in_the_trash_when_backed_up_is_named_not_selected(vault: Vault) -> None:
+    """A folder or type selection leaves trashed content deleted and names it; by id it comes."""
+    from lookervault.restore.plan import not_restorable
+
+    by_folder = select_items(vault, Wanted(folder="10"))
+    assert "4" not in by_folder.items["dashboards"]
+    assert by_folder.trashed == [("dashboards", "4", "")]
+    assert any(note.endswith("(name them as dashboards ID to restore them): 4")
+               for note in not_restorable(by_folder))  # fmt: skip
+    by_type = select_items(vault, Wanted(types=("dashboards",)))
+    assert list(by_type.items["dashboards"]) == ["3", "5"] and by_type.trashed[0][1] == "4"
+    by_id = select_items(vault, Wanted(pairs=(("dashboards", "4"),), folder="10"))
+    assert list(by_id.items["dashboards"]) == ["3", "4"] and by_id.trashed == []
