@@ -56,7 +56,8 @@ def test_folder_round_trip_through_the_cli(tmp_path: Path) -> None:
         report = json.loads(applied.out)
         again = run_child(cli_command("restore", "--folder", folder, "--db", str(db)), env)
         anyio.run(backup, mock, db, base_url)
-    print(planned.out)  # the README's plan output (pytest -s)
+    # the plan (as in the README): the top folder's access is set not to inherit, nothing blocked
+    assert "inherits -> false" in planned.out and "CONFLICT 0, BLOCKED 0" in planned.out
     assert report["failures"] == [] and report["summary"]["BLOCKED"] == 0
     assert "plan: CREATE 0, UPDATE 0, UNDELETE 0, SKIP" in again.out, again.out
     with Vault(db) as vault:
