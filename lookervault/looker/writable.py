@@ -83,6 +83,7 @@ WRITABLE: dict[str, tuple[str, ...]] = {
     ),
     "themes": ("begin_at", "end_at", "name", "settings"),
     "group_users": (),
+    "user_attribute_group_values": (),
     "merge_queries": (
         "column_limit", "dynamic_fields", "pivots", "sorts", "source_queries", "total", "limit",
         "vis_config",
@@ -97,6 +98,9 @@ SENT_THOUGH_READ_ONLY: dict[str, tuple[str, ...]] = {
     # filters: read-only in the description, read by create_dashboard_element (see filterables).
     # GroupIdForGroupUserInclusion: add_group_user reads the user id it marks read-only.
     "group_users": ("user_id",),
+    # UserAttributeGroupValue marks every field read-only; update_user_attribute_group_value
+    # (PATCH /groups/{group_id}/attribute_values/{user_attribute_id}) reads the value.
+    "user_attribute_group_values": ("value",),
 }
 
 # Fields a create must carry (the request schema's `required`, plus what Looker refuses without).
@@ -120,6 +124,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "user_attributes": ("name", "label", "type"),
     "themes": ("name",),
     "group_users": ("user_id",),
+    # UserAttributeGroupValue marks every field read-only; update_user_attribute_group_value
+    # (PATCH /groups/{group_id}/attribute_values/{user_attribute_id}) reads the value.
+    "user_attribute_group_values": ("value",),
 }
 
 

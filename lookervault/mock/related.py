@@ -99,8 +99,12 @@ class Related:
         return [users[u] for u in sorted(users, key=_id_key) if role in users[u]["role_ids"]]
 
     def _group_values(self, attr: str) -> list[JsonObject]:
+        """As Looker serves them: the values of a hidden attribute are never given out."""
         groups = self.data.objects["groups"]
-        return [v for v in self.group_values.get(attr, ()) if v["group_id"] in groups]
+        rows = [v for v in self.group_values.get(attr, ()) if v["group_id"] in groups]
+        if self.data.objects["user_attributes"][attr].get("value_is_hidden"):
+            return [{**v, "value_is_hidden": True, "value": None} for v in rows]
+        return rows
 
     def content_metadata(self) -> dict[str, JsonObject]:
         folders = self.data.objects["folders"]

@@ -5,7 +5,8 @@ inherits its parent's access; these endpoints let it, and let a later GET see th
 Bodies as the API description's request schemas give them: set_role_groups and set_role_users
 take a list of ids (the list becomes exactly those), add_group_group a GroupIdForGroupInclusion,
 set_user_attribute_group_values a list of UserAttributeGroupValue (the values become exactly
-those, ranked in order), update_content_metadata a ContentMeta of which only `inherits` is
+those, ranked in order), update_user_attribute_group_value one group's value (the others kept),
+update_content_metadata a ContentMeta of which only `inherits` is
 writable.
 """
 
@@ -93,6 +94,25 @@ def set_group_values(related: Related, attr_id: str, body: Any) -> list[dict[str
         values.append({**group_value(attr_id, str(group_id), rank), "value": row.get("value")})
     related.group_values[attr_id] = values
     return values
+
+
+def set_group_value(related: Related, ids: str, body: dict[str, Any]) -> dict[str, Any]:
+    """PATCH /groups/{group_id}/attribute_values/{user_attribute_id}: one group's value, the
+    others untouched (a new group ranks last)."""
+    group_id, attr_id = ids.split("/")
+    objects = related.data.objects
+    _owner(objects["groups"], group_id)
+    _owner(objects["user_attributes"], attr_id)
+    if not isinstance(body.get("value"), str):
+        raise validation_failed("value", "missing_field", "This field is required.")
+    values = list(related.group_values.get(attr_id, ()))
+    index = next((n for n, v in enumerate(values) if v["group_id"] == group_id), len(values))
+    row = {**group_value(attr_id, group_id, index), "value": body["value"]}
+    if index < len(values):
+        row["rank"] = values[index]["rank"]
+    values[index : index + 1] = [row]
+    related.group_values[attr_id] = values
+    return row
 
 
 def update_content_metadata(related: Related, cmid: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from lookervault.mock.plan_writes import (
 )
 from lookervault.mock.related_writes import (
     add_group_group,
+    set_group_value,
     set_group_values,
     set_role_groups,
     set_role_users,
@@ -127,6 +128,8 @@ class MockWrites:
         add("POST", "/groups/{}/groups", "groups", functools.partial(add_group_group, related))
         add("POST", "/user_attributes/{}/group_values", "user_attributes",
             functools.partial(set_group_values, related))  # fmt: skip
+        add("PATCH", "/groups/{}/attribute_values/{}", "user_attributes",
+            functools.partial(set_group_value, related))  # fmt: skip
         add("PATCH", "/content_metadata/{}", "content_metadata",
             functools.partial(update_content_metadata, related))  # fmt: skip
         for kind in ADMIN_KINDS:
@@ -164,7 +167,7 @@ class MockWrites:
             if not isinstance(body, dict) and not (takes_list and isinstance(body, list)):
                 return _error(400, "Request body must be a JSON object")
             try:
-                result = handler(found.group(1) if found.groups() else "", body)
+                result = handler("/".join(found.groups()), body)  # ids, "/" between
             except WriteRefusedError as refused:
                 return refused.response
             self.app._forget_type(kind if kind != "queries" else "")

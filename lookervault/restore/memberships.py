@@ -1,6 +1,6 @@
 """Restore memberships: the groups and users of a role, the groups in a group, and a user
 attribute's values per group. Each list in Looker gains the backed-up members it lacks (mapped
-through the id map); nothing is removed. Users are never created, so a gone user is skipped."""
+through the id map); nothing is removed, and values Looker hides are neither sent nor overwritten. Users are never created, so a gone user is skipped."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from lookervault.errors import NotFoundError
-from lookervault.looker.retry import IDEMPOTENT
+from lookervault.looker.writable import writable_body
 from lookervault.restore.entries import Action, PlanEntry
 from lookervault.restore.target import Target
 from lookervault.restore.wanted import IdMap, mapped
 from lookervault.restore.writes import Writes
 
-__all__ = ["MEMBERSHIPS", "Membership", "lacking", "plan_membership", "restore_membership"]
+__all__ = [
+    "MEMBERSHIPS",
+    "Membership",
+    "hidden_lacking",
+    "lacking",
+    "plan_membership",
+    "restore_membership",
+]
 
 KIND = "memberships"
 
@@ -28,7 +35,8 @@ class Membership:
     path: str  # GET (and PUT, or POST per member) below /api/4.0
     member: str  # the id-map kind of a member
     member_key: str  # the member's id field in a list row
-    add: str  # "put" (or for group values POST) the whole list, or "post" one member at a time
+    # "put" the whole list, "post" one member at a time, "patch" one group's value at a time
+    add: str
 
 
 MEMBERSHIPS = {
@@ -39,7 +47,7 @@ MEMBERSHIPS = {
         Membership("group_groups", "groups", "/groups/{}/groups", "groups", "id", "post"),
         Membership(
             "user_attribute_group_values", "user_attributes",
-            "/user_attributes/{}/group_values", "groups", "group_id", "put",
+            "/user_attributes/{}/group_values", "groups", "group_id", "patch",
         ),
     )
 }  # fmt: skip
@@ -89,10 +97,23 @@ async def plan_membership(
     missing = lacking(spec, obj["rows"], current, id_map)
     if spec.member == "users":  # users are never created: a gone one is not a member to add
         missing = [row for row in missing if await target.get("users", row["id"]) is not None]
+    hidden = hidden_lacking(spec, obj["rows"], current, id_map)
+    note = f"; hidden values of groups {', '.join(hidden)} cannot be restored" if hidden else ""
     if not missing:
-        return PlanEntry(KIND, source_id, title, Action.SKIP, owner_id, "as in the backup")
+        return PlanEntry(KIND, source_id, title, Action.SKIP, owner_id, "as in the backup" + note)
     names = ", ".join(str(row[spec.member_key]) for row in missing)
-    return PlanEntry(KIND, source_id, title, Action.CREATE, owner_id, f"adds {spec.member} {names}")
+    reason = f"adds {spec.member} {names}{note}"
+    return PlanEntry(KIND, source_id, title, Action.CREATE, owner_id, reason)
+
+
+def hidden_lacking(
+    spec: Membership, backed_up: list[dict], current: list[dict], id_map: IdMap
+) -> list[str]:
+    """Groups whose value the list in Looker lacks and the backup holds hidden (never given)."""
+    have = {str(row.get(spec.member_key)) for row in current}
+    groups = [mapped(id_map, spec.member, r.get(spec.member_key)) for r in backed_up
+              if r.get("value_is_hidden")]  # fmt: skip
+    return [g for g in groups if g is not None and g not in have]
 
 
 async def restore_membership(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list[str]:
@@ -111,14 +132,20 @@ async def restore_membership(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -
         for row in missing:
             w.writes += 1
             await w.client.post_json(path, {"group_id": row[spec.member_key]})
-    elif missing and spec.vault_type == "user_attribute_group_values":
-        keep = [{k: r.get(k) for k in ("group_id", "value")} for r in current]
-        add = [{k: r.get(k) for k in ("group_id", "value")} for r in missing]
-        w.writes += 1
-        # set_user_attribute_group_values is a POST that replaces the list: safe to repeat
-        await w.client.post_json(path, [*keep, *add], retry=IDEMPOTENT)
+    elif spec.add == "patch":
+        # One group at a time (update_user_attribute_group_value): setting the whole list would
+        # send back empty the values Looker hides, overwriting them.
+        for row in missing:
+            w.writes += 1
+            value_path = f"/groups/{row['group_id']}/attribute_values/{owner_id}"
+            await w.client.patch_json(value_path, writable_body(spec.vault_type, row))
     elif missing:
         w.writes += 1
         await w.client.put_json(path, [str(r.get("id")) for r in [*current, *missing]])
+    hidden = hidden_lacking(spec, obj["rows"], current, w.id_map)
+    if hidden:
+        notes.append(
+            f"hidden values of groups {', '.join(hidden)} not restored (Looker hides them)"
+        )
     w.done(KIND, entry.source_id, str(entry.action), owner_id)
     return notes

@@ -218,6 +218,16 @@ def not_restorable(selection: Selection) -> list[str]:
             "users: only their group and role memberships (passwords, API credentials, SSO "
             "identities and hidden attribute values never; users are never created)"
         )
+    hidden = [
+        str(obj.get("name") or obj.get("id"))
+        for obj in selection.items["user_attributes"].values()
+        if obj.get("value_is_hidden")
+    ]
+    if hidden:
+        notes.append(
+            "user attributes whose values Looker hides (default and group values are never "
+            f"given out, so never backed up): {', '.join(hidden)}"
+        )
     for kind in ("looks", "dashboards"):
         trashed = [item_id for k, item_id, _ in selection.trashed if k == kind]
         if trashed:

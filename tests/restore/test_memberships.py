@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from lookervault.looker.client import LookerClient
+from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.restore.entries import Action
 from lookervault.restore.memberships import (
     MEMBERSHIPS,
@@ -17,11 +18,14 @@ from lookervault.restore.memberships import (
     plan_membership,
     restore_membership,
 )
+from lookervault.restore.run import RestoreOptions
+from lookervault.restore.select import Wanted
 from lookervault.restore.target import Target
 from lookervault.restore.writes import Writes
 from lookervault.vault.restores import RestoreLedger
 from lookervault.vault.store import Vault
-from tests.restore.scene import SETTINGS
+from tests.mock.test_related_writes import request_errors
+from tests.restore.scene import SETTINGS, Recorder, backup, run_restore
 
 pytestmark = pytest.mark.anyio
 
@@ -51,7 +55,11 @@ class _Looker:
                 if found
                 else httpx.Response(404, json={"message": "Not found"})
             )
-        if request.method == "PUT" or isinstance(body, list):
+        if request.method == "PATCH" and "/attribute_values/" in path:
+            _, _, group, _, attr = path.split("/")
+            values = self.lists[f"/user_attributes/{attr}/group_values"]
+            values.append({"group_id": group, **body})
+        elif request.method == "PUT" or isinstance(body, list):
             self.lists[path] = [{"id": i} if isinstance(i, str) else i for i in body]
         elif request.method == "POST":
             self.lists[path].append({"id": body["group_id"]})
@@ -109,7 +117,44 @@ async def test_members_are_added_never_removed(tmp_path: Path) -> None:
         ("PUT", "/roles/5/groups", ["2", "30"]),
         ("PUT", "/roles/5/users", ["7"]),
         ("POST", "/groups/4/groups", {"group_id": "30"}),
-        ("POST", "/user_attributes/6/group_values", [{"group_id": "30", "value": "x"}]),
+        ("PATCH", "/groups/30/attribute_values/6", {"value": "x"}),
     ]
     assert notes == ["user 8 is gone, not added"]
     assert [e.action for e in again] == [Action.SKIP] * 4  # user 8 is gone: never created
+
+
+async def test_hidden_group_values_are_named_never_overwritten(tmp_path: Path) -> None:
+    """Looker hides a hidden attribute's values: the lost one is reported as not restorable, the
+    others keep their secret values (no list is set again); a visible one comes back."""
+
+    mock = MockLooker(MockOptions(seed=3, writable=True))
+    attributes, values = mock.data.objects["user_attributes"], mock.related.group_values
+    hidden = next(a for a in sorted(values, key=int)
+                  if attributes[a]["value_is_hidden"] and len(values[a]) >= 2)  # fmt: skip
+    shown = next(a for a in sorted(values, key=int)
+                 if not attributes[a]["value_is_hidden"] and values[a])  # fmt: skip
+    db = tmp_path / "v.db"
+    await backup(mock, db)
+    lost = {attr: values[attr].pop(0) for attr in (hidden, shown)}
+    secrets = [dict(row) for row in values[hidden]]
+    assert all(row["value"] for row in secrets)
+    pairs = (("user_attributes", hidden), ("user_attributes", shown))
+    recorder = Recorder(mock)
+    result = await run_restore(recorder, db, RestoreOptions(wanted=Wanted(pairs=pairs), apply=True))
+    assert result.ok, result.as_json()
+    lists = {e.source_id: e for e in result.plan.entries if e.kind == "memberships"}
+    gone_group = lost[hidden]["group_id"]
+    assert lists[f"user_attribute_group_values/{hidden}"].action == Action.SKIP
+    assert lists[f"user_attribute_group_values/{hidden}"].reason == (
+        f"as in the backup; hidden values of groups {gone_group} cannot be restored"
+    )
+    assert lists[f"user_attribute_group_values/{shown}"].action == Action.CREATE
+    assert any(attributes[hidden]["name"] in note for note in result.plan.not_restorable)
+    assert values[hidden] == secrets  # never sent back empty
+    back = {row["group_id"]: row["value"] for row in values[shown]}
+    assert back[lost[shown]["group_id"]] == lost[shown]["value"]
+    writes = [(m, p.removeprefix("/api/4.0"), b) for m, p, b in recorder.writes]
+    assert [(m, p) for m, p, _ in writes if "logout" not in p] == [
+        ("PATCH", f"/groups/{lost[shown]['group_id']}/attribute_values/{shown}")
+    ]
+    assert all(request_errors(m, p, b) == [] for m, p, b in writes if "logout" not in p)
