@@ -83,8 +83,7 @@ def _back_up_content(job: _Backup) -> tuple[list[Any], list[Any]]:
 
 def _back_up_admin(job: _Backup) -> dict[str, list[Any]]:
     sdk = job.sdk
-    job.save_pages("users", sdk.search_users, sorts="id")
-    listed: dict[str, list[Any]] = {}
+    listed: dict[str, list[Any]] = {"users": job.save_pages("users", sdk.search_users, sorts="id")}
     for name, method in (
         ("groups", sdk.search_groups),
         ("roles", sdk.search_roles),
@@ -112,6 +111,9 @@ def _back_up_related(job: _Backup, listed: dict[str, list[Any]], containers: lis
     for attribute in listed["user_attributes"]:
         values = job.call(sdk.all_user_attribute_group_values, str(attribute.id))
         job.save("user_attribute_group_values", [(str(attribute.id), values)])
+    for user in listed["users"]:
+        values = job.call(sdk.user_attribute_user_values, str(user.id))
+        job.save("user_attribute_values", [(str(user.id), values)])
     for obj in containers:
         if obj.content_metadata_id is not None:
             cmid = str(obj.content_metadata_id)
@@ -136,6 +138,9 @@ def _back_up_lookml(job: _Backup) -> None:
 
 
 def _back_up_access(job: _Backup, containers: list[Any]) -> None:
+    for user in listed["users"]:
+        values = job.call(sdk.user_attribute_user_values, str(user.id))
+        job.save("user_attribute_values", [(str(user.id), values)])
     for obj in containers:
         cmid = obj.content_metadata_id
         if cmid is not None:

@@ -64,6 +64,7 @@ class ChildSource:
     # (key, the answer's indexed fields or None when gone) -> the vault id of the child item
     item_id: Callable[[tuple[str, ...], Any], str] = lambda key, fields: "::".join(key)
     answer: str = "object"  # the JSON each request answers: "object", or "list" of objects
+    ids_in_answer: bool = True  # each object answered has an id (UserAttributeWithValue has none)
     in_flight: int | None = None  # most requests in flight (None: --concurrency)
     timeout_s: float | None = None  # per-request timeout (None: the connection's)
     # What a 404 means: "gone" (deleted), or "unavailable" (listed but not served: kept as is).
@@ -133,9 +134,11 @@ def _own_id(parent: str, item: Any) -> Iterable[tuple[str, ...]]:
         yield (str(item["id"]),)
 
 
-def _members(parents: tuple[str, ...], path: str) -> ChildSource:
+def _members(parents: tuple[str, ...], path: str, *, ids: bool = True) -> ChildSource:
     """A membership list fetched per parent item, stored under the parent's id."""
-    return ChildSource(parents, _own_id, path, item_id=lambda key, fields: key[0], answer="list")
+    return ChildSource(
+        parents, _own_id, path, item_id=lambda key, fields: key[0], answer="list", ids_in_answer=ids
+    )
 
 
 def _explore_id(key: tuple[str, ...], fields: Any) -> str:
@@ -322,6 +325,12 @@ CONTENT_TYPES: tuple[ContentType, ...] = (
     ContentType(
         "user_attribute_group_values",
         _members(("user_attributes",), "/user_attributes/{0}/group_values"),
+        metadata=_UNTITLED,
+    ),
+    ContentType(
+        "user_attribute_values",
+        # Per user every attribute's value and its source: the user's own ones a restore sets.
+        _members(("users",), "/users/{0}/attribute_values", ids=False),
         metadata=_UNTITLED,
     ),
     ContentType(

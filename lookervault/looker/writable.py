@@ -84,6 +84,7 @@ WRITABLE: dict[str, tuple[str, ...]] = {
     "themes": ("begin_at", "end_at", "name", "settings"),
     "group_users": (),
     "user_attribute_group_values": (),
+    "user_attribute_values": ("value",),
     "merge_queries": (
         "column_limit", "dynamic_fields", "pivots", "sorts", "source_queries", "total", "limit",
         "vis_config",

@@ -1,7 +1,7 @@
 """What the mock serves beside its content types: memberships, metadata, merge queries, LookML dashboards.
 
 A restore needs objects the backed-up content only points to. Memberships (role groups and users,
-nested groups, attribute group values) and content metadata are served always, derived from the
+nested groups, attribute group values, users' attribute values) and content metadata are served always, derived from the
 generated instance (so mutations keep them consistent); they only answer endpoints that were 404
 before. Merge queries and LookML dashboards change what dashboards or `GET /dashboards` answer, so
 they exist only when their knobs ask for them. `missing_explores` makes listed explores answer 404
@@ -27,6 +27,7 @@ _LOOKML_FOLDER_ID = "lookml"
 _NESTED_GROUP_SHARE = 0.3
 _GROUP_VALUE_SHARE = 0.4
 _ROLE_GROUP_SHARE = 0.2
+_USER_VALUE_SHARE = 0.1
 
 
 class Related:
@@ -52,6 +53,8 @@ class Related:
             for attr in sorted(data.objects["user_attributes"], key=_id_key)
         }
         self.merge_queries = _add_merge_queries(data, options.merge_queries, rng)
+        # Users' own attribute values (user id -> attribute id -> value), from their own seed.
+        self.user_values = _own_values(data, options.seed)
         # What the writable mock was sent (mock/related_writes.py, mock/writes.py).
         self.inherits: dict[str, bool] = {}  # content metadata id -> inherits, as PATCHed
         self.written_queries: dict[str, JsonObject] = {}  # queries POSTed, by id
@@ -81,6 +84,8 @@ class Related:
             return self.content_metadata().get(key)
         if path == "/user_attributes/{user_attribute_id}/group_values":
             return self._group_values(key) if key in objects["user_attributes"] else None
+        if path == "/users/{user_id}/attribute_values":
+            return self.user_attribute_values(key) if key in objects["users"] else None
         if path == "/roles/{role_id}/users":
             return self._role_users(key) if key in objects["roles"] else None
         if key not in objects["roles" if path.startswith("/roles/") else "groups"]:
@@ -104,6 +109,36 @@ class Related:
         rows = [v for v in self.group_values.get(attr, ()) if v["group_id"] in groups]
         if self.data.objects["user_attributes"][attr].get("value_is_hidden"):
             return [{**v, "value_is_hidden": True, "value": None} for v in rows]
+        return rows
+
+    def user_attribute_values(self, user_id: str) -> list[JsonObject]:
+        """What user_attribute_user_values answers: per attribute the value that applies, the
+        user's own first, then the lowest-ranked of their groups', then the default (hidden:
+        null)."""
+        objects = self.data.objects
+        groups = set(objects["users"][user_id].get("group_ids") or ())
+        rows = []
+        for attr_id in sorted(objects["user_attributes"], key=_id_key):
+            attr = objects["user_attributes"][attr_id]
+            own = self.user_values.get(user_id, {}).get(attr_id)
+            by_group = [v for v in self.group_values.get(attr_id, ()) if v["group_id"] in groups]
+            if own is not None:
+                value, source, rank = own, "user", None
+            elif by_group:
+                best = min(by_group, key=lambda v: v["rank"])
+                value, source, rank = best["value"], "group", best["rank"]
+            elif attr.get("default_value") is not None:
+                value, source, rank = attr["default_value"], "default", None
+            else:
+                continue
+            hidden = bool(attr.get("value_is_hidden"))
+            rows.append({
+                "can": _CAN, "name": attr["name"], "label": attr["label"], "rank": rank,
+                "value": None if hidden else value, "user_id": user_id,
+                "user_can_edit": attr["user_can_edit"], "value_is_hidden": hidden,
+                "user_attribute_id": attr_id, "source": source,
+                "hidden_value_domain_whitelist": attr.get("hidden_value_domain_whitelist"),
+            })  # fmt: skip
         return rows
 
     def content_metadata(self) -> dict[str, JsonObject]:
@@ -169,6 +204,7 @@ class Related:
                 a: self._group_values(a) for a in objects["user_attributes"]
             },
             "content_metadata": self.content_metadata(),
+            "user_attribute_values": {u: self.user_attribute_values(u) for u in objects["users"]},
         }
 
 
@@ -182,6 +218,20 @@ def group_value(attr: str, group: str, rank: int) -> JsonObject:
         "rank": rank + 1,
         "value": f"value for group {group}",
     }
+
+
+def _own_values(data: MockData, seed: int) -> dict[str, dict[str, str]]:
+    """Some users' own values of some attributes (their own random stream: nothing else moves)."""
+    rng = _rng(seed, "user values")
+    attributes = sorted(data.objects["user_attributes"], key=_id_key)
+    values: dict[str, dict[str, str]] = {}
+    for user_id in sorted(data.objects["users"], key=_id_key):
+        own = {
+            a: f"value of user {user_id}" for a in attributes if rng.random() < _USER_VALUE_SHARE
+        }
+        if own:
+            values[user_id] = own
+    return values
 
 
 def _content_meta(

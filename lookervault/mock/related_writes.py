@@ -5,7 +5,8 @@ inherits its parent's access; these endpoints let it, and let a later GET see th
 Bodies as the API description's request schemas give them: set_role_groups and set_role_users
 take a list of ids (the list becomes exactly those), add_group_group a GroupIdForGroupInclusion,
 set_user_attribute_group_values a list of UserAttributeGroupValue (the values become exactly
-those, ranked in order), update_user_attribute_group_value one group's value (the others kept),
+those, ranked in order), update_user_attribute_group_value one group's value (the others kept), set_user_attribute_user_value
+a user's own value,
 update_content_metadata a ContentMeta of which only `inherits` is
 writable.
 """
@@ -113,6 +114,19 @@ def set_group_value(related: Related, ids: str, body: dict[str, Any]) -> dict[st
     values[index : index + 1] = [row]
     related.group_values[attr_id] = values
     return row
+
+
+def set_user_value(related: Related, ids: str, body: dict[str, Any]) -> dict[str, Any]:
+    """PATCH /users/{user_id}/attribute_values/{user_attribute_id}: the user's own value."""
+    user_id, attr_id = ids.split("/")
+    objects = related.data.objects
+    _owner(objects["users"], user_id)
+    _owner(objects["user_attributes"], attr_id)
+    if not isinstance(body.get("value"), str):
+        raise validation_failed("value", "missing_field", "This field is required.")
+    related.user_values.setdefault(user_id, {})[attr_id] = body["value"]
+    rows = related.user_attribute_values(user_id)
+    return next(row for row in rows if row["user_attribute_id"] == attr_id)
 
 
 def update_content_metadata(related: Related, cmid: str, body: dict[str, Any]) -> dict[str, Any]:

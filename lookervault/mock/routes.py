@@ -47,6 +47,7 @@ RELATED_ROUTES = (
     "/roles/{role_id}/users",
     "/groups/{group_id}/groups",
     "/user_attributes/{user_attribute_id}/group_values",
+    "/users/{user_id}/attribute_values",
     "/content_metadata/{content_metadata_id}",
 )
 

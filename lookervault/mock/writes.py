@@ -41,6 +41,7 @@ from lookervault.mock.related_writes import (
     set_group_values,
     set_role_groups,
     set_role_users,
+    set_user_value,
     update_content_metadata,
 )
 from lookervault.mock.responses import _error, _not_found, _Response
@@ -130,6 +131,8 @@ class MockWrites:
             functools.partial(set_group_values, related))  # fmt: skip
         add("PATCH", "/groups/{}/attribute_values/{}", "user_attributes",
             functools.partial(set_group_value, related))  # fmt: skip
+        add("PATCH", "/users/{}/attribute_values/{}", "users",
+            functools.partial(set_user_value, related))  # fmt: skip
         add("PATCH", "/content_metadata/{}", "content_metadata",
             functools.partial(update_content_metadata, related))  # fmt: skip
         for kind in ADMIN_KINDS:

@@ -40,7 +40,8 @@ def dependencies(kind: str, obj: dict[str, Any], tiles: dict[str, str]) -> list[
             ("model_sets", obj.get("model_set_id")),
         ]
     if kind == "memberships":
-        owner = {"role_groups": "roles", "role_users": "roles", "group_groups": "groups"}
+        owner = {"role_groups": "roles", "role_users": "roles", "group_groups": "groups",
+                 "user_attribute_values": "users"}  # fmt: skip
         refs.append((owner.get(obj["type"], "user_attributes"), obj.get("owner_id")))
     if kind == "users":
         refs += [("groups", g) for g in obj.get("group_ids") or ()]

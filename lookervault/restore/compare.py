@@ -2,7 +2,7 @@
 
 Looker assigns ids, timestamps, slugs, URLs, permissions (`can`) and counters itself, and derives
 some fields from others (HTML renderings, embedded users); none of these can be restored, so none
-is compared. Every reference to another object is mapped through the id map first, so a tile
+is compared; nor are the values of a hidden user attribute, which Looker never gives out. Every reference to another object is mapped through the id map first, so a tile
 that pointed at look 7 equals one that points at look 7's re-created copy.
 """
 
@@ -32,6 +32,9 @@ SERVER_FIELDS = frozenset({
     # write-only: Looker never returns them, so no backup holds them
     "secret_parameters",
 })  # fmt: skip
+
+# Values Looker hides when `value_is_hidden` (never given out, so never restored or compared).
+_HIDDEN_VALUES = frozenset({"default_value", "value"})
 
 # Fields holding the id of another restored object: field -> id-map kind.
 REFERENCES: dict[str, str] = {
@@ -69,8 +72,9 @@ def normalize(obj: Any, id_map: IdMap | None = None) -> Any:
     if not isinstance(obj, dict):
         return obj
     out: dict[str, Any] = {}
+    hidden = obj.get("value_is_hidden") is True
     for key, value in obj.items():
-        if key in SERVER_FIELDS:
+        if key in SERVER_FIELDS or (hidden and key in _HIDDEN_VALUES):
             continue
         if key == "result_maker" and isinstance(value, dict):
             # Looker derives the rest (query, sorts, vis) from the tile; what a restore sets is

@@ -1,5 +1,5 @@
-"""Restore memberships: the groups and users of a role, the groups in a group, and a user
-attribute's values per group. Each list in Looker gains the backed-up members it lacks (mapped
+"""Restore memberships: the groups and users of a role, the groups in a group, a user
+attribute's values per group, and a user's own attribute values. Each list in Looker gains the backed-up members it lacks (mapped
 through the id map); nothing is removed, and values Looker hides are neither sent nor overwritten. Users are never created, so a gone user is skipped."""
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ class Membership:
     path: str  # GET (and PUT, or POST per member) below /api/4.0
     member: str  # the id-map kind of a member
     member_key: str  # the member's id field in a list row
-    # "put" the whole list, "post" one member at a time, "patch" one group's value at a time
+    # "put" the whole list, "post" one member at a time, "patch" one value at a time
     add: str
+    value_path: str = ""  # "patch": where one value is set ({owner}, {member})
+    own_only: bool = False  # only the rows Looker says are the owner's own (source "user")
 
 
 MEMBERSHIPS = {
@@ -48,6 +50,12 @@ MEMBERSHIPS = {
         Membership(
             "user_attribute_group_values", "user_attributes",
             "/user_attributes/{}/group_values", "groups", "group_id", "patch",
+            "/groups/{member}/attribute_values/{owner}",
+        ),
+        Membership(
+            "user_attribute_values", "users", "/users/{}/attribute_values", "user_attributes",
+            "user_attribute_id", "patch", "/users/{owner}/attribute_values/{member}",
+            own_only=True,
         ),
     )
 }  # fmt: skip
@@ -61,13 +69,21 @@ async def current_members(target: Target, spec: Membership, owner_id: str) -> li
         return None
 
 
+def _counted(spec: Membership, rows: list[dict]) -> list[dict]:
+    """The rows that are the owner's: a user's values that come from a group or the default
+    are not the user's to restore."""
+    if not spec.own_only:
+        return rows
+    return [row for row in rows if str(row.get("source") or "").lower().startswith("user")]
+
+
 def lacking(
     spec: Membership, backed_up: list[dict], current: list[dict], id_map: IdMap
 ) -> list[dict]:
     """Backed-up rows whose (mapped) member the list in Looker lacks; hidden values excluded."""
-    have = {str(row.get(spec.member_key)) for row in current}
+    have = {str(row.get(spec.member_key)) for row in _counted(spec, current)}
     rows = []
-    for row in backed_up:
+    for row in _counted(spec, backed_up):
         member = mapped(id_map, spec.member, row.get(spec.member_key))
         if member is not None and member not in have and not row.get("value_is_hidden"):
             rows.append({**row, spec.member_key: member})
@@ -98,7 +114,9 @@ async def plan_membership(
     if spec.member == "users":  # users are never created: a gone one is not a member to add
         missing = [row for row in missing if await target.get("users", row["id"]) is not None]
     hidden = hidden_lacking(spec, obj["rows"], current, id_map)
-    note = f"; hidden values of groups {', '.join(hidden)} cannot be restored" if hidden else ""
+    note = (
+        f"; hidden values of {spec.member} {', '.join(hidden)} cannot be restored" if hidden else ""
+    )
     if not missing:
         return PlanEntry(KIND, source_id, title, Action.SKIP, owner_id, "as in the backup" + note)
     names = ", ".join(str(row[spec.member_key]) for row in missing)
@@ -109,10 +127,10 @@ async def plan_membership(
 def hidden_lacking(
     spec: Membership, backed_up: list[dict], current: list[dict], id_map: IdMap
 ) -> list[str]:
-    """Groups whose value the list in Looker lacks and the backup holds hidden (never given)."""
-    have = {str(row.get(spec.member_key)) for row in current}
-    groups = [mapped(id_map, spec.member, r.get(spec.member_key)) for r in backed_up
-              if r.get("value_is_hidden")]  # fmt: skip
+    """Members whose value the list in Looker lacks and the backup holds hidden (never given)."""
+    have = {str(row.get(spec.member_key)) for row in _counted(spec, current)}
+    groups = [mapped(id_map, spec.member, r.get(spec.member_key))
+              for r in _counted(spec, backed_up) if r.get("value_is_hidden")]  # fmt: skip
     return [g for g in groups if g is not None and g not in have]
 
 
@@ -137,7 +155,7 @@ async def restore_membership(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -
         # send back empty the values Looker hides, overwriting them.
         for row in missing:
             w.writes += 1
-            value_path = f"/groups/{row['group_id']}/attribute_values/{owner_id}"
+            value_path = spec.value_path.format(owner=owner_id, member=row[spec.member_key])
             await w.client.patch_json(value_path, writable_body(spec.vault_type, row))
     elif missing:
         w.writes += 1

@@ -215,8 +215,9 @@ def not_restorable(selection: Selection) -> list[str]:
         notes.append("alerts: followers")
     if selection.items["users"]:
         notes.append(
-            "users: only their group and role memberships (passwords, API credentials, SSO "
-            "identities and hidden attribute values never; users are never created)"
+            "users: only their group and role memberships and their own attribute values "
+            "(passwords, API credentials, SSO identities and hidden attribute values never; "
+            "users are never created)"
         )
     hidden = [
         str(obj.get("name") or obj.get("id"))

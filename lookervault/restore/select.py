@@ -28,6 +28,7 @@ _MEMBERSHIPS = {
     "role_users": "roles",
     "group_groups": "groups",
     "user_attribute_group_values": "user_attributes",
+    "user_attribute_values": "users",
 }
 
 
@@ -174,7 +175,8 @@ def _select_memberships(backup: dict[str, Any], selection: Selection) -> None:
         for key, obj in selection.items[owner].items():
             rows = backup[vault_type].get(key)
             if isinstance(rows, list):
-                title = f"{vault_type.replace('_', ' ')} of {obj.get('name')}"
+                name = obj.get("name") or obj.get("display_name") or obj.get("email")
+                title = f"{vault_type.replace('_', ' ')} of {name}"
                 selection.items["memberships"][f"{vault_type}/{key}"] = {
                     "type": vault_type,
                     "owner_id": key,

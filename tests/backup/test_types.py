@@ -24,6 +24,7 @@ NEW_TYPES = (
     "role_users",
     "group_groups",
     "user_attribute_group_values",
+    "user_attribute_values",
     "content_metadata",
 )
 _RELATED = MockOptions(preset="demo", merge_queries=12, lookml_dashboards=4)

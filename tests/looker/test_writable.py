@@ -18,6 +18,7 @@ _CREATE_PATHS = {
     "group_users": "/groups/{group_id}/users",
     "merge_queries": "/merge_queries",
     "user_attribute_group_values": "/groups/{group_id}/attribute_values/{user_attribute_id}",
+    "user_attribute_values": "/users/{user_id}/attribute_values/{user_attribute_id}",
     **{kind: f"/{kind}" for kind in (
         "permission_sets", "model_sets", "roles", "groups", "user_attributes", "themes",
     )},

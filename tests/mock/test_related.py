@@ -20,6 +20,7 @@ ITEM_SCHEMA = {
     "role_users": "User",
     "group_groups": "Group",
     "user_attribute_group_values": "UserAttributeGroupValue",
+    "user_attribute_values": "UserAttributeWithValue",
     "content_metadata": "ContentMeta",
 }
 _KNOBS = MockOptions(preset="demo", merge_queries=10, lookml_dashboards=3, missing_explores=2)

@@ -80,3 +80,14 @@ def test_order_lists_are_mapped_element_by_element() -> None:
 def test_normalize_keeps_nulls_and_drops_only_server_fields() -> None:
     """A null reference stays null; ordinary fields pass through."""
     assert normalize({"id": "1", "look_id": None, "name": "x"}) == {"look_id": None, "name": "x"}
+
+
+def test_values_looker_hides_are_not_compared() -> None:
+    """A hidden attribute's default and values are never given out: only the rest counts."""
+    attribute = {"name": "secret", "value_is_hidden": True, "default_value": "s3cr3t"}
+    assert is_same(attribute, {**attribute, "default_value": None})
+    assert not is_same(attribute, {**attribute, "name": "other", "default_value": None})
+    shown = {**attribute, "value_is_hidden": False}
+    assert not is_same(shown, {**shown, "default_value": None})
+    assert is_same([{"group_id": "3", "value": "x", "value_is_hidden": True}],
+                   [{"group_id": "3", "value_is_hidden": True}])  # fmt: skip

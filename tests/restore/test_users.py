@@ -12,7 +12,8 @@ from lookervault.restore.run import RestoreOptions
 from lookervault.restore.select import Wanted
 from lookervault.vault.restores import RestoreLedger
 from lookervault.vault.store import Vault
-from tests.restore.scene import backup, run_restore, writable_mock
+from tests.mock.test_related_writes import request_errors
+from tests.restore.scene import Recorder, backup, run_restore, writable_mock
 
 pytestmark = pytest.mark.anyio
 
@@ -61,6 +62,58 @@ async def test_a_gone_user_is_blocked_never_created(tmp_path: Path) -> None:
     result = await run_restore(
         mock, db, RestoreOptions(wanted=Wanted(pairs=(("users", "2"),)), apply=True)
     )
-    assert [e.action for e in result.plan.entries] == [Action.BLOCKED]
+    assert [(e.kind, e.action) for e in result.plan.entries] == [
+        ("users", Action.BLOCKED),
+        ("memberships", Action.BLOCKED),  # the user's own attribute values: nowhere to go
+    ]
     assert "never created" in result.plan.entries[0].reason
+    assert result.plan.entries[1].reason == "missing: user 2"
     assert "2" not in mock.data.objects["users"]
+
+
+async def test_users_own_attribute_values_come_back_hidden_ones_named(tmp_path: Path) -> None:
+    """Attributes deleted and re-created: each user's own value is set again on the new id
+    (values from groups or the default are not the user's); hidden ones are named, not sent."""
+    mock = writable_mock(seed=3)
+    attributes, own = mock.data.objects["user_attributes"], mock.related.user_values
+    holders = {a: [u for u in sorted(own, key=int) if a in own[u]] for a in attributes}
+    shown = next(
+        a
+        for a in sorted(attributes, key=int)
+        if holders[a] and not attributes[a]["value_is_hidden"]
+    )
+    hidden = next(a for a in sorted(attributes, key=int)
+                  if holders[a] and attributes[a]["value_is_hidden"])  # fmt: skip
+    db = tmp_path / "v.db"
+    await backup(mock, db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), base_url="http://m") as c:
+        for attr in (shown, hidden):
+            assert (
+                await c.post(f"/__mock__/hard_delete/user_attributes/{attr}")
+            ).status_code == 200
+    recorder = Recorder(mock)
+    pairs = (("user_attributes", shown), ("user_attributes", hidden))
+    options = RestoreOptions(wanted=Wanted(pairs=pairs, types=("users",)), apply=True)
+    result = await run_restore(recorder, db, options)
+    assert result.ok, result.as_json()
+    with Vault(db) as vault:
+        id_map = RestoreLedger(vault).id_map()["user_attributes"]
+    for user_id in holders[shown]:
+        assert own[user_id][id_map[shown]] == own[user_id][shown] == f"value of user {user_id}"
+    assert not any(id_map[hidden] in own.get(u, {}) for u in holders[hidden])
+    entries = {e.source_id: e for e in result.plan.entries if e.kind == "memberships"}
+    for user_id in holders[hidden]:
+        reason = entries[f"user_attribute_values/{user_id}"].reason
+        assert f"hidden values of user_attributes {hidden} cannot be restored" in reason
+    values = [(m, p.removeprefix("/api/4.0"), b) for m, p, b in recorder.writes
+              if "/attribute_values/" in p and p.startswith("/api/4.0/users/")]  # fmt: skip
+    assert sorted(p for _, p, _ in values) == sorted(
+        f"/users/{u}/attribute_values/{id_map[shown]}" for u in holders[shown]
+    )
+    assert all(request_errors(m, p, b) == [] for m, p, b in values)
+    again = await run_restore(
+        mock, db, RestoreOptions(wanted=Wanted(pairs=pairs, types=("users",)))
+    )
+    assert [
+        (e.kind, e.source_id, e.reason) for e in again.plan.entries if e.action != Action.SKIP
+    ] == []
