@@ -138,9 +138,6 @@ def _back_up_lookml(job: _Backup) -> None:
 
 
 def _back_up_access(job: _Backup, containers: list[Any]) -> None:
-    for user in listed["users"]:
-        values = job.call(sdk.user_attribute_user_values, str(user.id))
-        job.save("user_attribute_values", [(str(user.id), values)])
     for obj in containers:
         cmid = obj.content_metadata_id
         if cmid is not None:
