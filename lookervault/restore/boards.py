@@ -9,7 +9,21 @@ from lookervault.restore.entries import Action, PlanEntry
 from lookervault.restore.wanted import body_for, mapped
 from lookervault.restore.writes import Writes
 
-__all__ = ["restore_board"]
+__all__ = ["restore_board", "without_items"]
+
+
+def without_items(board: dict[str, Any], dropped: set[str]) -> dict[str, Any]:
+    """The board without the items ``dropped`` (their content is gone and not being restored):
+    what a restore can make of it, so a plan compares against that and not against items no
+    restore can bring back."""
+    sections = []
+    for section in board.get("board_sections") or ():
+        items = [i for i in section.get("board_items") or () if str(i.get("id")) not in dropped]
+        kept = {str(i.get("id")) for i in items}
+        orders = {key: [i for i in section[key] if str(i) in kept]
+                  for key in ("item_order", "visible_item_order") if isinstance(section.get(key), list)}  # fmt: skip
+        sections.append({**section, "board_items": items, **orders})
+    return {**board, "board_sections": sections}
 
 
 async def restore_board(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -> list[str]:

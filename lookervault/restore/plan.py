@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lookervault.restore.access import plan_access
+from lookervault.restore.boards import without_items
 from lookervault.restore.checks import dependencies, missing_explores
 from lookervault.restore.compare import differences
 from lookervault.restore.entries import Action, PlanEntry
@@ -155,6 +156,8 @@ class _Planner:
                 else entry(Action.UNDELETE, "in the trash")
             )
         wanted = desired(kind, obj, self.id_map, self.options.enable_schedules)
+        if kind == "boards":  # items on content that is gone for good cannot come back
+            wanted = without_items(wanted, await self._lost_items(obj))
         changed = differences(wanted, current, self.id_map)
         if not changed:
             return entry(Action.SKIP, "as in the backup")
@@ -193,6 +196,17 @@ class _Planner:
         if planned is not None:
             return planned
         return await self.target.get(kind, self._resolve(kind, source_id)) is not None
+
+    async def _lost_items(self, board: dict[str, Any]) -> set[str]:
+        """Ids of the board's items whose dashboard or look neither exists nor is restored."""
+        lost = set()
+        for section in board.get("board_sections") or ():
+            for item in section.get("board_items") or ():
+                refs = [("dashboards", item.get("dashboard_id")), ("looks", item.get("look_id"))]
+                for kind, ref in refs:
+                    if ref is not None and not await self._exists(kind, ref):
+                        lost.add(str(item.get("id")))
+        return lost
 
     async def _blocked(self, kind: str, obj: dict[str, Any]) -> str:
         """Why the object cannot be restored now ("" when it can)."""

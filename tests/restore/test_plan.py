@@ -164,9 +164,8 @@ async def test_refused_writes_fail_per_object_and_resume_finishes(scene, tmp_pat
     ]
     assert len(titles) == len(set(titles))  # no dashboard twice
     final = await run_restore(mock, db, RestoreOptions(wanted=Wanted(folder=folder)))
-    assert {e.action for e in final.plan.entries} <= {Action.SKIP, Action.CONFLICT}
-    assert all(e.kind == "boards" for e in final.plan.entries if e.action == Action.CONFLICT), [
-        e for e in final.plan.entries if e.action == Action.CONFLICT
+    assert {e.action for e in final.plan.entries} == {Action.SKIP}, [
+        e for e in final.plan.entries if e.action != Action.SKIP
     ]
 
 
@@ -263,3 +262,24 @@ async def test_changed_schedule_and_alert_are_overwritten(scene) -> None:
     assert plans[plan_id]["crontab"] == crontab and alerts[alert_id]["threshold"] == threshold
     again = await run_restore(mock, db, _options(*pairs, enable_schedules=True))
     assert [e.action for e in again.plan.entries] == [Action.SKIP, Action.SKIP]
+
+
+async def test_run_n_restores_that_snapshot(scene) -> None:
+    """A look renamed between runs 1 and 2: --run 1 (overwrite) brings run 1's title back, the
+    latest state plans it as already there."""
+    mock, db = scene
+    look_id = _live(mock, "looks")
+    original = mock.data.objects["looks"][look_id]
+    mock.data.objects["looks"][look_id] = {**original, "title": "Renamed before run 2"}
+    mock._forget_type("looks")
+    await backup(mock, db)
+    latest = await run_restore(mock, db, _options(("looks", look_id)))
+    assert [e.action for e in latest.plan.entries] == [Action.SKIP]
+    options = RestoreOptions(
+        wanted=Wanted(pairs=(("looks", look_id),), run_id=1),
+        plan=PlanOptions(on_conflict="overwrite"),
+        apply=True,
+    )
+    result = await run_restore(mock, db, options)
+    assert [e.action for e in result.plan.entries] == [Action.UPDATE] and result.ok
+    assert mock.data.objects["looks"][look_id]["title"] == original["title"]
