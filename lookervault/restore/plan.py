@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from lookervault.content import id_sort_key
 from lookervault.restore.access import plan_access
 from lookervault.restore.boards import without_items
 from lookervault.restore.checks import dependencies, missing_explores
@@ -92,8 +93,21 @@ async def make_plan(
     for kind in RESTORABLE:
         for source_id, obj in selection.items[kind].items():
             plan.entries.append(await planner.decide(kind, source_id, obj))
-    plan.not_restorable = not_restorable(selection)
+    plan.not_restorable = not_restorable(selection) + _tiles_left(plan, selection)
     return plan
+
+
+def _tiles_left(plan: Plan, selection: Selection) -> list[str]:
+    """Dashboards outside the restore whose tiles show a look this restore re-creates."""
+    notes = []
+    for entry in plan.entries:
+        others = selection.tiles_elsewhere.get(entry.source_id)
+        if entry.kind == "looks" and entry.action == Action.CREATE and others:
+            notes.append(
+                f"look {entry.source_id} comes back with a new id; tiles of dashboards not being "
+                f"restored still show the old one: {', '.join(sorted(set(others), key=id_sort_key))}"
+            )
+    return notes
 
 
 class _Planner:

@@ -55,6 +55,9 @@ class Selection:
     # Looks and dashboards in Looker's trash when backed up, left out of a type or folder
     # selection (someone had deleted them): (type, id, title). Named by TYPE ID they come back.
     trashed: list[tuple[str, str, str]] = field(default_factory=list)
+    # Backed-up look tiles of dashboards not selected: look id -> those dashboards' ids (a look
+    # re-created with a new id leaves their tiles as they are: the plan names them).
+    tiles_elsewhere: dict[str, list[str]] = field(default_factory=dict)
 
     def count(self) -> int:
         """Objects selected."""
@@ -90,6 +93,12 @@ def select_items(vault: Vault, wanted: Wanted) -> Selection:
     for kind, objects in selection.items.items():
         selection.items[kind] = {key: objects[key] for key in sorted(objects, key=_num)}
     selection.items["folders"] = _top_down(selection.items["folders"])
+    for dash_id, dash in backup["dashboards"].items():
+        if dash_id not in selection.items["dashboards"] and not dash.get("deleted"):
+            for element in dash.get("dashboard_elements") or ():
+                if element.get("look_id") is not None:
+                    shows = selection.tiles_elsewhere.setdefault(str(element["look_id"]), [])
+                    shows.append(dash_id)
     trashed = {t for t in selection.trashed if t[1] not in selection.items[t[0]]}
     selection.trashed = sorted(trashed, key=lambda t: (t[0], _num(t[1])))
     return selection

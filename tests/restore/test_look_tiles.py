@@ -139,3 +139,26 @@ async def test_dashboard_with_a_gone_look_is_blocked_and_named(tmp_path: Path) -
     on_dash = [e for (kind, i), e in entries.items() if kind == "alerts" and i in alert_ids]
     assert [e.action for e in on_dash] == [Action.BLOCKED] * len(alert_ids)
     assert all(e.reason == f"missing: dashboard {dash_id}" for e in on_dash)
+
+
+async def test_tiles_outside_the_restore_on_a_recreated_look_are_named(tmp_path: Path) -> None:
+    """A dashboard elsewhere shows a look of the deleted folder: the look comes back with a new
+    id, and the plan names the dashboard whose tile still shows the old one."""
+    mock = writable_mock(seed=3)
+    folder = fullest_folder(mock)
+    objects = mock.data.objects
+    look_id = next(k for k, lk in sorted(objects["looks"].items(), key=lambda kv: int(kv[0]))
+                   if lk["folder_id"] == folder and not lk["deleted"])  # fmt: skip
+    dash_id = next(k for k, d in sorted(objects["dashboards"].items(), key=lambda kv: int(kv[0]))
+                   if d["folder_id"] != folder and not d["deleted"])  # fmt: skip
+    dash = objects["dashboards"][dash_id]
+    tile = {**dash["dashboard_elements"][0], "look_id": look_id, "merge_result_id": None}
+    objects["dashboards"][dash_id] = {**dash, "dashboard_elements": [tile]}
+    mock._forget_type("dashboards")
+    db = tmp_path / "v.db"
+    await backup(mock, db)
+    await hard_delete_folder(mock, folder)
+    plan = (await run_restore(mock, db, _folder(folder, apply=False))).plan
+    prefix = f"look {look_id} comes back with a new id; tiles of dashboards not being restored"
+    note = next(n for n in plan.not_restorable if n.startswith(prefix + " "))
+    assert dash_id in note.split(": ")[-1].split(", ")
