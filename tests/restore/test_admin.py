@@ -76,3 +76,36 @@ async def test_role_and_its_sets_group_attribute_theme_round_trip(tmp_path: Path
         assert sorted(now) == sorted(was) and (was or kind == "group_groups"), kind
     again = await run_restore(mock, db, RestoreOptions(wanted=Wanted(pairs=tuple(doomed))))
     assert {e.action for e in again.plan.entries} == {Action.SKIP}
+
+
+async def test_a_refused_create_422_is_named_and_resumable(tmp_path: Path) -> None:
+    """Looker refuses a group whose name another group took (422): the failure names the group
+    with Looker's words, the restore is not ok (exit 4); once the name is free, --resume ends it."""
+    mock = writable_mock(seed=3)
+    db = tmp_path / "v.db"
+    await backup(mock, db)
+    groups = mock.data.objects["groups"]
+    group_id = next(k for k in sorted(groups, key=int) if k != "1")
+    name = groups[group_id]["name"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), base_url="http://m") as c:
+        assert (await c.post(f"/__mock__/hard_delete/groups/{group_id}")).status_code == 200
+    squatter = mock.data.create("groups")
+    groups[squatter["id"]] = {**groups[squatter["id"]], "name": name}
+    mock._forget_type("groups")
+    options = RestoreOptions(wanted=Wanted(pairs=(("groups", group_id),)), apply=True)
+    first = await run_restore(mock, db, options)
+    assert not first.ok and first.applied is not None
+    [failure] = [f for f in first.applied.failures if f.kind == "groups"]
+    assert failure.source_id == group_id and failure.title == name
+    assert "422" in failure.error and "Name has already been taken" in failure.error
+    groups[squatter["id"]] = {**groups[squatter["id"]], "name": f"{name} (theirs)"}
+    mock._forget_type("groups")
+    resumed = await run_restore(mock, db, RestoreOptions(resume=True))
+    assert resumed.ok, resumed.as_json()
+    with Vault(db) as vault:
+        new_id = RestoreLedger(vault).id_map()["groups"][group_id]
+    assert groups[new_id]["name"] == name
+    again = await run_restore(
+        mock, db, RestoreOptions(wanted=Wanted(pairs=(("groups", group_id),)))
+    )
+    assert {e.action for e in again.plan.entries} == {Action.SKIP}
