@@ -1,6 +1,8 @@
 """Restore memberships: the groups and users of a role, the groups in a group, a user
-attribute's values per group, and a user's own attribute values. Each list in Looker gains the backed-up members it lacks (mapped
-through the id map); nothing is removed, and values Looker hides are neither sent nor overwritten. Users are never created, so a gone user is skipped."""
+attribute's values per group, and a user's own attribute values. Each list in Looker gains the
+backed-up members it lacks (mapped through the id map); nothing is removed or changed (a value
+that differs is named, not overwritten), and values Looker hides are never sent. Users are never
+created, so a gone user is skipped."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from lookervault.restore.writes import Writes
 __all__ = [
     "MEMBERSHIPS",
     "Membership",
+    "differing",
     "hidden_lacking",
     "lacking",
     "plan_membership",
@@ -117,11 +120,31 @@ async def plan_membership(
     note = (
         f"; hidden values of {spec.member} {', '.join(hidden)} cannot be restored" if hidden else ""
     )
+    changed = differing(spec, obj["rows"], current, id_map)
+    if changed:
+        note += f"; values of {spec.member} {', '.join(changed)} differ, left as they are"
     if not missing:
         return PlanEntry(KIND, source_id, title, Action.SKIP, owner_id, "as in the backup" + note)
     names = ", ".join(str(row[spec.member_key]) for row in missing)
     reason = f"adds {spec.member} {names}{note}"
     return PlanEntry(KIND, source_id, title, Action.CREATE, owner_id, reason)
+
+
+def differing(
+    spec: Membership, backed_up: list[dict], current: list[dict], id_map: IdMap
+) -> list[str]:
+    """Members (of value lists) whose visible value in Looker is not the backed-up one."""
+    if spec.add != "patch":
+        return []
+    now = {str(r.get(spec.member_key)): r for r in _counted(spec, current)}
+    found = []
+    for row in _counted(spec, backed_up):
+        member = mapped(id_map, spec.member, row.get(spec.member_key))
+        there = now.get(str(member))
+        hidden = row.get("value_is_hidden") or (there or {}).get("value_is_hidden")
+        if there is not None and not hidden and there.get("value") != row.get("value"):
+            found.append(str(member))
+    return found
 
 
 def hidden_lacking(
@@ -163,7 +186,7 @@ async def restore_membership(w: Writes, entry: PlanEntry, obj: dict[str, Any]) -
     hidden = hidden_lacking(spec, obj["rows"], current, w.id_map)
     if hidden:
         notes.append(
-            f"hidden values of groups {', '.join(hidden)} not restored (Looker hides them)"
+            f"hidden values of {spec.member} {', '.join(hidden)} not restored (Looker hides them)"
         )
     w.done(KIND, entry.source_id, str(entry.action), owner_id)
     return notes

@@ -14,6 +14,7 @@ from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.restore.entries import Action
 from lookervault.restore.memberships import (
     MEMBERSHIPS,
+    differing,
     lacking,
     plan_membership,
     restore_membership,
@@ -158,3 +159,16 @@ async def test_hidden_group_values_are_named_never_overwritten(tmp_path: Path) -
         ("PATCH", f"/groups/{lost[shown]['group_id']}/attribute_values/{shown}")
     ]
     assert all(request_errors(m, p, b) == [] for m, p, b in writes if "logout" not in p)
+
+
+def test_a_value_that_differs_is_named_not_lacking() -> None:
+    """A group whose visible value changed is not re-added; it is named (hidden ones never)."""
+    spec = MEMBERSHIPS["user_attribute_group_values"]
+    backed_up = [{"group_id": "3", "value": "a"}, {"group_id": "4", "value": "b"},
+                 {"group_id": "5", "value": None, "value_is_hidden": True}]  # fmt: skip
+    current = [{"group_id": "30", "value": "changed"}, {"group_id": "4", "value": "b"},
+               {"group_id": "5", "value": None, "value_is_hidden": True}]  # fmt: skip
+    id_map = {"groups": {"3": "30"}}
+    assert lacking(spec, backed_up, current, id_map) == []
+    assert differing(spec, backed_up, current, id_map) == ["30"]
+    assert differing(MEMBERSHIPS["role_groups"], [{"id": "3"}], [{"id": "3"}], {}) == []
