@@ -62,7 +62,8 @@ def test_folder_round_trip_through_the_cli(tmp_path: Path) -> None:
     assert "plan: CREATE 0, UPDATE 0, UNDELETE 0, SKIP" in again.out, again.out
     with Vault(db) as vault:
         id_map = RestoreLedger(vault).id_map()
-    first = {kind: _run(db, 1, kind) for kind in (*RESTORED, "merge_queries", "content_metadata")}
+    related = ("merge_queries", "content_metadata", "content_metadata_access")
+    first = {kind: _run(db, 1, kind) for kind in (*RESTORED, *related)}
     second = {kind: _run(db, 2, kind) for kind in first}
     restored = {(e["type"], e["id"]) for e in report["entries"] if e["action"] == "CREATE"}
 
@@ -91,11 +92,21 @@ def test_folder_round_trip_through_the_cli(tmp_path: Path) -> None:
         assert new_id != merge_id
         old, new = first["merge_queries"][merge_id], second["merge_queries"][new_id]
         assert differences(old, new, id_map) == [], merge_id
-    for source_id in gone["folders"]:  # `inherits` and the grants as backed up
+    for source_id in gone["folders"]:  # `inherits` as backed up
         old = first["folders"][source_id]
         new = second["folders"][id_map["folders"][source_id]]
         meta = first["content_metadata"][str(old["content_metadata_id"])]
         now = second["content_metadata"][str(new["content_metadata_id"])]
         assert now["inherits"] == meta["inherits"], source_id
+    grant, grants = ("permission_type", "group_id", "user_id"), 0
+    for kind in ("folders", "boards"):  # every access rule of the re-created folder and boards
+        for source_id in gone[kind]:
+            old = first[kind][source_id]["content_metadata_id"]
+            new = second[kind][id_map[kind][source_id]]["content_metadata_id"]
+            rules = [sorted(tuple(str(r[k]) for k in grant) for r in run["content_metadata_access"]
+                            .get(str(cmid), [])) for run, cmid in ((first, old), (second, new))]  # fmt: skip
+            assert rules[0] == rules[1], (kind, source_id)
+            grants += len(rules[1])
+    assert grants >= 4, grants  # folder 5's and board 5's two grants each
     top = first["folders"][folder]
     assert first["content_metadata"][str(top["content_metadata_id"])]["inherits"] is False
