@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lookervault.backup import listing
+from lookervault.looker import listing
 from lookervault.backup.run import ExtractOptions, ExtractResult, extract
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.settings import ConnectionSettings
