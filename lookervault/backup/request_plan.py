@@ -16,7 +16,7 @@ import orjson
 
 from lookervault.backup.items import item_id
 from lookervault.backup.options import ExtractOptions
-from lookervault.backup.preflight import Preflight, preflight
+from lookervault.backup.preflight import Preflight, start_session
 from lookervault.backup.selection import select_types
 from lookervault.config import ID_LISTING_PAGE_SIZE
 from lookervault.content import ChildSource, ContentType, ListSource
@@ -81,8 +81,7 @@ async def plan_requests(
     """Log in, run the pre-flight, list each type's ids once, and predict a full run's requests."""
     types = select_types(options.content_types, options.exclude).types  # without --exclude
     async with LookerClient(settings, concurrency=1, transport=transport) as client:
-        versions = await client.versions()
-        found = await preflight(client, versions, types, options)
+        _, found = await start_session(client, types, options)
         session = client.metrics.get(f"requests:{SESSION}")
         listed = {ct.name: await _list(client, ct) for ct in _listed_types(found)}
         spent = client.metrics.get("requests")
