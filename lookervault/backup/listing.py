@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from lookervault.backup.checkpoint import Checkpoint, variant_key
 from lookervault.backup.context import TypeJob
 from lookervault.backup.items import error_line, item_id
 from lookervault.backup.outcomes import FORBIDDEN
-from lookervault.config import ID_LISTING_PAGE_SIZE, LISTING_REPEAT_RETRIES, MAX_LISTED_ITEMS
+from lookervault.config import ID_LISTING_PAGE_SIZE
 from lookervault.content import ListSource
 from lookervault.errors import (
     ApiError,
@@ -27,11 +28,11 @@ from lookervault.errors import (
     PagingError,
     PayloadShapeError,
 )
-from lookervault.looker.listing import ListPage
+from lookervault.looker.listing import ListPage, confirmed_pages
 from lookervault.looker.payload import read_fields
 from lookervault.vault.records import Batch
 
-__all__ = ["check_page_length", "list_ids", "stop_forbidden", "stop_type"]
+__all__ = ["list_ids", "stop_forbidden", "stop_type"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,19 +90,6 @@ async def stop_type(job: TypeJob, reason: str, key: Checkpoint | None = None) ->
         await job.send(Batch(job.run.run_id, failures=(failure,)))
 
 
-def check_page_length(path: str, page: ListPage, limit: int) -> None:
-    """A page longer than the limit asked means the server ignores `limit`: paging is not safe.
-
-    Raises:
-        PagingError: the page is longer than `limit`.
-    """
-    if len(page.items) > limit:
-        raise PagingError(
-            f"GET {path} answered {len(page.items)} items to limit={limit}: "
-            "the server ignores limit, so its pages cannot be trusted"
-        )
-
-
 async def list_variant_ids(
     job: TypeJob, source: ListSource, variant: Mapping[str, str], phase: str
 ) -> int:
@@ -110,46 +98,18 @@ async def list_variant_ids(
     Raises:
         PagingError: limit ignored, a page repeated, or no end in sight.
     """
-    count, offset, previous = 0, 0, frozenset[str]()
-    while True:
-        page, ids = await _next_page(job, source, variant, offset, previous)
-        if not ids:
-            return count
-        await job.run.in_ledger(job.run.ledger.add, job.name, phase, ids)
-        count += len(ids)
-        if count > MAX_LISTED_ITEMS:
-            raise PagingError(
-                f"GET {source.path} listed more than {MAX_LISTED_ITEMS} ids: paging never ends"
-            )
-        offset += len(ids)
-        if page.total is not None and offset >= page.total:
-            return count  # X-Total-Count agrees: no need to ask for the empty page
-        previous = frozenset(ids)
-
-
-async def _next_page(
-    job: TypeJob,
-    source: ListSource,
-    variant: Mapping[str, str],
-    offset: int,
-    previous: frozenset[str],
-) -> tuple[ListPage, list[str]]:
-    """The page at `offset` and its ids, asked again when it repeats the page before."""
     params: dict[str, Any] = {**source.params, **variant, "fields": job.ct.id_key}
-    params.update(limit=ID_LISTING_PAGE_SIZE, offset=offset)
     if source.sort:
         params["sorts"] = source.sort
-    for _ in range(LISTING_REPEAT_RETRIES + 1):
-        page = await job.run.client.get_page(source.path, params)
-        check_page_length(source.path, page, ID_LISTING_PAGE_SIZE)
-        ids = _ids(job, page)
-        if not ids or not previous or not set(ids) <= previous:
-            return page, ids
-        logger.info("%s: the id page at offset %d repeats the page before", job.name, offset)
-    raise PagingError(
-        f"GET {source.path} answered the same ids at offset {offset} as the page before, "
-        f"{LISTING_REPEAT_RETRIES + 1} times: the server ignores offset"
-    )
+    count = 0
+    get_page = job.run.client.get_page
+    ids_of = partial(_ids, job)
+    async for _, ids in confirmed_pages(
+        get_page, source.path, params, ID_LISTING_PAGE_SIZE, ids_of
+    ):
+        await job.run.in_ledger(job.run.ledger.add, job.name, phase, ids)
+        count += len(ids)
+    return count
 
 
 def _ids(job: TypeJob, page: ListPage) -> list[str]:

@@ -19,10 +19,19 @@ from urllib.parse import quote
 from lookervault.backup.options import ExtractOptions
 from lookervault.content import ChildSource, ContentType, ListSource
 from lookervault.endpoints import describe_endpoint, for_release, parse_release
-from lookervault.errors import ApiError
+from lookervault.errors import ApiError, ConnectError
 from lookervault.looker.client import LookerClient
 
-__all__ = ["ADMIN", "LIMITED", "Access", "Preflight", "TypePlan", "plan_types", "preflight"]
+__all__ = [
+    "ADMIN",
+    "LIMITED",
+    "Access",
+    "Preflight",
+    "TypePlan",
+    "plan_types",
+    "preflight",
+    "start_session",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +108,26 @@ class Preflight:
         who = self.access.user_name or self.access.user_id or "the API user"
         why = self.access.note or f"{who} lacks the '{_ADMIN_PERMISSION}' permission"
         return f"LIMITED BACKUP: {why}; {lacking or 'nothing of the requested types'}"
+
+
+async def start_session(
+    client: LookerClient, types: Iterable[ContentType], options: ExtractOptions
+) -> tuple[Any, Preflight]:
+    """`/versions`, then the pre-flight: what every command that talks to Looker asks first.
+
+    Looker failing these after retries (a 5xx storm, a restart) is Looker unavailable, not a
+    bug: a one-line error and exit 3, with nothing fetched and nothing in the vault changed.
+
+    Raises:
+        ConnectError: Looker answered /versions, /user or the roles with an error status.
+    """
+    try:
+        versions = await client.versions()
+        return versions, await preflight(client, versions, types, options)
+    except ApiError as exc:
+        raise ConnectError(
+            f"Looker is not answering: {exc}; nothing was fetched, try again later"
+        ) from None
 
 
 async def preflight(

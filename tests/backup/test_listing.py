@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from lookervault.backup import listing
 from lookervault.backup.run import ExtractOptions, ExtractResult, extract
+from lookervault.looker import listing
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.settings import ConnectionSettings
 from lookervault.vault.store import Vault

@@ -12,6 +12,7 @@ from lookervault.backup.preflight import ADMIN, LIMITED, Access, plan_types, rea
 from lookervault.backup.run import ExtractOptions, extract
 from lookervault.content import CONTENT_TYPES, ListSource, content_type
 from lookervault.endpoints import for_release
+from lookervault.errors import ConnectError, ExitCode
 from lookervault.looker.client import LookerClient
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.mock.caller import NONADMIN_PERMISSIONS, trim_user
@@ -137,3 +138,27 @@ async def test_limited_run_stores_what_the_user_sees(tmp_path: Path) -> None:
     assert vault_hashes(db)["users"] == users
     live = {i for i, d in mock.data.objects["dashboards"].items() if not d.get("deleted")}
     assert set(vault_hashes(db)["dashboards"]) == live
+
+
+@pytest.mark.parametrize("path", ["/versions", "/user"])
+async def test_looker_failing_the_preflight_is_unavailable_not_a_bug(
+    path: str, tmp_path: Path
+) -> None:
+    """5xx through every retry on /versions or /user: ConnectError (exit 3), no vault opened."""
+    looker = FakeLooker()
+    looker.script(path, httpx.Response(503, json={"message": "Service unavailable"}))
+    opened: list[Path] = []
+
+    def opener() -> Vault:
+        opened.append(tmp_path / "v.db")
+        return Vault(opened[-1])
+
+    transport = httpx.MockTransport(looker)
+    with pytest.raises(ConnectError) as caught:
+        await extract(fake_settings(), opener, ExtractOptions(), transport=transport)
+    assert caught.value.exit_code == ExitCode.CONNECT
+    message = str(caught.value)
+    assert message.startswith("Looker is not answering: GET ") and "503" in message
+    assert "\n" not in message and "token" not in message.lower()
+    assert len(looker.requests_to(path)) > 1  # retried first
+    assert not opened and not (tmp_path / "v.db").exists()
