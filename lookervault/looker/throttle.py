@@ -117,7 +117,6 @@ class AdaptiveLimiter:
         self._pause_until = -math.inf
         self._decreased_at = -math.inf
         self._ok = self._refused = 0  # answers to requests sent since the last decrease
-        self._fresh = [math.inf, -math.inf]  # the first and last send time of those answers
         self._answers: deque[tuple[float, bool]] = deque(maxlen=_JUDGED)  # (sent, served)
         self._ceiling = math.inf  # Looker's rate as the last episode measured it
         self._probed = 0  # held-back successes spent probing beyond the ceiling
@@ -168,7 +167,6 @@ class AdaptiveLimiter:
         self._answers.append((now if sent_at is None else sent_at, True))
         if sent_at is None or sent_at >= self._decreased_at:
             self._ok += 1
-            self._note_fresh(sent_at)
         if not self._held:
             return
         if self._slow_start:
@@ -196,7 +194,6 @@ class AdaptiveLimiter:
         if sent_at is not None and sent_at < self._decreased_at:
             return
         self._refused += 1
-        self._note_fresh(sent_at)
         span = self._recent[-1] - self._recent[0] if self._recent else 0.0
         sending = min(self._rate, (len(self._recent) - 1) / span) if span > 0 else self._rate
         if self._slow_start:  # held back all along: we sent at r, which grew faster than we measure
@@ -258,22 +255,10 @@ class AdaptiveLimiter:
         paced = self._last_sent + 1.0 / self._rate
         return max(self._pause_until, paced, *(now + log.delay(now) for log in self._logs)) - now
 
-    def _note_fresh(self, sent_at: float | None) -> None:
-        at = self._clock() if sent_at is None else sent_at
-        self._fresh = [min(self._fresh[0], at), max(self._fresh[1], at)]
-
-    def _served_since(self) -> float:
-        """Successes per second of send time since the last decrease (inf: too few to tell)."""
-        answers, span = self._ok + self._refused, self._fresh[1] - self._fresh[0]
-        if answers < _JUDGED or span <= 0:
-            return math.inf
-        return self._ok * (answers - 1) / answers / span
-
     def _decrease(self, now: float, basis: float) -> None:
         self._slow_start = False
         self._decreased_at = now
         self._ok = self._refused = 0
-        self._fresh = [math.inf, -math.inf]
         self._ceiling, self._probed = basis, 0
         self._set_rate(RATE_DECREASE * basis)
 
