@@ -105,9 +105,9 @@ RETRY_AFTER_MAX_S = 120.0  # never trust a Retry-After longer than this
 # --- adaptive rate limiting (throttle.py; its docstring states the law) -------------------
 RATE_START_PER_S = 4.0  # slow start begins here when no rate is configured
 RATE_SLOW_START_GAIN = 1.4  # per held-back success before the first 429: x2 per half second
-RATE_GAIN = 0.005  # per held-back success after it: +0.5 % per second
-RATE_DECREASE = 0.9  # once per episode of 429s, times the share of answers that succeeded
-RATE_EPISODE_SAMPLES = 8  # answers since the last decrease before the next one is judged
+RATE_GAIN = 0.00025  # per held-back success probing beyond the ceiling: r x (1 + this)
+RATE_DECREASE = 0.9  # r = this x the ceiling (what Looker served), once per episode of 429s
+RATE_EPISODE_SAMPLES = 200  # the probe step grows by RATE_GAIN per this many 429-free successes
 RATE_MIN_PER_S = 0.2  # never throttle below this, so a backup always progresses
 
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "on"})

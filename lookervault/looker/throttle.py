@@ -6,17 +6,21 @@ The law is congestion control applied to a rate (TCP applies it to a window):
   earns no credit, so nothing (slots freed together, retries, a login ending) can burst.
 - Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
   about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every half second or so.
-- The first 429 ends slow start with one usual decrease (below), at once.
-- Additive increase: then each such success adds RATE_GAIN, so r grows 0.5 % per second (one
-  step per round of r successes, as Scalable TCP grows per acknowledgement).
-- Multiplicative decrease, once per episode: a 429 to a request sent after the last decrease,
-  once RATE_EPISODE_SAMPLES answers came back since, sets r to RATE_DECREASE (0.9) x the rate
-  we were sending. If over half of those answers were refused (the 429 that ends the episode
-  not counted), we were far above Looker's rate: the share that succeeded, which is its rate
-  over ours, multiplies in too, so one step lands just under it.
-- Lock-out: none of those answers succeeded. Everyone pauses for the Retry-After Looker sent.
-  A long one (a per-minute window is full) sets r to 0.9 x what Looker served in the last
-  minute, held there for a minute; a short one or none (a storm) means the usual step.
+- Episodes: a 429 to a request sent after the last decrease starts one, if r is probing beyond
+  the ceiling; below it (or in slow start) a single 429 is timing noise (a bucket of one
+  refuses two requests the network brought closer than its interval) and it takes a second.
+- Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
+  Looker served, successes per second of send time over the last 8 answers; r becomes
+  RATE_DECREASE x the ceiling. Served is Looker's rate when
+  we were far above it (over half refused); just above it a small bucket serves less than its
+  rate, so there the ceiling falls at most one step (RATE_DECREASE x the rate we sent at).
+- Increase, per held-back success: below the ceiling r closes its gap about e-fold per second,
+  so a decrease costs seconds, not minutes; at the ceiling it probes beyond, r x (1 + RATE_GAIN)
+  per success, the step growing by one RATE_GAIN per RATE_EPISODE_SAMPLES successes without a
+  429 (per answer, so a probe costs the same share of 429s at every rate).
+- Lock-out: 8 answers in a row refused, none served. Everyone pauses for the Retry-After
+  Looker sent. A long one (a per-minute window is full) sets r to 0.9 x what Looker served in
+  the last minute, held there for a minute; a short one or none (a storm) means the usual step.
 - The configured limits are hard: r never exceeds them, and exact logs of send times keep every
   1-second (60-second) window at ``per_second`` (``per_minute``) requests or fewer.
 - A login is urgent: it takes the next paced slot ahead of the requests waiting for it.
@@ -50,7 +54,8 @@ logger = logging.getLogger(__name__)
 
 _SECOND = 1.0
 _MINUTE = 60.0
-_FAR_ABOVE = 0.5  # share of an episode's answers refused beyond which the share sets r
+_JUDGED = 8  # the last answers that tell what Looker served
+_LOCKED_OUT = 8  # answers refused since the last decrease, none served: a lock-out
 _WINDOW_HINT_S = 5.0  # a lock-out whose Retry-After is this long is a full per-minute window
 _HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
 
@@ -112,7 +117,10 @@ class AdaptiveLimiter:
         self._pause_until = -math.inf
         self._decreased_at = -math.inf
         self._ok = self._refused = 0  # answers to requests sent since the last decrease
-        self._recent: deque[float] = deque(maxlen=RATE_EPISODE_SAMPLES)  # last send times
+        self._answers: deque[tuple[float, bool]] = deque(maxlen=_JUDGED)  # (sent, served)
+        self._ceiling = math.inf  # Looker's rate as the last episode measured it
+        self._probed = 0  # held-back successes spent probing beyond the ceiling
+        self._recent: deque[float] = deque(maxlen=_LOCKED_OUT)  # last send times: our rate
         self._served: deque[float] = deque()  # success times within the last minute
         self._floor, self._floor_until = RATE_MIN_PER_S, -math.inf  # after a lock-out
 
@@ -156,11 +164,23 @@ class AdaptiveLimiter:
         self._served.append(now)
         while self._served[0] < now - _MINUTE:
             self._served.popleft()
+        self._answers.append((now if sent_at is None else sent_at, True))
         if sent_at is None or sent_at >= self._decreased_at:
             self._ok += 1
-        if self._held:
-            step = RATE_SLOW_START_GAIN if self._slow_start else RATE_GAIN
-            self._set_rate(self._rate + step)
+        if not self._held:
+            return
+        if self._slow_start:
+            self._set_rate(self._rate + RATE_SLOW_START_GAIN)
+            return
+        # r successes a second: the gap to the ceiling shrinks about e-fold per second
+        gap = (self._ceiling - self._rate) / max(1.0, self._rate)
+        probe = RATE_GAIN * self._rate * (1.0 + self._probed / RATE_EPISODE_SAMPLES)
+        if gap > probe:
+            self._set_rate(self._rate + gap)
+        else:  # at the ceiling: probe beyond it, per answer, faster while no 429 comes
+            before = self._rate
+            self._set_rate(self._rate + probe)
+            self._probed += self._rate > before  # a step a limit held back is no probe
 
     def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
         """Record a 429; decrease once per episode (see the module docstring).
@@ -169,31 +189,34 @@ class AdaptiveLimiter:
         last decrease, which it already accounted for. *retry_after* is also the refused
         request's own wait, which the retry loop honours.
         """
+        now = self._clock()
+        self._answers.append((now if sent_at is None else sent_at, False))
         if sent_at is not None and sent_at < self._decreased_at:
             return
-        now = self._clock()
+        self._refused += 1
         span = self._recent[-1] - self._recent[0] if self._recent else 0.0
         sending = min(self._rate, (len(self._recent) - 1) / span) if span > 0 else self._rate
-        if self._slow_start:  # the first 429 ends it with one usual step, at once
-            self._decrease(now, sending)
-            logger.warning("Looker rate limit hit: %.2f requests/s from now on", self._rate)
-            return
-        self._refused += 1
-        if self._ok + self._refused < RATE_EPISODE_SAMPLES:
-            return
+        if self._slow_start:  # held back all along: we sent at r, which grew faster than we measure
+            sending = self._rate
         if self._ok:
-            answers = self._ok + self._refused
-            refused_pct = 100 * self._refused / answers
-            # Up to half refused (the 429 that ends the episode not counted) happens just above
-            # the limit (a bucket of one refuses every other request there) or is noise: the
-            # usual step. More, and we were far above it: the share says how far.
-            far_above = (self._refused - 1) / answers > _FAR_ABOVE
-            self._decrease(now, sending * self._ok / answers if far_above else sending)
+            answers = list(self._answers)  # the last few: what Looker served just now
+            refused = sum(not ok for _, ok in answers)
+            if self._refused < 2 and not self._probed:  # isolated, below the ceiling: noise
+                return
+            if (refused - 1) / len(answers) > 0.5:  # far above: what it served is its rate
+                basis = min(sending, _served(answers))
+            else:  # near: the share served since the last decrease, at most one step down
+                share = 1.0 - self._refused / (self._ok + self._refused)
+                basis = sending * max(RATE_DECREASE, share)
+            self._decrease(now, basis)
             logger.warning(
-                "Looker rate limit hit (%.0f %% refused): %.2f requests/s from now on",
-                refused_pct,
+                "Looker rate limit hit (%d of the last %d answers refused): %.2f requests/s",
+                refused,
+                len(answers),
                 self._rate,
             )
+            return
+        if self._refused < _LOCKED_OUT:
             return
         wait = retry_after if retry_after is not None and math.isfinite(retry_after) else 0.0
         self._pause_until = max(self._pause_until, now + min(max(wait, 0.0), RETRY_AFTER_MAX_S))
@@ -236,6 +259,7 @@ class AdaptiveLimiter:
         self._slow_start = False
         self._decreased_at = now
         self._ok = self._refused = 0
+        self._ceiling, self._probed = basis, 0
         self._set_rate(RATE_DECREASE * basis)
 
     def _set_rate(self, rate: float) -> None:
@@ -248,3 +272,11 @@ class AdaptiveLimiter:
 def _combined_rate(per_second: float | None, per_minute: float | None) -> float | None:
     rates = [rate for rate in (per_second, per_minute and per_minute / _MINUTE) if rate]
     return min(rates) if rates else None
+
+
+def _served(answers: list[tuple[float, bool]]) -> float:
+    """Successes per second of send time over *answers* (send time, success): Looker's rate."""
+    span = max(at for at, _ in answers) - min(at for at, _ in answers)
+    if len(answers) < _JUDGED or span <= 0:  # too few to tell
+        return math.inf
+    return sum(ok for _, ok in answers) * (len(answers) - 1) / len(answers) / span

@@ -268,11 +268,11 @@ async def test_429_then_success(
 
 @pytest.mark.anyio
 async def test_429_slows_the_shared_limiter(looker: FakeLooker, clock: FakeClock) -> None:
-    """An episode of 429s lowers the real shared limiter's rate once."""
+    """An episode of 429s (a second one confirms it) lowers the shared limiter's rate once."""
     limiter = AdaptiveLimiter(per_second=100)
     oks = [httpx.Response(200, json={})] * (RATE_EPISODE_SAMPLES - 2)  # and the login
-    looker.script("/user", *oks, httpx.Response(429, headers={"Retry-After": "0"}))
-    looker.script("/user", httpx.Response(200, json={}))
+    refused = httpx.Response(429, headers={"Retry-After": "0"})
+    looker.script("/user", *oks, refused, refused, httpx.Response(200, json={}))
     transport = httpx.MockTransport(looker)
     async with LookerClient(settings(), limiter=limiter, transport=transport, clock=clock) as c:
         for _ in range(RATE_EPISODE_SAMPLES - 1):

@@ -180,31 +180,57 @@ async def test_slow_start_doubles_until_the_first_429() -> None:
 
 @pytest.mark.anyio
 async def test_one_decrease_per_episode() -> None:
-    """429s to requests sent before the last decrease do not cut the rate again."""
+    """A second 429 confirms an episode; 429s to requests sent before the decrease do not cut
+    the rate again."""
     time = FakeTime()
     limiter = make(time, per_second=100)
-    for _ in range(RATE_EPISODE_SAMPLES - 1):
+    for _ in range(RATE_EPISODE_SAMPLES - 2):
         limiter.on_success(sent_at=time.now)
     limiter.on_rate_limited(None, sent_at=time.now)
-    assert limiter.current_rate == pytest.approx(100 * RATE_DECREASE)
+    assert limiter.current_rate == 100  # isolated: timing noise
+    limiter.on_rate_limited(None, sent_at=time.now)
+    # Near the limit: the share served since the last decrease (2 of 50 refused), times 0.9.
+    decreased = 100 * (1 - 2 / RATE_EPISODE_SAMPLES) * RATE_DECREASE
+    assert limiter.current_rate == pytest.approx(decreased)
     stale = time.now - 0.001
     time.now += 1
     for _ in range(3 * RATE_EPISODE_SAMPLES):
         limiter.on_rate_limited(None, sent_at=stale)
-    assert limiter.current_rate == pytest.approx(100 * RATE_DECREASE)
+    assert limiter.current_rate == pytest.approx(decreased)
 
 
 @pytest.mark.anyio
 async def test_decrease_lands_under_the_served_rate() -> None:
-    """Far above the limit, one decrease lands at about RATE_DECREASE x Looker's rate."""
+    """Far above the limit (a quarter served), a decrease lands at about RATE_DECREASE x what
+    Looker served per second of send time (once 8 answers tell; before, the usual step)."""
     time = FakeTime()
     limiter = make(time, per_second=100)
-    for _ in range(RATE_EPISODE_SAMPLES // 4):
-        limiter.on_success(sent_at=time.now)
-    for _ in range(RATE_EPISODE_SAMPLES - RATE_EPISODE_SAMPLES // 4):
-        limiter.on_rate_limited(None, sent_at=time.now)
-    assert limiter.current_rate < 100 * 0.5
+    for i in range(40):  # one in four served: Looker's rate is a quarter of ours
+        before = limiter.current_rate
+        sent = await limiter.acquire()
+        if i % 4 == 0:
+            limiter.on_success(sent_at=sent)
+        else:
+            limiter.on_rate_limited(None, sent_at=sent)
+        if limiter.current_rate < 50:
+            break
+    assert limiter.current_rate == pytest.approx(before / 4 * RATE_DECREASE, rel=0.2)
     assert not limiter.slow_start
+
+
+@pytest.mark.anyio
+async def test_an_episode_costs_seconds_not_minutes() -> None:
+    """After a decrease the rate regrows to the ceiling (what Looker served) within about 3 s,
+    then probes past it only slowly."""
+    time = FakeTime()
+    limiter = make(time)
+    server = TokenBucket(40, 10, time)
+    while limiter.slow_start:
+        await simulate(limiter, time, server, 0.1)
+    ceiling = limiter.current_rate / RATE_DECREASE
+    await simulate(limiter, time, TokenBucket(1e9, None, time), 3)
+    assert limiter.current_rate >= 0.97 * ceiling
+    assert limiter.current_rate <= 1.05 * ceiling
 
 
 @pytest.mark.anyio

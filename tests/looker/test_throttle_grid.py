@@ -1,0 +1,123 @@
+"""The limiter against every shape of the S9 grid, on a fake clock with timing noise.
+
+Each simulation sends through the real AdaptiveLimiter to the mock's own TokenBucket or
+SlidingWindow. Requests reach the server up to 3 % of its interval late (a random delay per
+request, so two requests paced exactly 1/R apart can arrive closer: the noise that makes a bucket
+of one refuse). The goal is the issue's: at least 0.9 of the allowed rate and under 2 % of the
+requests answered 429, in the steady state (after the first minute); the slow start's 429s are
+bounded apart (at 5/s they alone would be 2 % of a short run).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from lookervault.looker.throttle import AdaptiveLimiter
+from lookervault.mock.limits import SlidingWindow, TokenBucket
+from tests.looker.test_throttle import FakeTime, make
+
+_NOISE = 0.03  # arrival delay, as a share of the server's interval 1/R
+_SECONDS, _STEADY_FROM = 240.0, 60.0
+_START_429S = 20  # 429s the slow start may cost beyond 2 % of the first minute's requests
+_LOGIN_EVERY_S = 3.0  # tokens that live 3 s: a login (an urgent permit) each time
+
+
+class ServerClock:
+    """The server's clock: the arrival time of the request being admitted, never backwards."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def arrive(self, at: float) -> None:
+        self.now = max(self.now, at)
+
+
+async def run(
+    limiter: AdaptiveLimiter,
+    time: FakeTime,
+    server: TokenBucket | SlidingWindow,
+    arrival: ServerClock,
+    *,
+    interval: float,
+    retry_after: float | None = None,
+    faults: float = 0.0,
+    logins: bool = False,
+) -> tuple[float, float]:
+    """One sender at latency 0: (admitted per second, share of 429s), both in the steady state."""
+    noise = random.Random(12)
+    start = time.now
+    end, next_login = start + _SECONDS, start + _LOGIN_EVERY_S
+    admitted = answers = refused = early = sent_total = 0
+    while time.now < end:
+        urgent = logins and time.now >= next_login
+        sent = await limiter.acquire(urgent=urgent)
+        arrival.arrive(sent + noise.uniform(0.0, _NOISE * interval))
+        steady = sent >= start + _STEADY_FROM
+        answers += steady
+        sent_total += 1
+        if not server.admit():
+            refused += steady
+            early += not steady
+            wait = server.wait() if retry_after is None else retry_after
+            limiter.on_rate_limited(wait, sent_at=sent)
+            continue
+        if urgent:
+            next_login = sent + _LOGIN_EVERY_S
+        admitted += steady
+        if noise.random() < faults:  # a 5xx or a dropped connection: no verdict on the rate
+            continue
+        limiter.on_success(sent_at=sent)
+    assert early <= _START_429S + 0.02 * (sent_total - answers)
+    return admitted / (_SECONDS - _STEADY_FROM), refused / answers
+
+
+@pytest.mark.parametrize("retry_after", [None, 1.0], ids=["plain", "retry-after"])
+@pytest.mark.parametrize(
+    ("rate", "burst"),
+    [(rate, burst) for rate in (5, 40, 200) for burst in (1, rate / 4, rate, 4 * rate)],
+)
+@pytest.mark.anyio
+async def test_token_bucket_with_timing_noise(
+    rate: float, burst: float, retry_after: float | None
+) -> None:
+    """Every R x B of the grid, with and without Retry-After: 0.9+ of R, under 2 % 429s."""
+    time = FakeTime()
+    arrival = ServerClock(time.now)
+    bucket = TokenBucket(rate, burst, arrival)
+    achieved, share = await run(
+        make(time), time, bucket, arrival, interval=1 / rate, retry_after=retry_after
+    )
+    assert achieved >= 0.9 * rate
+    assert share < 0.02
+    assert achieved <= rate * 1.01  # the bucket's own ceiling: the simulation is honest
+
+
+@pytest.mark.parametrize("per_minute", [300, 3000])
+@pytest.mark.anyio
+async def test_sliding_window_with_timing_noise(per_minute: int) -> None:
+    """N per minute, whose 429s say when a slot frees: 0.9+ of N/60, under 2 % 429s."""
+    time = FakeTime()
+    arrival = ServerClock(time.now)
+    window = SlidingWindow(per_minute, arrival)
+    rate = per_minute / 60
+    achieved, share = await run(make(time), time, window, arrival, interval=1 / rate)
+    assert achieved >= 0.9 * rate
+    assert share < 0.02
+
+
+@pytest.mark.anyio
+async def test_short_lived_tokens_with_faults() -> None:
+    """R=40 B=10, a login every 3 s taking an urgent permit, 7 % of answers 5xx or dropped."""
+    time = FakeTime()
+    arrival = ServerClock(time.now)
+    bucket = TokenBucket(40, 10, arrival)
+    achieved, share = await run(
+        make(time), time, bucket, arrival, interval=1 / 40, faults=0.07, logins=True
+    )
+    assert achieved >= 0.9 * 40
+    assert share < 0.02
