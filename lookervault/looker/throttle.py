@@ -5,7 +5,7 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 - Pacing: requests leave one at a time, at least 1/r apart, in the order they asked. Idle time
   earns no credit, so nothing (slots freed together, retries, a login ending) can burst.
 - Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
-  about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every half second or so.
+  about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every quarter second or so.
 - Episodes: a 429 to a request sent after the last decrease starts one, if r is probing beyond
   the ceiling; below it (or in slow start) a single 429 is timing noise (a bucket of one
   refuses two requests the network brought closer than its interval) and it takes a second.
