@@ -14,6 +14,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import anyio
+
 from lookervault.backup.checkpoint import Checkpoint, variant_key
 from lookervault.backup.context import TypeJob
 from lookervault.backup.items import error_line, item_id
@@ -39,24 +41,41 @@ logger = logging.getLogger(__name__)
 async def list_ids(job: TypeJob, source: ListSource, phase: str) -> dict[str, int] | None:
     """List every id the endpoint has now, per variant, into the ledger.
 
+    The variants (live and trash) are listed at once, each page after page: a listing is a
+    chain of round trips, and at 100 ms each the chains, not the slots, set a type's pace.
+    Their outcomes are then taken in variant order, as if listed one after the other.
     The answer is how many ids each readable variant listed (a forbidden variant is left out);
     None when the type cannot be listed: it is then stopped, with one recorded outcome.
     """
-    counts: dict[str, int] = {}
-    for variant in source.variants:
-        vkey = variant_key(variant)
-        if job.run.outcomes.stopped(job.name, vkey):
-            continue
+    wanted = [
+        (variant_key(v), v)
+        for v in source.variants
+        if not job.run.outcomes.stopped(job.name, variant_key(v))
+    ]
+    answers: dict[str, int | Exception] = {}
+
+    async def one(vkey: str, variant: Mapping[str, str]) -> None:
         try:
-            counts[vkey] = await list_variant_ids(job, source, variant, phase)
-        except ForbiddenError as exc:
-            await stop_forbidden(job, source, vkey, exc)
-        except (NotFoundError, PagingError) as exc:
-            await stop_type(job, f"cannot list ids: {error_line(exc)}")
+            answers[vkey] = await list_variant_ids(job, source, variant, phase)
+        except (ApiError, PagingError, PayloadShapeError) as exc:
+            answers[vkey] = exc
+
+    async with anyio.create_task_group() as tg:
+        for vkey, variant in wanted:
+            tg.start_soon(one, vkey, variant)
+    counts: dict[str, int] = {}
+    for vkey, _ in wanted:
+        answer = answers[vkey]
+        if isinstance(answer, int):
+            counts[vkey] = answer
+        elif isinstance(answer, ForbiddenError):
+            await stop_forbidden(job, source, vkey, answer)
+        elif isinstance(answer, NotFoundError | PagingError):
+            await stop_type(job, f"cannot list ids: {error_line(answer)}")
             return None
-        except (ApiError, PayloadShapeError) as exc:
+        else:
             # A fault retries did not fix: recorded (no item is marked gone), paging goes on.
-            reason = f"cannot list ids: {error_line(exc)}"
+            reason = f"cannot list ids: {error_line(answer)}"
             failure = job.failure(Checkpoint.reconcile(), reason)
             await job.send(Batch(job.run.run_id, failures=(failure,)))
             return None
