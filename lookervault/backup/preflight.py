@@ -10,11 +10,14 @@ marked in the vault and never marks anything gone.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+import anyio
 
 from lookervault.backup.options import ExtractOptions
 from lookervault.content import ChildSource, ContentType, ListSource
@@ -22,7 +25,16 @@ from lookervault.endpoints import describe_endpoint, for_release, parse_release
 from lookervault.errors import ApiError
 from lookervault.looker.client import LookerClient
 
-__all__ = ["ADMIN", "LIMITED", "Access", "Preflight", "TypePlan", "plan_types", "preflight"]
+__all__ = [
+    "ADMIN",
+    "LIMITED",
+    "Access",
+    "Preflight",
+    "TypePlan",
+    "plan_types",
+    "preflight",
+    "versions_and_preflight",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +113,45 @@ class Preflight:
         return f"LIMITED BACKUP: {why}; {lacking or 'nothing of the requested types'}"
 
 
+async def versions_and_preflight(
+    client: LookerClient, types: Iterable[ContentType], options: ExtractOptions
+) -> tuple[Any, Preflight]:
+    """`/versions` beside the pre-flight's `/user` and roles: one round trip fewer before paging.
+
+    Errors come as they would one after the other: `/versions`' first.
+    """
+    answers: dict[str, Any] = {}
+
+    async def ask(key: str, call: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            answers[key] = await call()
+        except Exception as exc:  # raised below, in the order of the sequential calls
+            answers[key] = _Failed(exc)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(ask, "versions", client.versions)
+        tg.start_soon(ask, "access", functools.partial(read_access, client, None))
+    for key in ("versions", "access"):
+        if isinstance(answers[key], _Failed):
+            raise answers[key].error
+    versions = answers["versions"]
+    access = dataclasses.replace(answers["access"], release=_release(versions))
+    return versions, _planned(access, types, options)
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: Exception
+
+
 async def preflight(
     client: LookerClient, versions: Any, types: Iterable[ContentType], options: ExtractOptions
 ) -> Preflight:
     """Read the API user's access, choose the endpoints, and warn when the backup is limited."""
-    access = await read_access(client, versions)
+    return _planned(await read_access(client, versions), types, options)
+
+
+def _planned(access: Access, types: Iterable[ContentType], options: ExtractOptions) -> Preflight:
     chosen, plans = plan_types(
         types, access, skip_personal_folder_access=options.skip_personal_folder_access
     )
@@ -118,7 +164,7 @@ async def preflight(
 
 async def read_access(client: LookerClient, versions: Any) -> Access:
     """The release (from `versions`), the API user, and its permissions (two requests)."""
-    release = versions.get("looker_release_version") if isinstance(versions, dict) else None
+    release = _release(versions)
     me = await client.get_json("/user", {"fields": "display_name,id"})
     user_id = str(me.get("id")) if isinstance(me, dict) and me.get("id") is not None else None
     name = me.get("display_name") if isinstance(me, dict) else None
@@ -132,6 +178,10 @@ async def read_access(client: LookerClient, versions: Any) -> Access:
     permissions, all_access = _permissions(roles)
     admin = all_access or _ADMIN_PERMISSION in permissions
     return Access(release, user_id, name, admin, permissions)
+
+
+def _release(versions: Any) -> str | None:
+    return versions.get("looker_release_version") if isinstance(versions, dict) else None
 
 
 def _permissions(roles: Any) -> tuple[frozenset[str], bool]:

@@ -31,7 +31,7 @@ from lookervault.backup.instance import check_same_instance
 from lookervault.backup.job import back_up_type
 from lookervault.backup.options import ExtractOptions
 from lookervault.backup.outcomes import EXCLUDED, RunOutcomes, is_skipped
-from lookervault.backup.preflight import Preflight, preflight
+from lookervault.backup.preflight import Preflight, versions_and_preflight
 from lookervault.backup.selection import Selection, select_types
 from lookervault.backup.shrink import hold_shrinking_types
 from lookervault.config import (
@@ -237,8 +237,7 @@ async def extract(
     )
     try:
         async with client:
-            versions = await client.versions()
-            found = await preflight(client, versions, selection.types, options)
+            versions, found = await versions_and_preflight(client, selection.types, options)
             with opener() as opened:
                 check_same_instance(
                     settings.base_url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -165,3 +166,33 @@ async def test_excluded_types_are_skipped_with_their_children(tmp_path: Path) ->
     assert result.outcomes["folders"]["outcome"] == "skipped (excluded)"
     assert result.outcomes["content_metadata_access"]["outcome"] == "skipped (excluded)"
     assert set(result.items) == {"boards", "roles"}
+
+
+class _LiveAfterTrash(httpx.AsyncBaseTransport):
+    """The mock, except that the live id listing is answered only once the trash's has arrived."""
+
+    def __init__(self, app: MockLooker) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._trash = anyio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        if params.get("fields") == "id" and params.get("deleted") == "true":
+            self._trash.set()
+        if params.get("fields") == "id" and params.get("deleted") == "false":
+            await self._trash.wait()  # listed one variant after the other, this never answers
+        return await self._inner.handle_async_request(request)
+
+
+async def test_variants_are_listed_at_once(tmp_path: Path) -> None:
+    """The live and the trash listings are in flight together; the vault equals the server."""
+    mock = _mock()
+    with anyio.fail_after(30), Vault(tmp_path / "v.db") as vault:
+        result = await extract(
+            _SETTINGS,
+            vault,
+            ExtractOptions(content_types=("dashboards",), workers=2, concurrency=8),
+            transport=_LiveAfterTrash(mock),
+        )
+    assert result.status == "complete" and not result.failures
+    assert_vault_equals(tmp_path / "v.db", mock.ground_truth_hashes(), ["dashboards"])

@@ -5,13 +5,23 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
-from lookervault.backup.preflight import ADMIN, LIMITED, Access, plan_types, read_access
+from lookervault.backup.preflight import (
+    ADMIN,
+    LIMITED,
+    Access,
+    plan_types,
+    preflight,
+    read_access,
+    versions_and_preflight,
+)
 from lookervault.backup.run import ExtractOptions, extract
 from lookervault.content import CONTENT_TYPES, ListSource, content_type
 from lookervault.endpoints import for_release
+from lookervault.errors import NotFoundError
 from lookervault.looker.client import LookerClient
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.mock.caller import NONADMIN_PERMISSIONS, trim_user
@@ -137,3 +147,44 @@ async def test_limited_run_stores_what_the_user_sees(tmp_path: Path) -> None:
     assert vault_hashes(db)["users"] == users
     live = {i for i, d in mock.data.objects["dashboards"].items() if not d.get("deleted")}
     assert set(vault_hashes(db)["dashboards"]) == live
+
+
+class _VersionsAfterUser(httpx.AsyncBaseTransport):
+    """The mock, except that `/versions` is answered only once `/user` has arrived too."""
+
+    def __init__(self, app: MockLooker) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._user = anyio.Event()
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        if request.url.path.endswith("/user"):
+            self._user.set()
+        if request.url.path.endswith("/versions"):
+            await self._user.wait()  # sent one after the other, this would never answer
+        return await self._inner.handle_async_request(request)
+
+
+async def test_versions_go_beside_the_user_and_give_the_same_preflight() -> None:
+    """`/versions` and `/user` are in flight together; the outcome is the sequential one."""
+    mock = MockLooker(MockOptions())
+    transport = _VersionsAfterUser(mock)
+    options = ExtractOptions()
+    async with LookerClient(_settings(), transport=transport) as client:
+        with anyio.fail_after(10):
+            versions, found = await versions_and_preflight(client, CONTENT_TYPES, options)
+        assert versions == await client.versions()
+        assert found == await preflight(client, versions, CONTENT_TYPES, options)
+    assert found.access.release == "26.12.3" and found.access.admin
+
+
+async def test_a_failed_versions_request_fails_the_preflight_as_before() -> None:
+    """`/versions` answering 404 raises its own error, not a group of errors."""
+    looker = FakeLooker()
+    looker.script("/versions", httpx.Response(404, json={"message": "Not found"}))
+    looker.script("/user", httpx.Response(200, json={"id": "5", "display_name": "svc"}))
+    looker.script("/users/5/roles", httpx.Response(200, json=[]))
+    async with LookerClient(fake_settings(), transport=httpx.MockTransport(looker)) as client:
+        with pytest.raises(NotFoundError, match="/versions"):
+            await versions_and_preflight(client, CONTENT_TYPES, ExtractOptions())
