@@ -11,7 +11,7 @@ A 403 skips the type (or only the variant, such as the trash, when others can be
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
@@ -37,14 +37,20 @@ __all__ = ["check_page_length", "list_ids", "stop_forbidden", "stop_type"]
 
 logger = logging.getLogger(__name__)
 
+Progressed = Callable[[str, int], None]  # (variant key, ids listed so far)
 
-async def list_ids(job: TypeJob, source: ListSource, phase: str) -> dict[str, int] | None:
+
+async def list_ids(
+    job: TypeJob, source: ListSource, phase: str, progressed: Progressed | None = None
+) -> dict[str, int] | None:
     """List every id the endpoint has now, per variant, into the ledger.
 
     The variants (live and trash) are listed at once, each page after page: a listing is a
     chain of round trips, and at 100 ms each the chains, not the slots, set a type's pace.
     Their outcomes are then taken in variant order, as if listed one after the other.
-    The answer is how many ids each readable variant listed (a forbidden variant is left out);
+    `progressed(variant key, ids so far)` hears of every page after the first (one that repeats
+    no ids: offsets are honoured). The answer is how many ids each
+    readable variant listed (a forbidden variant is left out);
     None when the type cannot be listed: it is then stopped, with one recorded outcome.
     """
     wanted = [
@@ -56,7 +62,7 @@ async def list_ids(job: TypeJob, source: ListSource, phase: str) -> dict[str, in
 
     async def one(vkey: str, variant: Mapping[str, str]) -> None:
         try:
-            answers[vkey] = await list_variant_ids(job, source, variant, phase)
+            answers[vkey] = await list_variant_ids(job, source, variant, phase, progressed)
         except (ApiError, PagingError, PayloadShapeError) as exc:
             answers[vkey] = exc
 
@@ -122,7 +128,11 @@ def check_page_length(path: str, page: ListPage, limit: int) -> None:
 
 
 async def list_variant_ids(
-    job: TypeJob, source: ListSource, variant: Mapping[str, str], phase: str
+    job: TypeJob,
+    source: ListSource,
+    variant: Mapping[str, str],
+    phase: str,
+    progressed: Progressed | None = None,
 ) -> int:
     """Page through one variant's ids (`fields=<id>`) until the server confirms the end.
 
@@ -136,6 +146,8 @@ async def list_variant_ids(
             return count
         await job.run.in_ledger(job.run.ledger.add, job.name, phase, ids)
         count += len(ids)
+        if progressed is not None and offset > 0:  # a second page: the server honours offset
+            progressed(variant_key(variant), count)
         if count > MAX_LISTED_ITEMS:
             raise PagingError(
                 f"GET {source.path} listed more than {MAX_LISTED_ITEMS} ids: paging never ends"

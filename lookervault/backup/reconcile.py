@@ -27,6 +27,22 @@ class Listing:
 
     counts: dict[str, int] | None = None  # ids listed per variant; None until (or unless) done
     ready: anyio.Event = field(default_factory=anyio.Event)
+    listed: dict[str, int] = field(default_factory=dict)  # ids counted so far, per variant
+    _changed: anyio.Event = field(default_factory=anyio.Event)
+
+    def progressed(self, vkey: str, count: int) -> None:
+        """The variant's listing has counted `count` ids so far."""
+        self.listed[vkey] = count
+        self.notify()
+
+    def notify(self) -> None:
+        """Wake the page workers waiting for the listing (or for their variant's first page)."""
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def changed(self) -> None:
+        """Wait for the next `notify`."""
+        await self._changed.wait()
 
     @property
     def ok(self) -> bool:
@@ -37,9 +53,10 @@ class Listing:
 async def list_before(job: TypeJob, source: ListSource, listing: Listing) -> None:
     """The listing made beside the first pages: where paging stops, and the progress total."""
     try:
-        listing.counts = await list_ids(job, source, BEFORE)
+        listing.counts = await list_ids(job, source, BEFORE, listing.progressed)
     finally:
         listing.ready.set()
+        listing.notify()
     if listing.ok:
         total = await job.run.in_ledger(job.run.ledger.count, job.name)
         job.run.progress.add_total(job.name, total)
