@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 
+from lookervault.backup.ahead import PagesAhead, predicted_offsets
 from lookervault.backup.checkpoint import Checkpoint, variant_key
 from lookervault.backup.context import TypeJob
 from lookervault.backup.items import error_line, item_id
@@ -41,7 +42,11 @@ Progressed = Callable[[str, int], None]  # (variant key, ids listed so far)
 
 
 async def list_ids(
-    job: TypeJob, source: ListSource, phase: str, progressed: Progressed | None = None
+    job: TypeJob,
+    source: ListSource,
+    phase: str,
+    progressed: Progressed | None = None,
+    expected: Mapping[str, int] | None = None,
 ) -> dict[str, int] | None:
     """List every id the endpoint has now, per variant, into the ledger.
 
@@ -49,7 +54,8 @@ async def list_ids(
     chain of round trips, and at 100 ms each the chains, not the slots, set a type's pace.
     Their outcomes are then taken in variant order, as if listed one after the other.
     `progressed(variant key, ids so far)` hears of every page after the first (one that repeats
-    no ids: offsets are honoured). The answer is how many ids each
+    no ids: offsets are honoured); `expected` (ids per variant an earlier listing counted) lets
+    the pages it predicts be asked at once. The answer is how many ids each
     readable variant listed (a forbidden variant is left out);
     None when the type cannot be listed: it is then stopped, with one recorded outcome.
     """
@@ -62,7 +68,8 @@ async def list_ids(
 
     async def one(vkey: str, variant: Mapping[str, str]) -> None:
         try:
-            answers[vkey] = await list_variant_ids(job, source, variant, phase, progressed)
+            known = (expected or {}).get(vkey)
+            answers[vkey] = await list_variant_ids(job, source, variant, phase, progressed, known)
         except (ApiError, PagingError, PayloadShapeError) as exc:
             answers[vkey] = exc
 
@@ -133,15 +140,52 @@ async def list_variant_ids(
     variant: Mapping[str, str],
     phase: str,
     progressed: Progressed | None = None,
+    expected: int | None = None,
 ) -> int:
     """Page through one variant's ids (`fields=<id>`) until the server confirms the end.
+
+    With `expected` (what an earlier listing counted), the pages it predicts are asked at once
+    (backup/ahead.py) and read in order, each checked as if asked alone.
 
     Raises:
         PagingError: limit ignored, a page repeated, or no end in sight.
     """
+    params: dict[str, Any] = {**source.params, **variant, "fields": job.ct.id_key}
+    if source.sort:
+        params["sorts"] = source.sort
+
+    async def fetch(offset: int) -> ListPage:
+        asked = {**params, "limit": ID_LISTING_PAGE_SIZE, "offset": offset}
+        return await job.run.client.get_page(source.path, asked)
+
+    outcome: int | Exception = 0
+    async with anyio.create_task_group() as tg:
+        ahead = PagesAhead(tg, fetch)
+        if expected:
+            most = job.run.options.concurrency
+            ahead.ask(predicted_offsets(expected, ID_LISTING_PAGE_SIZE, most))
+        try:
+            outcome = await _list_pages(job, source, variant, phase, progressed, ahead)
+        except Exception as exc:  # raised below as itself, not in a task group's error group
+            outcome = exc
+        finally:
+            tg.cancel_scope.cancel()  # pages asked ahead that the listing never reached
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+async def _list_pages(
+    job: TypeJob,
+    source: ListSource,
+    variant: Mapping[str, str],
+    phase: str,
+    progressed: Progressed | None,
+    ahead: PagesAhead,
+) -> int:
     count, offset, previous = 0, 0, frozenset[str]()
     while True:
-        page, ids = await _next_page(job, source, variant, offset, previous)
+        page, ids = await _next_page(job, source, offset, previous, ahead)
         if not ids:
             return count
         await job.run.in_ledger(job.run.ledger.add, job.name, phase, ids)
@@ -161,17 +205,13 @@ async def list_variant_ids(
 async def _next_page(
     job: TypeJob,
     source: ListSource,
-    variant: Mapping[str, str],
     offset: int,
     previous: frozenset[str],
+    ahead: PagesAhead,
 ) -> tuple[ListPage, list[str]]:
     """The page at `offset` and its ids, asked again when it repeats the page before."""
-    params: dict[str, Any] = {**source.params, **variant, "fields": job.ct.id_key}
-    params.update(limit=ID_LISTING_PAGE_SIZE, offset=offset)
-    if source.sort:
-        params["sorts"] = source.sort
     for _ in range(LISTING_REPEAT_RETRIES + 1):
-        page = await job.run.client.get_page(source.path, params)
+        page = await ahead.page_at(offset)  # asked ahead at most once, then afresh
         check_page_length(source.path, page, ID_LISTING_PAGE_SIZE)
         ids = _ids(job, page)
         if not ids or not previous or not set(ids) <= previous:

@@ -62,13 +62,18 @@ async def list_before(job: TypeJob, source: ListSource, listing: Listing) -> Non
         job.run.progress.add_total(job.name, total)
 
 
-async def reconcile(job: TypeJob, source: ListSource) -> None:
-    """Fetch what paging missed while content moved; record what vanished during the run."""
+async def reconcile(
+    job: TypeJob, source: ListSource, expected: dict[str, int] | None = None
+) -> None:
+    """Fetch what paging missed while content moved; record what vanished during the run.
+
+    `expected`: the first listing's counts, so the second asks the pages they predict at once.
+    """
     # The second listing needs no commits; the comparison needs them all.
     listed: list[dict[str, int] | None] = []
 
     async def list_after() -> None:
-        listed.append(await list_ids(job, source, AFTER))
+        listed.append(await list_ids(job, source, AFTER, expected=expected))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(list_after)
