@@ -69,8 +69,16 @@ def summary(trace: Trace, latency_s: float, concurrency: int) -> list[str]:
         f"busy slot-seconds {busy:.1f} of {concurrency * end:.1f}: {busy / concurrency / end:.3f}",
         f"loop stalls over {1000 * _STALL_S:.0f} ms: {len(trace.stalls)}, "
         f"{sum(late for _, late in trace.stalls):.2f} s in all",
-        f"requests in flight per {_STEP_S} s:",
     ]
+    per_second: dict[int, float] = defaultdict(float)
+    for at, late in trace.stalls:
+        per_second[int(at)] += late
+    if per_second:
+        lines.append(
+            "  stalled s per second: "
+            + ", ".join(f"{sec}: {late:.2f}" for sec, late in sorted(per_second.items()))
+        )
+    lines.append(f"requests in flight per {_STEP_S} s:")
     slots = [f"{n:4.0f}" for n in occupancy(reqs)]
     per_line = 16
     lines += [
