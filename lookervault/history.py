@@ -10,7 +10,7 @@ from typing import Any
 
 from lookervault import jsonio
 from lookervault.errors import UsageError
-from lookervault.metrics import requests_by_type
+from lookervault.metrics import requests_by_type, unavailable_by_type
 from lookervault.vault.queries import ItemRow, ItemVersion, RunRecord
 from lookervault.vault.store import Vault
 
@@ -70,6 +70,8 @@ class RunSummary:
     requests_by_type: dict[str, int] = field(default_factory=dict)
     # {type: {"outcome", "reason"}} as the run recorded them (runs of earlier releases: {})
     outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # {type: ids listed but answering 404}: explores Looker lists yet will not render
+    unavailable: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -116,6 +118,7 @@ def _summary(vault: Vault, run: RunRecord, stored_bytes: int) -> RunSummary:
         requests=int(run.stats.get("requests", 0)) if isinstance(run.stats, dict) else 0,
         requests_by_type=requests_by_type(run.stats) if isinstance(run.stats, dict) else {},
         outcomes=(run.stats or {}).get("outcomes") or {},
+        unavailable=unavailable_by_type(run.stats) if isinstance(run.stats, dict) else {},
     )
 
 

@@ -7,10 +7,18 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 
-__all__ = ["REQUESTS_PREFIX", "Metrics", "requests_by_type"]
+__all__ = [
+    "REQUESTS_PREFIX",
+    "UNAVAILABLE_PREFIX",
+    "Metrics",
+    "requests_by_type",
+    "unavailable_by_type",
+]
 
 # requests:<content type> counts what each type cost (looker/request_counter.py).
 REQUESTS_PREFIX = "requests:"
+# unavailable:<content type> counts ids listed but answering 404 (explores): not gone, not failed.
+UNAVAILABLE_PREFIX = "unavailable:"
 
 
 class Metrics:
@@ -50,8 +58,17 @@ class Metrics:
 
 def requests_by_type(stats: Mapping[str, object]) -> dict[str, int]:
     """The per-type request counts held in a metrics snapshot or a run's stats."""
+    return _by_type(stats, REQUESTS_PREFIX)
+
+
+def unavailable_by_type(stats: Mapping[str, object]) -> dict[str, int]:
+    """Per type, the ids listed but answering 404, from a metrics snapshot or a run's stats."""
+    return _by_type(stats, UNAVAILABLE_PREFIX)
+
+
+def _by_type(stats: Mapping[str, object], prefix: str) -> dict[str, int]:
     return {
-        key[len(REQUESTS_PREFIX) :]: value
+        key[len(prefix) :]: value
         for key, value in sorted(stats.items())
-        if key.startswith(REQUESTS_PREFIX) and isinstance(value, int)
+        if key.startswith(prefix) and isinstance(value, int)
     }

@@ -1,10 +1,11 @@
-"""Id listing pages asked ahead, at the offsets an earlier count of the same listing predicts.
+"""Id listing pages asked ahead, at the offsets an earlier listing of the same variant read.
 
 A listing is one round trip per thousand ids, each asked after the one before (offsets advance by
 what the server sent). The listing after the pages, which reconciliation compares with the one
-before, usually finds the same count: its pages can all be asked at once and then read in order,
-checked exactly as if asked one by one. A page asked at an offset the listing never reaches (the
-content changed, the server caps `limit`) is dropped: at most one request per predicted page.
+before, usually reads the same offsets (the same count, the same cap, the same X-Total-Count):
+its pages can all be asked at once and then read in order, checked exactly as if asked one by
+one. A page asked at an offset the listing never reaches (the content changed) is dropped: at
+most one request per page of the earlier listing.
 """
 
 from __future__ import annotations
@@ -16,16 +17,9 @@ from anyio.abc import TaskGroup
 
 from lookervault.looker.listing import ListPage
 
-__all__ = ["PagesAhead", "predicted_offsets"]
+__all__ = ["PagesAhead"]
 
 Fetch = Callable[[int], Awaitable[ListPage]]
-
-
-def predicted_offsets(expected: int, page_size: int, most: int) -> list[int]:
-    """Offsets after the first of a listing of `expected` ids, the confirming empty page too."""
-    if expected <= 0:
-        return []
-    return [*range(page_size, expected, page_size), expected][:most]
 
 
 class _Pending:

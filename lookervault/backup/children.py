@@ -20,6 +20,7 @@ from lookervault.errors import ApiError, ForbiddenError, NotFoundError, PayloadS
 from lookervault.looker.deadline import request_timeout
 from lookervault.looker.payload import ItemFields, read_fields, split_document, split_page
 from lookervault.looker.priority import as_leaves
+from lookervault.metrics import UNAVAILABLE_PREFIX
 from lookervault.vault.records import Batch
 
 __all__ = ["back_up_children"]
@@ -107,7 +108,7 @@ async def _fetch_child(
         child_id = source.item_id(key, None)
         if source.not_found == "unavailable":  # listed but not served: not gone, not failed
             job.state.unavailable.append(child_id)
-            job.run.client.metrics.add(f"unavailable:{job.name}")
+            job.run.client.metrics.add(f"{UNAVAILABLE_PREFIX}{job.name}")
             batch = Batch(run_id, checkpoints=(job.mark(checkpoint),))
         elif not await parent_gone(job, parent):  # 404 alone does not mean deleted
             failure = job.failure(checkpoint, f"{error_line(exc)} (its parent still exists)")

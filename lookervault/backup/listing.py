@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import anyio
 
-from lookervault.backup.ahead import PagesAhead, predicted_offsets
+from lookervault.backup.ahead import PagesAhead
 from lookervault.backup.checkpoint import Checkpoint, variant_key
 from lookervault.backup.context import TypeJob
 from lookervault.backup.items import error_line, item_id
 from lookervault.backup.outcomes import FORBIDDEN
-from lookervault.config import ID_LISTING_PAGE_SIZE, LISTING_REPEAT_RETRIES, MAX_LISTED_ITEMS
+from lookervault.config import ID_LISTING_PAGE_SIZE
 from lookervault.content import ListSource
 from lookervault.errors import (
     ApiError,
@@ -30,11 +31,11 @@ from lookervault.errors import (
     PagingError,
     PayloadShapeError,
 )
-from lookervault.looker.listing import ListPage
+from lookervault.looker.listing import ListPage, confirmed_pages
 from lookervault.looker.payload import read_fields
 from lookervault.vault.records import Batch
 
-__all__ = ["check_page_length", "list_ids", "stop_forbidden", "stop_type"]
+__all__ = ["list_ids", "stop_forbidden", "stop_type"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ async def list_ids(
     source: ListSource,
     phase: str,
     progressed: Progressed | None = None,
-    expected: Mapping[str, int] | None = None,
+    trail: dict[str, list[int]] | None = None,
 ) -> dict[str, int] | None:
     """List every id the endpoint has now, per variant, into the ledger.
 
@@ -54,8 +55,8 @@ async def list_ids(
     chain of round trips, and at 100 ms each the chains, not the slots, set a type's pace.
     Their outcomes are then taken in variant order, as if listed one after the other.
     `progressed(variant key, ids so far)` hears of every page after the first (one that repeats
-    no ids: offsets are honoured); `expected` (ids per variant an earlier listing counted) lets
-    the pages it predicts be asked at once. The answer is how many ids each
+    no ids: offsets are honoured). `trail` holds, per variant, the offsets an earlier listing
+    read: those pages are asked at once; it is updated with this listing's. The answer is how many ids each
     readable variant listed (a forbidden variant is left out);
     None when the type cannot be listed: it is then stopped, with one recorded outcome.
     """
@@ -68,8 +69,8 @@ async def list_ids(
 
     async def one(vkey: str, variant: Mapping[str, str]) -> None:
         try:
-            known = (expected or {}).get(vkey)
-            answers[vkey] = await list_variant_ids(job, source, variant, phase, progressed, known)
+            offsets = None if trail is None else trail.setdefault(vkey, [])
+            answers[vkey] = await list_variant_ids(job, source, variant, phase, progressed, offsets)
         except (ApiError, PagingError, PayloadShapeError) as exc:
             answers[vkey] = exc
 
@@ -121,31 +122,19 @@ async def stop_type(job: TypeJob, reason: str, key: Checkpoint | None = None) ->
         await job.send(Batch(job.run.run_id, failures=(failure,)))
 
 
-def check_page_length(path: str, page: ListPage, limit: int) -> None:
-    """A page longer than the limit asked means the server ignores `limit`: paging is not safe.
-
-    Raises:
-        PagingError: the page is longer than `limit`.
-    """
-    if len(page.items) > limit:
-        raise PagingError(
-            f"GET {path} answered {len(page.items)} items to limit={limit}: "
-            "the server ignores limit, so its pages cannot be trusted"
-        )
-
-
 async def list_variant_ids(
     job: TypeJob,
     source: ListSource,
     variant: Mapping[str, str],
     phase: str,
     progressed: Progressed | None = None,
-    expected: int | None = None,
+    trail: list[int] | None = None,
 ) -> int:
     """Page through one variant's ids (`fields=<id>`) until the server confirms the end.
 
-    With `expected` (what an earlier listing counted), the pages it predicts are asked at once
-    (backup/ahead.py) and read in order, each checked as if asked alone.
+    With a `trail` (the offsets an earlier listing of the variant read), those pages are asked at
+    once (backup/ahead.py) and read in order, each checked as if asked alone; the trail then
+    holds the offsets this listing read.
 
     Raises:
         PagingError: limit ignored, a page repeated, or no end in sight.
@@ -161,11 +150,12 @@ async def list_variant_ids(
     outcome: int | Exception = 0
     async with anyio.create_task_group() as tg:
         ahead = PagesAhead(tg, fetch)
-        if expected:
-            most = job.run.options.concurrency
-            ahead.ask(predicted_offsets(expected, ID_LISTING_PAGE_SIZE, most))
+        if trail:
+            ahead.ask([o for o in trail if o > 0][: job.run.options.concurrency])
         try:
-            outcome = await _list_pages(job, source, variant, phase, progressed, ahead)
+            outcome = await _list_pages(
+                job, source, params, variant_key(variant), phase, progressed, ahead, trail
+            )
         except Exception as exc:  # raised below as itself, not in a task group's error group
             outcome = exc
         finally:
@@ -178,49 +168,33 @@ async def list_variant_ids(
 async def _list_pages(
     job: TypeJob,
     source: ListSource,
-    variant: Mapping[str, str],
+    params: dict[str, Any],
+    vkey: str,
     phase: str,
     progressed: Progressed | None,
     ahead: PagesAhead,
+    trail: list[int] | None,
 ) -> int:
-    count, offset, previous = 0, 0, frozenset[str]()
-    while True:
-        page, ids = await _next_page(job, source, offset, previous, ahead)
-        if not ids:
-            return count
+    read: list[int] = []
+
+    async def get_page(path: str, asked: dict[str, Any]) -> ListPage:
+        offset = int(asked["offset"])
+        if not read or read[-1] != offset:
+            read.append(offset)
+        return await ahead.page_at(offset)  # asked ahead at most once, then afresh
+
+    count, pages = 0, 0
+    ids_of = partial(_ids, job)
+    async for _, ids in confirmed_pages(
+        get_page, source.path, params, ID_LISTING_PAGE_SIZE, ids_of
+    ):
         await job.run.in_ledger(job.run.ledger.add, job.name, phase, ids)
-        count += len(ids)
-        if progressed is not None and offset > 0:  # a second page: the server honours offset
-            progressed(variant_key(variant), count)
-        if count > MAX_LISTED_ITEMS:
-            raise PagingError(
-                f"GET {source.path} listed more than {MAX_LISTED_ITEMS} ids: paging never ends"
-            )
-        offset += len(ids)
-        if page.total is not None and offset >= page.total:
-            return count  # X-Total-Count agrees: no need to ask for the empty page
-        previous = frozenset(ids)
-
-
-async def _next_page(
-    job: TypeJob,
-    source: ListSource,
-    offset: int,
-    previous: frozenset[str],
-    ahead: PagesAhead,
-) -> tuple[ListPage, list[str]]:
-    """The page at `offset` and its ids, asked again when it repeats the page before."""
-    for _ in range(LISTING_REPEAT_RETRIES + 1):
-        page = await ahead.page_at(offset)  # asked ahead at most once, then afresh
-        check_page_length(source.path, page, ID_LISTING_PAGE_SIZE)
-        ids = _ids(job, page)
-        if not ids or not previous or not set(ids) <= previous:
-            return page, ids
-        logger.info("%s: the id page at offset %d repeats the page before", job.name, offset)
-    raise PagingError(
-        f"GET {source.path} answered the same ids at offset {offset} as the page before, "
-        f"{LISTING_REPEAT_RETRIES + 1} times: the server ignores offset"
-    )
+        count, pages = count + len(ids), pages + 1
+        if progressed is not None and pages > 1:  # a second page: the server honours offset
+            progressed(vkey, count)
+    if trail is not None:
+        trail[:] = read
+    return count
 
 
 def _ids(job: TypeJob, page: ListPage) -> list[str]:

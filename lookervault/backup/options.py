@@ -47,6 +47,8 @@ class ExtractOptions:
             "resume": self.resume,
             "max_requests": self.max_requests,
             "skip_personal_folder_access": self.skip_personal_folder_access,
+            "explores_in_flight": self.explores_in_flight,
+            "explores_timeout_s": self.explores_timeout_s,
             "exclude": list(self.exclude),
             "shrink_threshold": self.shrink_threshold,
             "accept_shrink": self.accept_shrink,

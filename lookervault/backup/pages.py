@@ -123,7 +123,7 @@ async def back_up_list(job: TypeJob, source: ListSource) -> None:
         for variant in source.variants:
             tg.start_soon(_fetch_variant, pages, variant, listing)
     if listing.ok and not job.run.outcomes.stopped(job.name):
-        await reconcile(job, source, listing.counts)
+        await reconcile(job, source, listing.trail)
 
 
 async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: Listing) -> None:

@@ -22,7 +22,7 @@ import anyio
 from lookervault.backup.options import ExtractOptions
 from lookervault.content import ChildSource, ContentType, ListSource
 from lookervault.endpoints import describe_endpoint, for_release, parse_release
-from lookervault.errors import ApiError
+from lookervault.errors import ApiError, ConnectError
 from lookervault.looker.client import LookerClient
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
     "TypePlan",
     "plan_types",
     "preflight",
-    "versions_and_preflight",
+    "start_session",
 ]
 
 logger = logging.getLogger(__name__)
@@ -113,13 +113,30 @@ class Preflight:
         return f"LIMITED BACKUP: {why}; {lacking or 'nothing of the requested types'}"
 
 
-async def versions_and_preflight(
+async def start_session(
     client: LookerClient, types: Iterable[ContentType], options: ExtractOptions
 ) -> tuple[Any, Preflight]:
-    """`/versions` beside the pre-flight's `/user` and roles: one round trip fewer before paging.
+    """`/versions` and the pre-flight: what every command that talks to Looker asks first.
 
-    Errors come as they would one after the other: `/versions`' first.
+    `/versions` goes beside `/user` and its roles: one round trip fewer before the first page.
+    Errors are raised as if asked one after the other (`/versions`' first). Looker failing these
+    after retries (a 5xx storm, a restart) is Looker unavailable, not a bug: a one-line error and
+    exit 3, with nothing fetched and nothing in the vault changed.
+
+    Raises:
+        ConnectError: Looker answered /versions, /user or the roles with an error status.
     """
+    try:
+        return await _versions_and_preflight(client, types, options)
+    except ApiError as exc:
+        raise ConnectError(
+            f"Looker is not answering: {exc}; nothing was fetched, try again later"
+        ) from None
+
+
+async def _versions_and_preflight(
+    client: LookerClient, types: Iterable[ContentType], options: ExtractOptions
+) -> tuple[Any, Preflight]:
     answers: dict[str, Any] = {}
 
     async def ask(key: str, call: Callable[[], Awaitable[Any]]) -> None:

@@ -28,6 +28,7 @@ class Listing:
     counts: dict[str, int] | None = None  # ids listed per variant; None until (or unless) done
     ready: anyio.Event = field(default_factory=anyio.Event)
     listed: dict[str, int] = field(default_factory=dict)  # ids counted so far, per variant
+    trail: dict[str, list[int]] = field(default_factory=dict)  # offsets read, per variant
     _changed: anyio.Event = field(default_factory=anyio.Event)
 
     def progressed(self, vkey: str, count: int) -> None:
@@ -53,7 +54,7 @@ class Listing:
 async def list_before(job: TypeJob, source: ListSource, listing: Listing) -> None:
     """The listing made beside the first pages: where paging stops, and the progress total."""
     try:
-        listing.counts = await list_ids(job, source, BEFORE, listing.progressed)
+        listing.counts = await list_ids(job, source, BEFORE, listing.progressed, listing.trail)
     finally:
         listing.ready.set()
         listing.notify()
@@ -63,17 +64,17 @@ async def list_before(job: TypeJob, source: ListSource, listing: Listing) -> Non
 
 
 async def reconcile(
-    job: TypeJob, source: ListSource, expected: dict[str, int] | None = None
+    job: TypeJob, source: ListSource, trail: dict[str, list[int]] | None = None
 ) -> None:
     """Fetch what paging missed while content moved; record what vanished during the run.
 
-    `expected`: the first listing's counts, so the second asks the pages they predict at once.
+    `trail`: the offsets the first listing read, which the second asks at once.
     """
     # The second listing needs no commits; the comparison needs them all.
     listed: list[dict[str, int] | None] = []
 
     async def list_after() -> None:
-        listed.append(await list_ids(job, source, AFTER, expected=expected))
+        listed.append(await list_ids(job, source, AFTER, trail=trail))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(list_after)

@@ -8,16 +8,21 @@ the content pages, a get-by-id per item where the type needs one, a request per 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from lookervault.backup.items import item_id
 from lookervault.backup.options import ExtractOptions
-from lookervault.backup.preflight import Preflight, preflight
+from lookervault.backup.preflight import Preflight, start_session
 from lookervault.backup.selection import select_types
 from lookervault.config import ID_LISTING_PAGE_SIZE
 from lookervault.content import ChildSource, ContentType, ListSource
 from lookervault.looker.client import LookerClient
+from lookervault.looker.listing import ListPage, confirmed_pages
+from lookervault.looker.payload import read_fields
 from lookervault.looker.request_counter import SESSION
 from lookervault.settings import ConnectionSettings
 
@@ -30,7 +35,17 @@ _KEY_FIELDS = {
     "boards": ("content_metadata_id",),
 }
 
-Listed = Mapping[str, list[list[dict[str, Any]]]]  # type -> per variant, the listed items
+
+@dataclass(frozen=True)
+class VariantListing:
+    """One variant's listed items, the requests its listing took, the cap it revealed."""
+
+    items: list[dict[str, Any]]
+    requests: int
+    cap: int | None = None
+
+
+Listed = Mapping[str, list[VariantListing]]  # type -> per variant, what its listing found
 
 
 @dataclass(frozen=True)
@@ -66,13 +81,12 @@ async def plan_requests(
     """Log in, run the pre-flight, list each type's ids once, and predict a full run's requests."""
     types = select_types(options.content_types, options.exclude).types  # without --exclude
     async with LookerClient(settings, concurrency=1, transport=transport) as client:
-        versions = await client.versions()
-        found = await preflight(client, versions, types, options)
+        _, found = await start_session(client, types, options)
         session = client.metrics.get(f"requests:{SESSION}")
         listed = {ct.name: await _list(client, ct) for ct in _listed_types(found)}
         spent = client.metrics.get("requests")
     by_type = {SESSION: session, **predict_requests(found.types, listed, options.page_size)}
-    items = {name: sum(len(v) for v in variants) for name, variants in listed.items()}
+    items = {name: sum(len(v.items) for v in variants) for name, variants in listed.items()}
     return RequestPlan(by_type, items, spent, found.run_access, found.access.release)
 
 
@@ -91,29 +105,51 @@ def _listed_types(found: Preflight) -> list[ContentType]:
     ]
 
 
-async def _list(client: LookerClient, ct: ContentType) -> list[list[dict[str, Any]]]:
-    """Every variant's items, with only the id and the child keys' fields."""
+async def _list(client: LookerClient, ct: ContentType) -> list[VariantListing]:
+    """Every variant's items, with only the id and the child keys' fields.
+
+    Paged variants are listed as the backup lists them (looker/listing.py: a short page ends
+    nothing until the server confirms the end), so a server that caps `limit` is counted in
+    full, and the cap it revealed is kept for the prediction of content pages.
+    """
     source = ct.source
     if not isinstance(source, ListSource):
         return []
     fields = ",".join((ct.id_key, *_KEY_FIELDS.get(ct.name, ())))
-    found: list[list[dict[str, Any]]] = []
+    found: list[VariantListing] = []
     for variant in source.variants:
         params: dict[str, Any] = {**source.params, **variant, "fields": fields}
+        before = client.metrics.get("requests")
         if not source.paged:
-            found.append(list(await client.get_json(source.path, params) or ()))
+            answer: list[dict[str, Any]] = list(await client.get_json(source.path, params) or ())
+            found.append(VariantListing(answer, client.metrics.get("requests") - before))
             continue
+        if source.sort:
+            params["sorts"] = source.sort
         items: list[dict[str, Any]] = []
-        while True:
-            params.update(limit=ID_LISTING_PAGE_SIZE, offset=len(items))
-            if source.sort:
-                params["sorts"] = source.sort
-            page = await client.get_json(source.path, params) or []
-            items.extend(page)
-            if len(page) < ID_LISTING_PAGE_SIZE:
-                break
-        found.append(items)
+        lengths: list[int] = []
+        pages = confirmed_pages(
+            client.get_page, source.path, params, ID_LISTING_PAGE_SIZE, _ids(ct)
+        )
+        async for page, _ in pages:
+            items.extend(orjson.loads(raw) for raw in page.items)
+            lengths.append(len(page.items))
+        requests = client.metrics.get("requests") - before
+        found.append(VariantListing(items, requests, _cap(lengths)))
     return found
+
+
+def _ids(ct: ContentType) -> Callable[[ListPage], list[str]]:
+    def ids_of(page: ListPage) -> list[str]:
+        return [i for raw in page.items if (i := item_id(ct, read_fields(raw))) is not None]
+
+    return ids_of
+
+
+def _cap(lengths: list[int]) -> int | None:
+    """The server's cap on `limit`: the length of a page shorter than asked yet not the last."""
+    short = [n for n in lengths[:-1] if n < ID_LISTING_PAGE_SIZE]
+    return max(short) if short else None
 
 
 def predict_requests(
@@ -128,7 +164,7 @@ def predict_requests(
                 key
                 for parent in source.parents
                 for variant in listed.get(parent, ())
-                for item in variant
+                for item in variant.items
                 for key in source.keys(parent, item)
             }
             if keys:  # a type that makes no request is not in a run's counts either
@@ -137,17 +173,17 @@ def predict_requests(
             predicted[ct.name] = len(source.variants)
         else:
             size = min(page_size, source.page_size or page_size)  # as backup/pages.py pages it
-            predicted[ct.name] = sum(_paged(len(v), size, ct) for v in listed[ct.name])
+            predicted[ct.name] = sum(_paged(v, size, ct) for v in listed[ct.name])
     return predicted
 
 
-def _paged(n: int, page_size: int, ct: ContentType) -> int:
-    """One variant of n items: two id listings, the pages up to the last, per-item fetches.
+def _paged(listing: VariantListing, page_size: int, ct: ContentType) -> int:
+    """One variant: its two id listings, the content pages up to the last, per-item fetches.
 
-    An id listing ends on an empty page (backup/listing.py: a short page alone does not end
-    it), so it costs one request more than its pages of ids; a server sending X-Total-Count
-    spares that request, which this prediction does not count on.
+    Each id listing costs what the plan's own listing cost (it pages the same way); content
+    pages step by the server's cap when it is below the page size (backup/pages.py).
     """
-    listings = 2 * (-(-n // ID_LISTING_PAGE_SIZE) + 1)
-    pages = max(n - 1, 0) // page_size + 1
-    return listings + pages + (n if ct.fetch_detail else 0)
+    n = len(listing.items)
+    size = min(page_size, listing.cap or page_size)
+    pages = max(n - 1, 0) // size + 1
+    return 2 * listing.requests + pages + (n if ct.fetch_detail else 0)

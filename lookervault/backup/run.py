@@ -31,7 +31,7 @@ from lookervault.backup.instance import check_same_instance
 from lookervault.backup.job import back_up_type
 from lookervault.backup.options import ExtractOptions
 from lookervault.backup.outcomes import EXCLUDED, RunOutcomes, is_skipped
-from lookervault.backup.preflight import Preflight, versions_and_preflight
+from lookervault.backup.preflight import Preflight, start_session
 from lookervault.backup.selection import Selection, select_types
 from lookervault.backup.shrink import hold_shrinking_types
 from lookervault.config import (
@@ -42,7 +42,7 @@ from lookervault.content import ContentType
 from lookervault.errors import LookerVaultError, RequestBudgetError
 from lookervault.looker.client import LookerClient
 from lookervault.looker.throttle import AdaptiveLimiter
-from lookervault.metrics import Metrics, requests_by_type
+from lookervault.metrics import Metrics, requests_by_type, unavailable_by_type
 from lookervault.progress import NullProgress, Progress
 from lookervault.settings import ConnectionSettings
 from lookervault.vault.ledger import ListedIds
@@ -86,11 +86,7 @@ class ExtractResult:
             "rate_limited": self.metrics.get("rate_limited", 0),
             "retries": self.metrics.get("retries", 0),
             # listed but answering 404 (explores): neither gone nor failed
-            "unavailable": {
-                key.partition(":")[2]: n
-                for key, n in self.metrics.items()
-                if key.startswith("unavailable:")
-            },
+            "unavailable": unavailable_by_type(self.metrics),
             "elapsed_s": round(self.elapsed_s, 3),
             "items_per_s": round(total / self.elapsed_s, 1) if self.elapsed_s > 0 else 0.0,
             "outcomes": self.outcomes,
@@ -237,7 +233,7 @@ async def extract(
     )
     try:
         async with client:
-            versions, found = await versions_and_preflight(client, selection.types, options)
+            versions, found = await start_session(client, selection.types, options)
             with opener() as opened:
                 check_same_instance(
                     settings.base_url,

@@ -81,14 +81,13 @@ def check_command(
 
 
 async def _preflight(settings: Any, options: Any) -> Preflight:
-    from lookervault.backup.preflight import preflight
+    from lookervault.backup.preflight import start_session
     from lookervault.content import resolve_content_types
     from lookervault.looker.client import LookerClient
 
     async with LookerClient(settings, concurrency=1) as client:
-        versions = await client.versions()
         types = resolve_content_types(options.content_types)
-        return await preflight(client, versions, types, options)
+        return (await start_session(client, types, options))[1]
 
 
 def check_report(found: Preflight, looker_url: str) -> dict[str, Any]:

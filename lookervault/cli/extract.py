@@ -37,7 +37,7 @@ _EXTRACT = ExtractFlags()
 _REQUESTS = RequestFlags()
 
 if TYPE_CHECKING:
-    from lookervault.backup.run import ExtractResult
+    from lookervault.backup.run import ExtractOptions, ExtractResult
     from lookervault.vault.store import Vault
 
 # Run statuses that `--resume` can carry on from.
@@ -213,9 +213,7 @@ def extract_command(
                 allow_other_instance=allow_other_instance,
                 exclude=options.exclude,
             )
-            if requests.skip_personal_folder_access:  # the resumed session skips them too
-                hint += " --skip-personal-folder-access"
-            print(f"to continue: {hint}", file=sys.stderr)
+            print(f"to continue: {' '.join([hint, *_carried_flags(options)])}", file=sys.stderr)
         # 6: complete except skipped types or what a non-admin API user may not see
         limited = result.access == "limited"
         return status_code(result.status, skipped=result.skipped or limited)
@@ -254,6 +252,18 @@ def continue_command(
         words += ["--exclude", name]
     words += list(types)
     return shlex.join(words)
+
+
+def _carried_flags(options: ExtractOptions) -> list[str]:
+    """Flags the resumed session must repeat to fetch the rest the same way."""
+    words = []
+    if options.skip_personal_folder_access:  # else the resume would fetch what this run skipped
+        words.append("--skip-personal-folder-access")
+    if options.explores_in_flight is not None:  # a Looker too slow for the registry's explores
+        words.append(f"--explores-in-flight {options.explores_in_flight}")
+    if options.explores_timeout_s is not None:
+        words.append(f"--explores-timeout {options.explores_timeout_s:g}")
+    return words
 
 
 def _warn_contention(workers: int) -> None:

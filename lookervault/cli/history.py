@@ -110,6 +110,8 @@ def _one_run(s: RunSummary, common: RunsFlags) -> int:
     print("\n".join(columns(details)))
     for line in outcome_lines(s.outcomes):
         print(f"outcome: {line}")
+    for name, count in s.unavailable.items():
+        print(f"unavailable: {name}: {count} listed but answered 404 (kept as they were)")
     for failure in s.failures:
         print(f"failed: {failure['content_type']} {failure['key']}: {failure['error']}")
     return ExitCode.OK

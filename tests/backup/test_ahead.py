@@ -5,20 +5,11 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from lookervault.backup.ahead import PagesAhead, predicted_offsets
+from lookervault.backup.ahead import PagesAhead
 from lookervault.errors import ApiError
 from lookervault.looker.listing import ListPage
 
 pytestmark = pytest.mark.anyio
-
-
-def test_predicted_offsets_end_with_the_confirming_page() -> None:
-    """Full pages after the first, then the empty page at the count; bounded by `most`."""
-    assert predicted_offsets(2500, 1000, 32) == [1000, 2000, 2500]
-    assert predicted_offsets(2000, 1000, 32) == [1000, 2000]
-    assert predicted_offsets(900, 1000, 32) == [900]
-    assert predicted_offsets(0, 1000, 32) == []
-    assert predicted_offsets(50_000, 1000, 4) == [1000, 2000, 3000, 4000]
 
 
 async def test_a_page_asked_ahead_is_taken_once_then_asked_afresh() -> None:

@@ -9,8 +9,8 @@ import anyio
 import httpx
 import pytest
 
-from lookervault.backup import listing
 from lookervault.backup.run import ExtractOptions, ExtractResult, extract
+from lookervault.looker import listing
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.settings import ConnectionSettings
 from lookervault.vault.store import Vault
@@ -221,7 +221,7 @@ class _SecondListingAtOnce(httpx.AsyncBaseTransport):
 async def test_the_listing_after_the_pages_asks_its_predicted_pages_at_once(
     tmp_path: Path,
 ) -> None:
-    """The second listing asks the pages the first one's count predicts together."""
+    """The second listing asks the pages the first one read together."""
     mock = MockLooker(MockOptions(preset="tiny", counts={"users": 2500}))
     transport = _SecondListingAtOnce(mock)
     with anyio.fail_after(30), Vault(tmp_path / "v.db") as vault:

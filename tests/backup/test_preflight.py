@@ -16,12 +16,12 @@ from lookervault.backup.preflight import (
     plan_types,
     preflight,
     read_access,
-    versions_and_preflight,
+    start_session,
 )
 from lookervault.backup.run import ExtractOptions, extract
 from lookervault.content import CONTENT_TYPES, ListSource, content_type
 from lookervault.endpoints import for_release
-from lookervault.errors import NotFoundError
+from lookervault.errors import ConnectError, ExitCode
 from lookervault.looker.client import LookerClient
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.mock.caller import NONADMIN_PERMISSIONS, trim_user
@@ -149,6 +149,30 @@ async def test_limited_run_stores_what_the_user_sees(tmp_path: Path) -> None:
     assert set(vault_hashes(db)["dashboards"]) == live
 
 
+@pytest.mark.parametrize("path", ["/versions", "/user"])
+async def test_looker_failing_the_preflight_is_unavailable_not_a_bug(
+    path: str, tmp_path: Path
+) -> None:
+    """5xx through every retry on /versions or /user: ConnectError (exit 3), no vault opened."""
+    looker = FakeLooker()
+    looker.script(path, httpx.Response(503, json={"message": "Service unavailable"}))
+    opened: list[Path] = []
+
+    def opener() -> Vault:
+        opened.append(tmp_path / "v.db")
+        return Vault(opened[-1])
+
+    transport = httpx.MockTransport(looker)
+    with pytest.raises(ConnectError) as caught:
+        await extract(fake_settings(), opener, ExtractOptions(), transport=transport)
+    assert caught.value.exit_code == ExitCode.CONNECT
+    message = str(caught.value)
+    assert message.startswith("Looker is not answering: GET ") and "503" in message
+    assert "\n" not in message and "token" not in message.lower()
+    assert len(looker.requests_to(path)) > 1  # retried first
+    assert not opened and not (tmp_path / "v.db").exists()
+
+
 class _VersionsAfterUser(httpx.AsyncBaseTransport):
     """The mock, except that `/versions` is answered only once `/user` has arrived too."""
 
@@ -173,18 +197,17 @@ async def test_versions_go_beside_the_user_and_give_the_same_preflight() -> None
     options = ExtractOptions()
     async with LookerClient(_settings(), transport=transport) as client:
         with anyio.fail_after(10):
-            versions, found = await versions_and_preflight(client, CONTENT_TYPES, options)
+            versions, found = await start_session(client, CONTENT_TYPES, options)
         assert versions == await client.versions()
         assert found == await preflight(client, versions, CONTENT_TYPES, options)
     assert found.access.release == "26.12.3" and found.access.admin
 
 
-async def test_a_failed_versions_request_fails_the_preflight_as_before() -> None:
-    """`/versions` answering 404 raises its own error, not a group of errors."""
+async def test_a_failed_versions_request_is_the_error_named_first() -> None:
+    """/versions and /user both failing: the error is /versions', as if asked one by one."""
     looker = FakeLooker()
     looker.script("/versions", httpx.Response(404, json={"message": "Not found"}))
-    looker.script("/user", httpx.Response(200, json={"id": "5", "display_name": "svc"}))
-    looker.script("/users/5/roles", httpx.Response(200, json=[]))
+    looker.script("/user", *[httpx.Response(503, json={"message": "Unavailable"})] * 5)
     async with LookerClient(fake_settings(), transport=httpx.MockTransport(looker)) as client:
-        with pytest.raises(NotFoundError, match="/versions"):
-            await versions_and_preflight(client, CONTENT_TYPES, ExtractOptions())
+        with pytest.raises(ConnectError, match="/versions"):
+            await start_session(client, CONTENT_TYPES, ExtractOptions())

@@ -46,8 +46,15 @@ async def test_plan_equals_a_full_run_of_the_demo_dataset(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(
     "options",
-    [MockOptions(api_user="nonadmin"), MockOptions(release="24.10"), MockOptions(seed=4)],
-    ids=["nonadmin", "release-24.10", "seed-4"],
+    [
+        MockOptions(api_user="nonadmin"),
+        MockOptions(release="24.10"),
+        MockOptions(seed=4),
+        MockOptions(max_limit=3),
+        MockOptions(max_limit=3, total_count=True),
+        MockOptions(total_count=True),
+    ],
+    ids=["nonadmin", "release-24.10", "seed-4", "cap-3", "cap-3-total", "total"],
 )
 async def test_plan_equals_a_run_for_users_and_releases(
     options: MockOptions, tmp_path: Path
@@ -78,3 +85,14 @@ async def test_skipping_personal_folders_marks_their_access_not_gone(tmp_path: P
     _, _, mock = await _plan_and_run(MockOptions(), db, skipping)
     assert vault_hashes(db)["content_metadata_access"] == before
     assert_vault_equals(db, mock.ground_truth_hashes())
+
+
+async def test_plan_counts_every_item_under_a_capped_limit(tmp_path: Path) -> None:
+    """A server capping `limit` below the listing's page: the plan still lists every item."""
+    options = MockOptions(max_limit=4)
+    plan = await plan_requests(
+        _settings(), ExtractOptions(), transport=httpx.ASGITransport(app=MockLooker(options))
+    )
+    truth = MockLooker(options).data.objects
+    for name in ("dashboards", "looks", "users", "folders"):
+        assert plan.items[name] == len(truth[name]) > 4

@@ -9,6 +9,7 @@ import pytest
 
 from lookervault.backup.run import ExtractOptions, extract
 from lookervault.content import resolve_content_types
+from lookervault.history import list_runs
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.settings import ConnectionSettings
 from lookervault.vault.store import Vault
@@ -99,6 +100,7 @@ async def test_a_missing_explore_is_unavailable_not_gone_nor_failed(tmp_path: Pa
     assert second.status == "complete" and not second.failures
     assert second.as_json()["unavailable"] == {"explores": 2}
     with Vault(db) as vault:
+        assert [r.unavailable for r in list_runs(vault)] == [{}, {"explores": 2}]
         kept = {item_id for _, item_id, _ in vault.iter_items(["explores"])}
     assert mock.related.missing_explores <= kept
     assert kept == set(mock.data.objects["explores"])

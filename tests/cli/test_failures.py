@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,11 @@ import pytest
 from lookervault.cli.app import app
 from lookervault.cli.extract import continue_command
 from lookervault.cli.failures import failure_what, plain_error, summarize_failures
+from lookervault.mock.app import MockLooker, MockOptions
+from lookervault.mock.server import serve_in_thread
 from lookervault.vault.records import Batch, Failure
 from lookervault.vault.store import Vault
+from tests.chaos.support import run_cli, set_connection_env
 
 _503 = "GET https://looker.example.com:19999/api/4.0/alerts/search failed: 503 Service Unavailable"
 _FAILURES = (
@@ -142,3 +146,32 @@ def test_continue_command_repeats_vault_types_and_connection_flags(tmp_path: Pat
     )
     allowed = continue_command(db, (), config=None, section=None, allow_other_instance=True)
     assert allowed.endswith(" --allow-other-instance")
+
+
+def test_the_continue_command_carries_the_explores_and_personal_folder_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A budget-stopped run's `to continue:` repeats how explores and personal folders were read.
+
+    The printed command is then run as printed and completes the run; the options are recorded.
+    """
+    mock = MockLooker(MockOptions(preset="tiny"))
+    db = tmp_path / "v.db"
+    flags = ("--explores-in-flight", "2", "--explores-timeout", "600")
+    with serve_in_thread(mock) as base_url:
+        set_connection_env(monkeypatch, base_url)
+        stopped = run_cli(
+            capsys, "extract", "--db", str(db), "--quiet", "--max-requests", "30",
+            "--skip-personal-folder-access", *flags,
+        )  # fmt: skip
+        assert stopped.code == 4, stopped.err
+        hint = stopped.err.splitlines()[-1].removeprefix("to continue: ")
+        words = shlex.split(hint)
+        assert words[:3] == ["lookervault", "extract", "--resume"]
+        assert "--skip-personal-folder-access" in words
+        assert " ".join(flags) in " ".join(words)
+        finished = run_cli(capsys, *words[1:], "--quiet")
+    assert finished.code == 0, finished.err
+    with Vault(db) as vault:
+        options = vault.runs()[-1].options
+    assert options["explores_in_flight"] == 2 and options["explores_timeout_s"] == 600

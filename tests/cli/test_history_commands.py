@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lookervault.cli.app import app
+from lookervault.vault.store import Vault
 from lookervault.verify import VERIFY_FAILED
 
 
@@ -126,3 +127,21 @@ def test_missing_vault_exit_2(tmp_path: Path, command: str) -> None:
     """Reading commands never create a vault: a missing one is a usage error."""
     assert _cli(command, "--db", str(tmp_path / "none.db")) == 2
     assert not (tmp_path / "none.db").exists()
+
+
+def test_runs_names_unavailable_explores(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`runs --run N` says how many listed explores answered 404, as the extract summary did."""
+    path = tmp_path / "v.db"
+    with Vault(path) as vault:
+        run_id = vault.start_run(
+            options={}, looker_url="u", looker_release=None, api_version=None, tool_version="0"
+        )
+        stats = {"requests": 9, "unavailable:explores": 2}
+        vault.finish_run(run_id, status="complete", counts={}, stats=stats)
+    assert _cli("runs", "--run", str(run_id), "--db", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "unavailable: explores: 2 listed but answered 404 (kept as they were)" in out
+    assert _cli("runs", "--run", str(run_id), "--db", str(path), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["unavailable"] == {"explores": 2}
