@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from urllib.parse import quote
 
@@ -15,11 +14,10 @@ from lookervault.backup.items import error_line, record
 from lookervault.backup.orphans import parent_gone
 from lookervault.backup.outcomes import FORBIDDEN
 from lookervault.backup.slow import child_timeout, in_flight
-from lookervault.content import CONTENT_TYPES, ChildSource
+from lookervault.content import ChildSource
 from lookervault.errors import ApiError, ForbiddenError, NotFoundError, PayloadShapeError
 from lookervault.looker.deadline import request_timeout
 from lookervault.looker.payload import ItemFields, read_fields, split_document, split_page
-from lookervault.looker.priority import as_leaves
 from lookervault.metrics import UNAVAILABLE_PREFIX
 from lookervault.vault.records import Batch
 
@@ -50,19 +48,9 @@ async def back_up_children(job: TypeJob, source: ChildSource) -> None:
                 with request_timeout(timeout):
                     await _fetch_child(job, source, key, parents[key])
 
-    # A type no other type waits for fetches leaves: pages and listings go first.
-    priority = contextlib.nullcontext() if _is_parent(job.name) else as_leaves()
-    with priority:
-        async with anyio.create_task_group() as tg:
-            for key in todo:
-                tg.start_soon(one, key)
-
-
-def _is_parent(name: str) -> bool:
-    """Whether a child type reads its keys from this type's items."""
-    return any(
-        isinstance(ct.source, ChildSource) and name in ct.source.parents for ct in CONTENT_TYPES
-    )
+    async with anyio.create_task_group() as tg:
+        for key in todo:
+            tg.start_soon(one, key)
 
 
 async def _recall_unavailable(

@@ -3,9 +3,9 @@
 At 100 ms a request, a backup is as fast as its slots are busy. A page of looks starts a hundred
 fetches by id at once; with one first-come queue, the pages and id listings of every other type
 waited behind thousands of them, and ended as a serial tail after the leaves were done (benchmark
-S2: dashboards' pages starved for seven seconds). Requests that only fetch one item (by id, or a
-child type's key) are leaves: they go once no other request waits. Within a priority, first come
-first served; a freed slot goes straight to the next waiter, so no one can overtake it.
+S2: dashboards' pages starved for seven seconds). Fetches of one item by id (backup/details.py)
+are leaves: they go once no other request waits. Within a priority, first come first served; a
+freed slot goes straight to the next waiter, so no one can overtake it.
 """
 
 from __future__ import annotations
