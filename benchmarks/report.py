@@ -90,23 +90,35 @@ def _met(ok: bool | None) -> str:
     return "n/a" if ok is None else ("met" if ok else "**missed**")
 
 
+def _s1_rows(s1: dict[str, Any]) -> list[tuple[str, str, Any, str, bool | None]]:
+    e, r, name = s1["extract"], s1["extract_over_drain"], s1["dataset"]
+    return [
+        ("S1", f"extract items/s ({name})", e["report.items_per_s"], "", None),
+        (
+            "S1",
+            f"extract MB/s / requests/s ({name})",
+            f"{e['mb_per_s']} / {e['requests_per_s']}",
+            "",
+            None,
+        ),
+        (
+            "S1",
+            f"extract CPU s / peak RSS MB ({name})",
+            f"{e['cpu_s']} / {e['peak_rss_mb']}",
+            "",
+            None,
+        ),
+        ("S1", f"drain requests/s ({name})", s1["drain"]["report.requests_per_s"], "", None),
+        ("S1", f"extract / drain ({name})", r, ">= 0.8", r is not None and r >= 0.8),
+    ]
+
+
 def _rows(s: dict[str, Any]) -> list[tuple[str, str, Any, str, bool | None]]:
     rows: list[tuple[str, str, Any, str, bool | None]] = _startup_rows(s.get("S0"))
     if "S1" in s:
-        e, r = s["S1"]["extract"], s["S1"]["extract_over_drain"]
-        rows += [
-            ("S1", f"extract items/s ({s['S1']['dataset']})", e["report.items_per_s"], "", None),
-            (
-                "S1",
-                "extract MB/s / requests/s",
-                f"{e['mb_per_s']} / {e['requests_per_s']}",
-                "",
-                None,
-            ),
-            ("S1", "extract CPU s / peak RSS MB", f"{e['cpu_s']} / {e['peak_rss_mb']}", "", None),
-            ("S1", "drain requests/s", s["S1"]["drain"]["report.requests_per_s"], "", None),
-            ("S1", "extract / drain", r, ">= 0.8", r is not None and r >= 0.8),
-        ]
+        rows += _s1_rows(s["S1"])
+        if "dashboards_users" in s["S1"]:
+            rows += _s1_rows(s["S1"]["dashboards_users"])
     if "S2" in s:
         for key in ("all_types", "dashboards_only"):
             v = s["S2"][key]

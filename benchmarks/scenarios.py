@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from benchmarks.completeness import check_baseline
+from benchmarks.datasets import dataset
 from benchmarks.drain import plan_requests
 from benchmarks.harness import (
     Context,
@@ -49,6 +50,7 @@ class Sizes:
     """Which dataset each scenario uses, and the S4 grid, for one mode (full or smoke)."""
 
     s1: str
+    s1_du: str  # S1's second dataset: dashboards and users only
     s2: str
     s3: str
     s3_rate: float
@@ -67,6 +69,7 @@ class Sizes:
 
 FULL = Sizes(
     s1="M",
+    s1_du="DU",
     s2="M/10",
     # About 2,200 requests at 50/s: long enough that the first burst (about as many 429s as
     # requests in flight when Looker's limit is still unknown) is not most of the figure.
@@ -86,6 +89,7 @@ FULL = Sizes(
 )
 SMOKE = Sizes(
     s1="M/400",
+    s1_du="DU/400",
     s2="M/400",
     s3="M/400",
     s3_rate=100.0,
@@ -154,20 +158,23 @@ def _write_plan(ctx: Context, server: MockServer, types: tuple[str, ...] = ()) -
     return plan, len(urls)
 
 
-def s1_throughput(ctx: Context, sz: Sizes) -> dict[str, Any]:
+def _s1_dataset(ctx: Context, name: str) -> dict[str, Any]:
     """Latency 0: extract at default settings beside the drain replaying the same requests."""
-    server = ctx.mock(sz.s1)
-    plan, planned = _write_plan(ctx, server)
+    types = dataset(name).types
+    flags = Flags(types=types) if types else DEFAULT
+    server = ctx.mock(name)
+    plan, planned = _write_plan(ctx, server, types)
     extracts, drains = [], []
     for i in range(ctx.runs):  # interleaved, so both see the same machine load
-        extracts.append(ctx.extract_runs(sz.s1, FAST, DEFAULT, label="S1", runs=i + 1)[i])
+        extracts.append(ctx.extract_runs(name, FAST, flags, label=f"S1 {name}", runs=i + 1)[i])
         drains.append(_run_drain(ctx, server, plan, DEFAULT_CONCURRENCY))
-        logger.info("S1 drain: %s requests/s", drains[-1]["report"]["requests_per_s"])
+        logger.info("S1 %s drain: %s requests/s", name, drains[-1]["report"]["requests_per_s"])
     ext = _summary(extracts)
     drain = medians(drains, "report.elapsed_s", "report.requests_per_s", "cpu_s", "peak_rss_mb")
     drain["requests"] = planned
     return {
-        "dataset": sz.s1,
+        "dataset": name,
+        "types": list(types),
         "settings": {"workers": DEFAULT_WORKERS, "concurrency": DEFAULT_CONCURRENCY},
         "extract": ext,
         "drain": drain,
@@ -175,6 +182,14 @@ def s1_throughput(ctx: Context, sz: Sizes) -> dict[str, Any]:
         "goal": "extract / drain >= 0.8",
         "runs": {"extract": extracts, "drain": drains},
     }
+
+
+def s1_throughput(ctx: Context, sz: Sizes) -> dict[str, Any]:
+    """S1 on every type of preset M, then on dashboards and users alone (big items, few requests)."""
+    out = _s1_dataset(ctx, sz.s1)
+    ctx.release_large()  # one big mock at a time
+    out["dashboards_users"] = _s1_dataset(ctx, sz.s1_du)
+    return out
 
 
 # --- S2 -------------------------------------------------------------------------------------

@@ -46,6 +46,16 @@ _DOCUMENT = msgspec.json.Decoder(msgspec.Raw)
 _FIELDS = msgspec.json.Decoder(ItemFields)
 
 
+def _check_utf8(data: bytes) -> None:
+    """Raise UnicodeDecodeError unless `data` is UTF-8; ASCII, most items, is not decoded.
+
+    Decoding builds a str only to drop it: for a page with one emoji that is four bytes a
+    character for the whole page, the largest cost of splitting before this check per item.
+    """
+    if not data.isascii():
+        data.decode("utf-8")
+
+
 def split_page(body: bytes) -> list[bytes]:
     """The items of a JSON array, each as the exact bytes the server sent.
 
@@ -53,16 +63,22 @@ def split_page(body: bytes) -> list[bytes]:
         ValueError: the body is not UTF-8 JSON (a transient fault worth a retry).
         PayloadShapeError: the body is JSON but not an array.
     """
-    body.decode("utf-8")  # msgspec skips over string contents without checking them
     try:
-        return [bytes(raw) for raw in _PAGE.decode(body)]
+        items = [bytes(raw) for raw in _PAGE.decode(body)]
     except msgspec.ValidationError as exc:
+        _check_utf8(body)
         raise PayloadShapeError(f"expected a JSON list of items: {exc}") from None
     except msgspec.DecodeError:
+        _check_utf8(body)
         parsed = json.loads(body)  # lenient reader: lone surrogate escapes that msgspec refuses
         if not isinstance(parsed, list):
             raise PayloadShapeError("expected a JSON list of items") from None
         return [json.dumps(item, separators=(",", ":")).encode() for item in parsed]
+    # msgspec skips over string contents without checking them; outside strings only JSON's
+    # ASCII syntax passed it, so checking each item checks the whole body.
+    for item in items:
+        _check_utf8(item)
+    return items
 
 
 def split_document(body: bytes) -> bytes:
@@ -71,7 +87,7 @@ def split_document(body: bytes) -> bytes:
     Raises:
         ValueError: the body is not UTF-8 JSON.
     """
-    body.decode("utf-8")
+    _check_utf8(body)
     try:
         _DOCUMENT.decode(body)
     except msgspec.DecodeError:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from lookervault import jsonio
 from lookervault.errors import VaultError
+from lookervault.vault.checkpointer import WalCheckpointer
 from lookervault.vault.connection import (
     CONTROL_BUSY_TIMEOUT_MS,
     WRITER_BUSY_TIMEOUT_MS,
@@ -118,6 +119,7 @@ class Vault:
         # Writers of this vault take turns in-process (see `writer`).
         self._write_lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._checkpointer: WalCheckpointer | None = None  # started with the first writer
         with sqlite_errors(f"cannot open vault at {self.path}"):
             conn = connect(self.path, busy_timeout_ms=CONTROL_BUSY_TIMEOUT_MS)
             try:
@@ -387,17 +389,23 @@ class Vault:
                 connections and processes.
         """
         with self._using("open a writer"):
+            if self._checkpointer is None:
+                self._checkpointer = WalCheckpointer(self.path)
             return VaultWriter(
                 self.path,
                 busy_timeout_ms=busy_timeout_ms,
                 rows_per_statement=rows_per_statement,
                 write_lock=self._write_lock if share_lock else None,
+                on_commit=self._checkpointer.nudge,
             )
 
     def close(self) -> None:
         """Close the control connection (idempotent)."""
         with self._lock:
             conn, self._conn = self._conn, None
+            checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.close()
         if conn is None:
             return
         with sqlite_errors(f"cannot close vault {self.path}"):

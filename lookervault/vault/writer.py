@@ -7,7 +7,7 @@ import functools
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from lookervault import jsonio
 from lookervault.content import telemetry_fields
 from lookervault.errors import VaultError
 from lookervault.telemetry import content_key
+from lookervault.vault.checkpointer import WRITER_AUTOCHECKPOINT_PAGES
 from lookervault.vault.connection import (
     WRITER_BUSY_TIMEOUT_MS,
     WRITER_CACHE_KIB,
@@ -327,9 +328,12 @@ class VaultWriter:
         busy_timeout_ms: int = WRITER_BUSY_TIMEOUT_MS,
         rows_per_statement: int | None = None,
         write_lock: contextlib.AbstractContextManager[Any] | None = None,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
+        """`on_commit`: called after each commit by a vault whose WalCheckpointer copies the WAL."""
         self.path = path
         self._write_lock = write_lock or contextlib.nullcontext()
+        self._on_commit = on_commit
         self.retries = 0
         self.batches_written = 0
         self.items_written = 0
@@ -339,6 +343,8 @@ class VaultWriter:
             conn = connect(path, busy_timeout_ms=busy_timeout_ms, cached_statements=0)
             # Writers append: a small page cache each is enough, and N of them add up.
             conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+            if on_commit is not None:  # checkpoints are the checkpointer's, this a backstop
+                conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
         self._conn: sqlite3.Connection | None = conn
         limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         per_statement = min(MAX_ROWS_PER_STATEMENT, limit // len(_ITEM_COLUMNS))
@@ -367,6 +373,8 @@ class VaultWriter:
         )
         with self._write_lock, sqlite_errors(f"cannot write to vault {self.path}"):
             write_retrying(self._conn, work, on_retry=self._count_retry)
+        if self._on_commit is not None:
+            self._on_commit()
         self.batches_written += 1
         self.items_written += len(rows)
 

@@ -49,3 +49,24 @@ def test_lone_surrogates_fall_back_to_the_lenient_reader() -> None:
     items = split_page(b'[{"id": 1, "title": "\\ud800"}]')
     assert json.loads(items[0]) == {"id": 1, "title": "\ud800"}
     assert read_fields(items[0]).id == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'[{"id": 1}, {"id": 2, "t": "ok \xff"}]',  # a later item, inside a string
+        b'[{"id": 1, "t": "\xc3"}]',  # a truncated two-byte sequence
+        b'[{"id": 1, "t": "\xed\xa0\x80"}]',  # an encoded surrogate: not UTF-8
+        b'{"t": "\xff"}',  # not UTF-8 and the wrong shape: still a retried ValueError
+    ],
+)
+def test_each_item_is_checked_for_utf8(body: bytes) -> None:
+    """Only non-ASCII items are decoded to check them, and any bad byte in any item is found."""
+    with pytest.raises(ValueError):
+        split_page(body)
+
+
+def test_non_ascii_items_pass_the_check_unchanged() -> None:
+    """ASCII and non-ASCII items side by side keep their bytes."""
+    items = [b'{"id":1,"t":"plain"}', '{"id":2,"t":"Zoë 📊"}'.encode()]
+    assert split_page(b"[" + b",".join(items) + b"]") == items
