@@ -151,6 +151,18 @@ def _rows(s: dict[str, Any]) -> list[tuple[str, str, Any, str, bool | None]]:
                         None,
                     )
                 )
+            if "told_rate" in v:
+                told = v["told_rate"]
+                rows.append(
+                    (
+                        "S2",
+                        f"{key}: achieved / ideal, --rate-limit-per-second "
+                        f"{told['rate_limit_per_second']:g} (no slow start)",
+                        told["achieved_over_ideal"],
+                        "",
+                        None,
+                    )
+                )
     if "S3" in s:
         for key in ("adaptive", "told_rate"):
             v = s["S3"][key]

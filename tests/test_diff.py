@@ -113,7 +113,10 @@ async def _extract(mock: MockLooker, db: Path) -> str:
         result = await extract(
             settings,
             vault,
-            ExtractOptions(workers=2, page_size=5),
+            # The mock's churn (a change every 9 requests) can delete 3 of the 10 folders and
+            # boards a type's children hang on; which ones depends on the order requests go in.
+            # The shrink guard would then hold the run (partial): not what this test is about.
+            ExtractOptions(workers=2, page_size=5, accept_shrink=True),
             transport=httpx.ASGITransport(app=mock),
         )
     return result.status

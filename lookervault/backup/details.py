@@ -12,6 +12,7 @@ from lookervault.backup.context import TypeJob
 from lookervault.backup.items import error_line, item_id, record
 from lookervault.errors import ApiError, NotFoundError, PayloadShapeError
 from lookervault.looker.payload import read_fields, split_document
+from lookervault.looker.priority import as_leaves
 from lookervault.vault.records import Batch, Failure, ItemRecord
 
 __all__ = ["Details", "fetch_details", "retry_failed_items"]
@@ -47,9 +48,10 @@ async def fetch_details(job: TypeJob, ids: list[str]) -> Details:
         else:
             items.append(record(ct, wanted, content, fields))
 
-    async with anyio.create_task_group() as tg:
-        for wanted in ids:
-            tg.start_soon(one, wanted)
+    with as_leaves():  # one item each: the pages and listings of other types go first
+        async with anyio.create_task_group() as tg:
+            for wanted in ids:
+                tg.start_soon(one, wanted)
     return Details(tuple(items), tuple(failures), tuple(gone))
 
 

@@ -11,10 +11,13 @@ A 403 skips the type (or only the variant, such as the trash, when others can be
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
+import anyio
+
+from lookervault.backup.ahead import PagesAhead
 from lookervault.backup.checkpoint import Checkpoint, variant_key
 from lookervault.backup.context import TypeJob
 from lookervault.backup.items import error_line, item_id
@@ -36,28 +39,57 @@ __all__ = ["list_ids", "stop_forbidden", "stop_type"]
 
 logger = logging.getLogger(__name__)
 
+Progressed = Callable[[str, int], None]  # (variant key, ids listed so far)
 
-async def list_ids(job: TypeJob, source: ListSource, phase: str) -> dict[str, int] | None:
+
+async def list_ids(
+    job: TypeJob,
+    source: ListSource,
+    phase: str,
+    progressed: Progressed | None = None,
+    trail: dict[str, list[int]] | None = None,
+) -> dict[str, int] | None:
     """List every id the endpoint has now, per variant, into the ledger.
 
-    The answer is how many ids each readable variant listed (a forbidden variant is left out);
+    The variants (live and trash) are listed at once, each page after page: a listing is a
+    chain of round trips, and at 100 ms each the chains, not the slots, set a type's pace.
+    Their outcomes are then taken in variant order, as if listed one after the other.
+    `progressed(variant key, ids so far)` hears of every page after the first (one that repeats
+    no ids: offsets are honoured). `trail` holds, per variant, the offsets an earlier listing
+    read: those pages are asked at once; it is updated with this listing's. The answer is how many ids each
+    readable variant listed (a forbidden variant is left out);
     None when the type cannot be listed: it is then stopped, with one recorded outcome.
     """
-    counts: dict[str, int] = {}
-    for variant in source.variants:
-        vkey = variant_key(variant)
-        if job.run.outcomes.stopped(job.name, vkey):
-            continue
+    wanted = [
+        (variant_key(v), v)
+        for v in source.variants
+        if not job.run.outcomes.stopped(job.name, variant_key(v))
+    ]
+    answers: dict[str, int | Exception] = {}
+
+    async def one(vkey: str, variant: Mapping[str, str]) -> None:
         try:
-            counts[vkey] = await list_variant_ids(job, source, variant, phase)
-        except ForbiddenError as exc:
-            await stop_forbidden(job, source, vkey, exc)
-        except (NotFoundError, PagingError) as exc:
-            await stop_type(job, f"cannot list ids: {error_line(exc)}")
+            offsets = None if trail is None else trail.setdefault(vkey, [])
+            answers[vkey] = await list_variant_ids(job, source, variant, phase, progressed, offsets)
+        except (ApiError, PagingError, PayloadShapeError) as exc:
+            answers[vkey] = exc
+
+    async with anyio.create_task_group() as tg:
+        for vkey, variant in wanted:
+            tg.start_soon(one, vkey, variant)
+    counts: dict[str, int] = {}
+    for vkey, _ in wanted:
+        answer = answers[vkey]
+        if isinstance(answer, int):
+            counts[vkey] = answer
+        elif isinstance(answer, ForbiddenError):
+            await stop_forbidden(job, source, vkey, answer)
+        elif isinstance(answer, NotFoundError | PagingError):
+            await stop_type(job, f"cannot list ids: {error_line(answer)}")
             return None
-        except (ApiError, PayloadShapeError) as exc:
+        else:
             # A fault retries did not fix: recorded (no item is marked gone), paging goes on.
-            reason = f"cannot list ids: {error_line(exc)}"
+            reason = f"cannot list ids: {error_line(answer)}"
             failure = job.failure(Checkpoint.reconcile(), reason)
             await job.send(Batch(job.run.run_id, failures=(failure,)))
             return None
@@ -91,9 +123,18 @@ async def stop_type(job: TypeJob, reason: str, key: Checkpoint | None = None) ->
 
 
 async def list_variant_ids(
-    job: TypeJob, source: ListSource, variant: Mapping[str, str], phase: str
+    job: TypeJob,
+    source: ListSource,
+    variant: Mapping[str, str],
+    phase: str,
+    progressed: Progressed | None = None,
+    trail: list[int] | None = None,
 ) -> int:
     """Page through one variant's ids (`fields=<id>`) until the server confirms the end.
+
+    With a `trail` (the offsets an earlier listing of the variant read), those pages are asked at
+    once (backup/ahead.py) and read in order, each checked as if asked alone; the trail then
+    holds the offsets this listing read.
 
     Raises:
         PagingError: limit ignored, a page repeated, or no end in sight.
@@ -101,14 +142,58 @@ async def list_variant_ids(
     params: dict[str, Any] = {**source.params, **variant, "fields": job.ct.id_key}
     if source.sort:
         params["sorts"] = source.sort
-    count = 0
-    get_page = job.run.client.get_page
+
+    async def fetch(offset: int) -> ListPage:
+        asked = {**params, "limit": ID_LISTING_PAGE_SIZE, "offset": offset}
+        return await job.run.client.get_page(source.path, asked)
+
+    outcome: int | Exception = 0
+    async with anyio.create_task_group() as tg:
+        ahead = PagesAhead(tg, fetch)
+        if trail:
+            ahead.ask([o for o in trail if o > 0][: job.run.options.concurrency])
+        try:
+            outcome = await _list_pages(
+                job, source, params, variant_key(variant), phase, progressed, ahead, trail
+            )
+        except Exception as exc:  # raised below as itself, not in a task group's error group
+            outcome = exc
+        finally:
+            tg.cancel_scope.cancel()  # pages asked ahead that the listing never reached
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+async def _list_pages(
+    job: TypeJob,
+    source: ListSource,
+    params: dict[str, Any],
+    vkey: str,
+    phase: str,
+    progressed: Progressed | None,
+    ahead: PagesAhead,
+    trail: list[int] | None,
+) -> int:
+    read: list[int] = []
+
+    async def get_page(path: str, asked: dict[str, Any]) -> ListPage:
+        offset = int(asked["offset"])
+        if not read or read[-1] != offset:
+            read.append(offset)
+        return await ahead.page_at(offset)  # asked ahead at most once, then afresh
+
+    count, pages = 0, 0
     ids_of = partial(_ids, job)
     async for _, ids in confirmed_pages(
         get_page, source.path, params, ID_LISTING_PAGE_SIZE, ids_of
     ):
         await job.run.in_ledger(job.run.ledger.add, job.name, phase, ids)
-        count += len(ids)
+        count, pages = count + len(ids), pages + 1
+        if progressed is not None and pages > 1:  # a second page: the server honours offset
+            progressed(vkey, count)
+    if trail is not None:
+        trail[:] = read
     return count
 
 

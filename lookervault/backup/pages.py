@@ -39,6 +39,11 @@ class PageCursor:
         self._next = 0
         self._end = stop_after
 
+    @property
+    def upcoming(self) -> int:
+        """The offset `next` hands out next (before the end is checked)."""
+        return self._next
+
     def next(self) -> int | None:
         """The next offset to fetch; None once past the end."""
         if self._end is not None and self._next > self._end:
@@ -118,14 +123,16 @@ async def back_up_list(job: TypeJob, source: ListSource) -> None:
         for variant in source.variants:
             tg.start_soon(_fetch_variant, pages, variant, listing)
     if listing.ok and not job.run.outcomes.stopped(job.name):
-        await reconcile(job, source)
+        await reconcile(job, source, listing.trail)
 
 
 async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: Listing) -> None:
     """Page through one variant with several pages in flight, as far as the id listing counted.
 
-    The first page goes out at once; every other page waits for the id listing, whose count
-    says where paging stops (items added later are fetched by reconciliation). A short page
+    The first page goes out at once; other pages wait for the id listing, whose count says
+    where paging stops (items added later are fetched by reconciliation), except pages the
+    listing has already counted ids for, once the first page came back full: a listing of
+    20,000 ids is twenty round trips, which the pages no longer wait out. A short page
     does not end paging: a first page shorter than the listing's count reveals a server that
     caps `limit`, and the offsets then step by that cap (what a capped page still leaves out,
     on a resumed run for one, is fetched by reconciliation). Without a count (the listing failed or was
@@ -151,10 +158,20 @@ async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: L
         # Else the listing failed on a fault retries did not fix (recorded): pages go on until
         # the first short or failed page, so every step either reads a full page or ends.
         known.set()
+        listing.notify()
+
+    def counted_ahead() -> bool:
+        """The next page is one whose ids the listing has counted, and no cap is in sight."""
+        full = bool(first_length) and first_length[0] == size
+        return full and cursor.upcoming < listing.listed.get(vkey, 0)
+
+    async def my_turn() -> None:
+        while not (known.is_set() or counted_ahead()):
+            await listing.changed()
 
     async def worker(first: bool) -> None:
         if not first:
-            await known.wait()
+            await my_turn()
         while (offset := cursor.next()) is not None:
             if job.run.outcomes.stopped(job.name, vkey):
                 break
@@ -166,8 +183,10 @@ async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: L
                     cursor.short_page_at(offset)
             if offset == 0:
                 first_page.set()
-            await known.wait()  # only the first page goes ahead of the listing
+                listing.notify()
+            await my_turn()  # ahead of the listing: only pages it has counted
         first_page.set()
+        listing.notify()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(learn_end)

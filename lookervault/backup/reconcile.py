@@ -27,6 +27,23 @@ class Listing:
 
     counts: dict[str, int] | None = None  # ids listed per variant; None until (or unless) done
     ready: anyio.Event = field(default_factory=anyio.Event)
+    listed: dict[str, int] = field(default_factory=dict)  # ids counted so far, per variant
+    trail: dict[str, list[int]] = field(default_factory=dict)  # offsets read, per variant
+    _changed: anyio.Event = field(default_factory=anyio.Event)
+
+    def progressed(self, vkey: str, count: int) -> None:
+        """The variant's listing has counted `count` ids so far."""
+        self.listed[vkey] = count
+        self.notify()
+
+    def notify(self) -> None:
+        """Wake the page workers waiting for the listing (or for their variant's first page)."""
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def changed(self) -> None:
+        """Wait for the next `notify`."""
+        await self._changed.wait()
 
     @property
     def ok(self) -> bool:
@@ -37,21 +54,27 @@ class Listing:
 async def list_before(job: TypeJob, source: ListSource, listing: Listing) -> None:
     """The listing made beside the first pages: where paging stops, and the progress total."""
     try:
-        listing.counts = await list_ids(job, source, BEFORE)
+        listing.counts = await list_ids(job, source, BEFORE, listing.progressed, listing.trail)
     finally:
         listing.ready.set()
+        listing.notify()
     if listing.ok:
         total = await job.run.in_ledger(job.run.ledger.count, job.name)
         job.run.progress.add_total(job.name, total)
 
 
-async def reconcile(job: TypeJob, source: ListSource) -> None:
-    """Fetch what paging missed while content moved; record what vanished during the run."""
+async def reconcile(
+    job: TypeJob, source: ListSource, trail: dict[str, list[int]] | None = None
+) -> None:
+    """Fetch what paging missed while content moved; record what vanished during the run.
+
+    `trail`: the offsets the first listing read, which the second asks at once.
+    """
     # The second listing needs no commits; the comparison needs them all.
     listed: list[dict[str, int] | None] = []
 
     async def list_after() -> None:
-        listed.append(await list_ids(job, source, AFTER))
+        listed.append(await list_ids(job, source, AFTER, trail=trail))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(list_after)

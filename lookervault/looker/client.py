@@ -32,6 +32,7 @@ from lookervault.looker.messages import (
 )
 from lookervault.looker.payload import split_page
 from lookervault.looker.pools import PooledClients, open_pooled_clients
+from lookervault.looker.priority import PrioritySlots
 from lookervault.looker.request_counter import RequestCounter
 from lookervault.looker.retry import (
     IDEMPOTENT,
@@ -97,7 +98,7 @@ class LookerClient:
         self._transport = transport
         self._clock = clock
         self._http: PooledClients | None = None
-        self._slots = anyio.Semaphore(concurrency)
+        self._slots = PrioritySlots(concurrency)  # id listings and pages before leaves
         self._auth_lock = anyio.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -165,3 +166,72 @@ async def test_excluded_types_are_skipped_with_their_children(tmp_path: Path) ->
     assert result.outcomes["folders"]["outcome"] == "skipped (excluded)"
     assert result.outcomes["content_metadata_access"]["outcome"] == "skipped (excluded)"
     assert set(result.items) == {"boards", "roles"}
+
+
+class _LiveAfterTrash(httpx.AsyncBaseTransport):
+    """The mock, except that the live id listing is answered only once the trash's has arrived."""
+
+    def __init__(self, app: MockLooker) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._trash = anyio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        if params.get("fields") == "id" and params.get("deleted") == "true":
+            self._trash.set()
+        if params.get("fields") == "id" and params.get("deleted") == "false":
+            await self._trash.wait()  # listed one variant after the other, this never answers
+        return await self._inner.handle_async_request(request)
+
+
+async def test_variants_are_listed_at_once(tmp_path: Path) -> None:
+    """The live and the trash listings are in flight together; the vault equals the server."""
+    mock = _mock()
+    with anyio.fail_after(30), Vault(tmp_path / "v.db") as vault:
+        result = await extract(
+            _SETTINGS,
+            vault,
+            ExtractOptions(content_types=("dashboards",), workers=2, concurrency=8),
+            transport=_LiveAfterTrash(mock),
+        )
+    assert result.status == "complete" and not result.failures
+    assert_vault_equals(tmp_path / "v.db", mock.ground_truth_hashes(), ["dashboards"])
+
+
+class _SecondListingAtOnce(httpx.AsyncBaseTransport):
+    """The mock, except that the second listing's first page waits for its page at 1000."""
+
+    def __init__(self, app: MockLooker) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self.seen: dict[int, int] = {}
+        self._second_1000 = anyio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        if params.get("fields") == "id":
+            offset = int(params["offset"])
+            seen = self.seen[offset] = self.seen.get(offset, 0) + 1
+            if offset == 1000 and seen == 2:
+                self._second_1000.set()
+            if offset == 0 and seen == 2:
+                await self._second_1000.wait()  # one page after the other never gets there
+        return await self._inner.handle_async_request(request)
+
+
+async def test_the_listing_after_the_pages_asks_its_predicted_pages_at_once(
+    tmp_path: Path,
+) -> None:
+    """The second listing asks the pages the first one read together."""
+    mock = MockLooker(MockOptions(preset="tiny", counts={"users": 2500}))
+    transport = _SecondListingAtOnce(mock)
+    with anyio.fail_after(30), Vault(tmp_path / "v.db") as vault:
+        result = await extract(
+            _SETTINGS,
+            vault,
+            ExtractOptions(content_types=("users",), workers=2, concurrency=8),
+            transport=transport,
+        )
+    assert result.status == "complete" and not result.failures
+    assert_vault_equals(tmp_path / "v.db", mock.ground_truth_hashes(), ["users"])
+    # 0, 1000, 2000 and the empty page at 2500, each twice: nothing asked ahead went to waste
+    assert transport.seen == {0: 2, 1000: 2, 2000: 2, 2500: 2}

@@ -5,10 +5,19 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
-from lookervault.backup.preflight import ADMIN, LIMITED, Access, plan_types, read_access
+from lookervault.backup.preflight import (
+    ADMIN,
+    LIMITED,
+    Access,
+    plan_types,
+    preflight,
+    read_access,
+    start_session,
+)
 from lookervault.backup.run import ExtractOptions, extract
 from lookervault.content import CONTENT_TYPES, ListSource, content_type
 from lookervault.endpoints import for_release
@@ -162,3 +171,43 @@ async def test_looker_failing_the_preflight_is_unavailable_not_a_bug(
     assert "\n" not in message and "token" not in message.lower()
     assert len(looker.requests_to(path)) > 1  # retried first
     assert not opened and not (tmp_path / "v.db").exists()
+
+
+class _VersionsAfterUser(httpx.AsyncBaseTransport):
+    """The mock, except that `/versions` is answered only once `/user` has arrived too."""
+
+    def __init__(self, app: MockLooker) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._user = anyio.Event()
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        if request.url.path.endswith("/user"):
+            self._user.set()
+        if request.url.path.endswith("/versions"):
+            await self._user.wait()  # sent one after the other, this would never answer
+        return await self._inner.handle_async_request(request)
+
+
+async def test_versions_go_beside_the_user_and_give_the_same_preflight() -> None:
+    """`/versions` and `/user` are in flight together; the outcome is the sequential one."""
+    mock = MockLooker(MockOptions())
+    transport = _VersionsAfterUser(mock)
+    options = ExtractOptions()
+    async with LookerClient(_settings(), transport=transport) as client:
+        with anyio.fail_after(10):
+            versions, found = await start_session(client, CONTENT_TYPES, options)
+        assert versions == await client.versions()
+        assert found == await preflight(client, versions, CONTENT_TYPES, options)
+    assert found.access.release == "26.12.3" and found.access.admin
+
+
+async def test_a_failed_versions_request_is_the_error_named_first() -> None:
+    """/versions and /user both failing: the error is /versions', as if asked one by one."""
+    looker = FakeLooker()
+    looker.script("/versions", httpx.Response(404, json={"message": "Not found"}))
+    looker.script("/user", *[httpx.Response(503, json={"message": "Unavailable"})] * 5)
+    async with LookerClient(fake_settings(), transport=httpx.MockTransport(looker)) as client:
+        with pytest.raises(ConnectError, match="/versions"):
+            await start_session(client, CONTENT_TYPES, ExtractOptions())
