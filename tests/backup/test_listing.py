@@ -218,19 +218,24 @@ class _SecondListingAtOnce(httpx.AsyncBaseTransport):
         return await self._inner.handle_async_request(request)
 
 
+async def extract_users(db: Path, transport: httpx.AsyncBaseTransport) -> ExtractResult:
+    """Back up users alone at 8 in flight through `transport`, within 30 s (no hang)."""
+    with anyio.fail_after(30), Vault(db) as vault:
+        return await extract(
+            _SETTINGS,
+            vault,
+            ExtractOptions(content_types=("users",), workers=2, concurrency=8),
+            transport=transport,
+        )
+
+
 async def test_the_listing_after_the_pages_asks_its_predicted_pages_at_once(
     tmp_path: Path,
 ) -> None:
     """The second listing asks the pages the first one read together."""
     mock = MockLooker(MockOptions(preset="tiny", counts={"users": 2500}))
     transport = _SecondListingAtOnce(mock)
-    with anyio.fail_after(30), Vault(tmp_path / "v.db") as vault:
-        result = await extract(
-            _SETTINGS,
-            vault,
-            ExtractOptions(content_types=("users",), workers=2, concurrency=8),
-            transport=transport,
-        )
+    result = await extract_users(tmp_path / "v.db", transport)
     assert result.status == "complete" and not result.failures
     assert_vault_equals(tmp_path / "v.db", mock.ground_truth_hashes(), ["users"])
     # 0, 1000, 2000 and the empty page at 2500, each twice: nothing asked ahead went to waste

@@ -9,10 +9,9 @@ import httpx
 import pytest
 
 from lookervault.backup.pages import PageCursor
-from lookervault.backup.run import ExtractOptions, extract
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.settings import ConnectionSettings
-from lookervault.vault.store import Vault
+from tests.backup.test_listing import extract_users
 from tests.support import assert_vault_equals
 
 _MOCK = MockOptions()
@@ -83,13 +82,7 @@ async def test_pages_go_ahead_of_the_listing_only_as_far_as_it_counted(tmp_path:
     """Counted at the server: pages the listing counted go before it ends, none beyond them."""
     mock = MockLooker(MockOptions(preset="tiny", counts={"users": 2500}))
     transport = _HoldListingEnd(mock)
-    with anyio.fail_after(30), Vault(tmp_path / "v.db") as vault:
-        result = await extract(
-            _SETTINGS,
-            vault,
-            ExtractOptions(content_types=("users",), workers=2, concurrency=8),
-            transport=transport,
-        )
+    result = await extract_users(tmp_path / "v.db", transport)
     assert result.status == "complete" and not result.failures
     assert 1900 in transport.pages_while_held
     assert max(transport.pages_while_held) < 2000
