@@ -45,6 +45,8 @@ class Trace:
     marks: list[tuple[float, str]] = field(default_factory=list)
     detail: list[tuple[float, float, str, str]] = field(default_factory=list)
     writes: list[tuple[float, float]] = field(default_factory=list)  # VaultWriter.write spans
+    write_cpu: float = 0.0  # CPU seconds of the writer threads inside VaultWriter.write
+    loop_cpu: float = 0.0  # CPU seconds of the event loop's thread over the run's pipeline
 
     def mark(self, label: str) -> None:
         """Note a milestone of the run now."""
@@ -98,8 +100,10 @@ def summary(trace: Trace, latency_s: float, concurrency: int) -> list[str]:
         spans = [(s - first, e - first) for s, e in trace.writes]
         held = sum(e - s for s, e in spans)
         lines.append(
-            f"writer: {len(spans)} batches, {held:.2f} s in VaultWriter.write, "
-            f"from {min(s for s, _ in spans):.2f} to {max(e for _, e in spans):.2f} s"
+            f"writer: {len(spans)} batches, {held:.2f} s in VaultWriter.write "
+            f"({trace.write_cpu:.2f} s of CPU), "
+            f"from {min(s for s, _ in spans):.2f} to {max(e for _, e in spans):.2f} s; "
+            f"the event loop's thread used {trace.loop_cpu:.2f} s of CPU in the pipeline"
         )
     lines.append(f"requests in flight per {_STEP_S} s:")
     slots = [f"{n:4.0f}" for n in occupancy(reqs)]
@@ -188,11 +192,12 @@ def _instrument(trace: Trace) -> None:
     write = writer_module.VaultWriter.write
 
     def timed_write(self: Any, batch: Any) -> None:
-        start = trace.clock()
+        start, cpu = trace.clock(), time.thread_time()
         try:
             write(self, batch)
         finally:
             trace.writes.append((start, trace.clock()))
+            trace.write_cpu += time.thread_time() - cpu
 
     writer_module.VaultWriter.write = timed_write  # type: ignore[method-assign]
     marked(store.Vault, "__init__", "vault open")
@@ -220,10 +225,12 @@ def _instrument(trace: Trace) -> None:
 
     async def watched(self: Any) -> None:
         trace.mark("pipeline starts")
+        cpu = time.thread_time()
         async with anyio.create_task_group() as tg:
             tg.start_soon(watch)
             await run(self)
             tg.cancel_scope.cancel()
+        trace.loop_cpu += time.thread_time() - cpu
         trace.mark("pipeline ends")
 
     pools.PooledClients.request = request  # type: ignore[method-assign]
