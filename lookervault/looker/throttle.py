@@ -57,6 +57,8 @@ _MINUTE = 60.0
 _JUDGED = 8  # the last answers that tell what Looker served
 _LOCKED_OUT = 8  # answers refused since the last decrease, none served: a lock-out
 _WINDOW_HINT_S = 5.0  # a lock-out whose Retry-After is this long is a full per-minute window
+_REGROW = 30  # below the ceiling, the gap to it shrinks e-fold per this many successes
+_RUN = 3  # refusals in a row before their span bounds Looker's rate
 _HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
 
 
@@ -112,7 +114,7 @@ class AdaptiveLimiter:
         self._rate = self._configured or RATE_START_PER_S
         self._slow_start = self._configured is None
         self._queue = anyio.Lock()  # FIFO: one waiter sleeps, the others queue behind it
-        self._last_sent = -math.inf
+        self._last_sent = self._slot = -math.inf
         self._held = False  # whether the last request had to wait for its slot
         self._pause_until = -math.inf
         self._decreased_at = -math.inf
@@ -123,6 +125,8 @@ class AdaptiveLimiter:
         self._recent: deque[float] = deque(maxlen=_LOCKED_OUT)  # last send times: our rate
         self._served: deque[float] = deque()  # success times within the last minute
         self._floor, self._floor_until = RATE_MIN_PER_S, -math.inf  # after a lock-out
+        self._run_from: float | None = None  # send time of the first refusal of the current run
+        self._run = 0  # refusals in the current run
 
     @property
     def current_rate(self) -> float:
@@ -165,6 +169,8 @@ class AdaptiveLimiter:
         while self._served[0] < now - _MINUTE:
             self._served.popleft()
         self._answers.append((now if sent_at is None else sent_at, True))
+        if sent_at is None or self._run_from is None or sent_at >= self._run_from:
+            self._run_from = None  # served: the run of refusals is over
         if sent_at is None or sent_at >= self._decreased_at:
             self._ok += 1
         if not self._held:
@@ -172,8 +178,8 @@ class AdaptiveLimiter:
         if self._slow_start:
             self._set_rate(self._rate + RATE_SLOW_START_GAIN)
             return
-        # r successes a second: the gap to the ceiling shrinks about e-fold per second
-        gap = (self._ceiling - self._rate) / max(1.0, self._rate)
+        # per answer, not per second: the gap to the ceiling shrinks e-fold per _REGROW answers
+        gap = (self._ceiling - self._rate) / _REGROW
         probe = RATE_GAIN * self._rate * (1.0 + self._probed / RATE_EPISODE_SAMPLES)
         if gap > probe:
             self._set_rate(self._rate + gap)
@@ -190,8 +196,13 @@ class AdaptiveLimiter:
         request's own wait, which the retry loop honours.
         """
         now = self._clock()
-        self._answers.append((now if sent_at is None else sent_at, False))
-        if sent_at is not None and sent_at < self._decreased_at:
+        at = now if sent_at is None else sent_at
+        self._answers.append((at, False))
+        self._episode(now, retry_after, stale=sent_at is not None and sent_at < self._decreased_at)
+        self._bound_by_run(at, retry_after)
+
+    def _episode(self, now: float, retry_after: float | None, *, stale: bool) -> None:
+        if stale:
             return
         self._refused += 1
         span = self._recent[-1] - self._recent[0] if self._recent else 0.0
@@ -201,9 +212,10 @@ class AdaptiveLimiter:
         if self._ok:
             answers = list(self._answers)  # the last few: what Looker served just now
             refused = sum(not ok for _, ok in answers)
-            if self._refused < 2 and not self._probed:  # isolated, below the ceiling: noise
+            # isolated, below the ceiling, and not right after a decrease: timing noise
+            if self._refused < 2 and not self._probed and self._ok >= _JUDGED:
                 return
-            if (refused - 1) / len(answers) > 0.5:  # far above: what it served is its rate
+            if refused / len(answers) >= 0.5:  # far above: what it served is its rate
                 basis = min(sending, _served(answers))
             else:  # near: the share served since the last decrease, at most one step down
                 share = 1.0 - self._refused / (self._ok + self._refused)
@@ -233,6 +245,20 @@ class AdaptiveLimiter:
             self._rate,
         )
 
+    def _bound_by_run(self, at: float, retry_after: float | None) -> None:
+        """Refusals in a row (none served since the first) over T seconds of send time prove
+        Looker's rate is under 1/T: a bucket gained no whole token in T. Cap the ceiling there."""
+        if self._run_from is None:
+            self._run_from, self._run = at, 0
+        self._run += 1
+        span = at - self._run_from
+        long_wait = retry_after is not None and retry_after >= _WINDOW_HINT_S  # a full window
+        if self._run < _RUN or span <= 0 or long_wait or 1.0 / span >= self._ceiling:
+            return
+        self._slow_start = False
+        self._ceiling, self._probed = 1.0 / span, 0
+        self._set_rate(min(self._rate, RATE_DECREASE * self._ceiling))
+
     def __repr__(self) -> str:
         return f"<AdaptiveLimiter rate={self._rate:.2f} configured={self._configured!r}>"
 
@@ -245,6 +271,11 @@ class AdaptiveLimiter:
         # Held back means sending at about r: a waiter that the event loop (or our own CPU)
         # woke much later than its slot proves nothing about a higher rate.
         self._held = held and now - self._last_sent <= _HELD_GAP / self._rate
+        # The slot this request was due at, not when it woke: a late wake-up (the event loop,
+        # our CPU) is made up by the next few, so the pace holds r; more than one interval
+        # behind, we were idle, and idle time earns no credit.
+        due = self._slot + 1.0 / self._rate
+        self._slot = due if now - due <= 1.0 / self._rate else now
         self._last_sent = now
         self._recent.append(now)
         for log in self._logs:
@@ -252,7 +283,8 @@ class AdaptiveLimiter:
         return now
 
     def _delay(self, now: float) -> float:
-        paced = self._last_sent + 1.0 / self._rate
+        # Due 1/r after the last slot, and never closer than RATE_DECREASE/r to the last send.
+        paced = max(self._slot + 1.0 / self._rate, self._last_sent + RATE_DECREASE / self._rate)
         return max(self._pause_until, paced, *(now + log.delay(now) for log in self._logs)) - now
 
     def _decrease(self, now: float, basis: float) -> None:

@@ -199,23 +199,54 @@ async def test_one_decrease_per_episode() -> None:
     assert limiter.current_rate == pytest.approx(decreased)
 
 
+@pytest.mark.parametrize("burst", [1, 20])
 @pytest.mark.anyio
-async def test_decrease_lands_under_the_served_rate() -> None:
-    """Far above the limit (a quarter served), a decrease lands at about RATE_DECREASE x what
-    Looker served per second of send time (once 8 answers tell; before, the usual step)."""
+async def test_far_above_a_bucket_the_rate_lands_under_it_within_a_few_429s(burst: float) -> None:
+    """Sent at 20 x a bucket's rate, refusals in a row bound its rate (no token came in their
+    span): the rate lands at 0.7-1.0 of the bucket's within 7 429s, not a 429 per 0.9 step."""
     time = FakeTime()
     limiter = make(time, per_second=100)
-    for i in range(40):  # one in four served: Looker's rate is a quarter of ours
-        before = limiter.current_rate
-        sent = await limiter.acquire()
-        if i % 4 == 0:
-            limiter.on_success(sent_at=sent)
-        else:
-            limiter.on_rate_limited(None, sent_at=sent)
-        if limiter.current_rate < 50:
-            break
-    assert limiter.current_rate == pytest.approx(before / 4 * RATE_DECREASE, rel=0.2)
+    ok, refused = await simulate(limiter, time, TokenBucket(5, burst, time), 1.5)
+    assert refused <= 7
+    assert 0.7 * 5 <= limiter.current_rate <= 5
     assert not limiter.slow_start
+
+
+@pytest.mark.anyio
+async def test_a_429_right_after_a_decrease_confirms_at_once() -> None:
+    """Within a few answers of a decrease a single 429 is no timing noise: it decreases again."""
+    time = FakeTime()
+    limiter = make(time, per_second=100)
+    for _ in range(RATE_EPISODE_SAMPLES):
+        limiter.on_success(sent_at=time.now)
+    limiter.on_rate_limited(None, sent_at=time.now)
+    assert limiter.current_rate == 100  # isolated, long after any decrease: noise
+    limiter.on_rate_limited(None, sent_at=time.now)
+    first = limiter.current_rate
+    assert first < 100
+    time.now += 0.1
+    limiter.on_success(sent_at=time.now)
+    limiter.on_rate_limited(None, sent_at=time.now)
+    assert limiter.current_rate < first
+
+
+@pytest.mark.parametrize("rate", [5, 200])
+@pytest.mark.anyio
+async def test_regrowth_is_counted_in_answers_not_seconds(rate: float) -> None:
+    """After a decrease r regrows to 0.99 of the ceiling in the same number of answers at 5/s
+    as at 200/s (so low rates do not meet their limit more often per request)."""
+    time = FakeTime()
+    limiter = make(time)
+    server = TokenBucket(rate, 1, time)
+    while limiter.slow_start:
+        await simulate(limiter, time, server, 1 / rate)
+    ceiling = limiter.current_rate / RATE_DECREASE
+    answers = 0
+    while limiter.current_rate < 0.99 * ceiling:
+        sent = await limiter.acquire()
+        limiter.on_success(sent_at=sent)
+        answers += 1
+    assert 60 <= answers <= 90
 
 
 @pytest.mark.anyio
