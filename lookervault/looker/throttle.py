@@ -2,22 +2,28 @@
 
 The law is congestion control applied to a rate (TCP applies it to a window):
 
-- Pacing: requests leave one at a time, at least 1/r apart, in the order they asked. Idle time
-  earns no credit, so nothing (slots freed together, retries, a login ending) can burst.
+- Pacing: requests leave one at a time, in the order they asked, each due 1/r after the last
+  one's slot. A late wake-up (the event loop, our CPU) is made up by the next few, never closer
+  than RATE_DECREASE/r; more than one interval behind is idle, and idle time earns no credit, so
+  nothing (slots freed together, retries, a login ending) can burst.
 - Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
   about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every quarter second or so.
-- Episodes: a 429 to a request sent after the last decrease starts one, if r is probing beyond
-  the ceiling; below it (or in slow start) a single 429 is timing noise (a bucket of one
-  refuses two requests the network brought closer than its interval) and it takes a second.
+- Episodes: a 429 to a request sent after the last decrease starts one if r is probing beyond
+  the ceiling, or within _JUDGED successes of the last decrease (or of the start). Otherwise a
+  single 429 is timing noise (a bucket of one refuses two requests the network brought closer
+  than its interval) and it takes a second.
 - Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
-  Looker served, successes per second of send time over the last 8 answers; r becomes
-  RATE_DECREASE x the ceiling. Served is Looker's rate when
-  we were far above it (over half refused); just above it a small bucket serves less than its
-  rate, so there the ceiling falls at most one step (RATE_DECREASE x the rate we sent at).
-- Increase, per held-back success: below the ceiling r closes its gap about e-fold per second,
-  so a decrease costs seconds, not minutes; at the ceiling it probes beyond, r x (1 + RATE_GAIN)
-  per success, the step growing by one RATE_GAIN per RATE_EPISODE_SAMPLES successes without a
-  429 (per answer, so a probe costs the same share of 429s at every rate).
+  Looker served, successes per second of send time over the last 8 answers if half or more
+  were refused; nearer, a small bucket serves less than its rate, so the ceiling is the rate we
+  sent times the share served since the last decrease, at most one step (RATE_DECREASE) down.
+  r becomes RATE_DECREASE x the ceiling.
+- Runs: _RUN or more refusals in a row, none served, over T seconds of send time prove Looker's
+  rate is under 1/T (its bucket gained no token in T): the ceiling drops to 1/T at once. Far
+  above a limit (slow start against a large bucket) r halves per 429, not 0.9 per episode.
+- Increase, per held-back success, so a 429 costs the same share of requests at every rate:
+  below the ceiling r closes its gap to it e-fold per _REGROW successes; at the ceiling it
+  probes beyond, r x (1 + RATE_GAIN) per success, the step growing by one RATE_GAIN per
+  RATE_EPISODE_SAMPLES successes without a 429.
 - Lock-out: 8 answers in a row refused, none served. Everyone pauses for the Retry-After
   Looker sent. A long one (a per-minute window is full) sets r to 0.9 x what Looker served in
   the last minute, held there for a minute; a short one or none (a storm) means the usual step.
@@ -253,11 +259,14 @@ class AdaptiveLimiter:
         self._run += 1
         span = at - self._run_from
         long_wait = retry_after is not None and retry_after >= _WINDOW_HINT_S  # a full window
-        if self._run < _RUN or span <= 0 or long_wait or 1.0 / span >= self._ceiling:
+        if self._run < _RUN or span <= 0 or long_wait or RATE_DECREASE / span >= self._rate:
             return
+        # r bets on the bound; the ceiling keeps twice it, as send times are not arrival times
+        # (a request stamped early and sent late shrinks the span Looker saw): regrowth is then
+        # fast and the next episode, near the limit, measures it.
         self._slow_start = False
-        self._ceiling, self._probed = 1.0 / span, 0
-        self._set_rate(min(self._rate, RATE_DECREASE * self._ceiling))
+        self._ceiling, self._probed = min(self._ceiling, 2.0 / span), 0
+        self._set_rate(RATE_DECREASE / span)
 
     def __repr__(self) -> str:
         return f"<AdaptiveLimiter rate={self._rate:.2f} configured={self._configured!r}>"

@@ -101,6 +101,29 @@ async def test_idle_time_earns_no_burst() -> None:
     assert second - first == pytest.approx(0.1)
 
 
+class LateTime(FakeTime):
+    """A clock whose sleeps wake late, every other one by 15 % of the interval (a busy loop)."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__()
+        self._late, self._sleeps = late, 0
+
+    async def sleep(self, seconds: float) -> None:
+        self._sleeps += 1
+        await super().sleep(seconds + self._late * (self._sleeps % 2))
+
+
+@pytest.mark.anyio
+async def test_late_wake_ups_are_made_up_without_bursting() -> None:
+    """Woken late, the pacer still sends r a second on average, never closer than 0.9/r."""
+    time = LateTime(0.15 / 20)
+    limiter = make(time, per_second=20)
+    sent = [await limiter.acquire() for _ in range(201)]
+    gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+    assert len(gaps) / (sent[-1] - sent[0]) >= 0.97 * 20
+    assert min(gaps) >= RATE_DECREASE / 20 - 1e-9
+
+
 @pytest.mark.parametrize("per_minute", [1, 30, 300, 0.5])
 @pytest.mark.anyio
 async def test_per_minute_never_exceeded_in_any_60_s_window(per_minute: float) -> None:
