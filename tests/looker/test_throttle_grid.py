@@ -97,7 +97,8 @@ async def test_token_bucket_with_timing_noise(
     )
     assert achieved >= 0.9 * rate
     assert share < 0.02
-    assert achieved <= rate * 1.01  # the bucket's own ceiling: the simulation is honest
+    # the bucket's own ceiling (its rate, and its burst saved up before the steady state)
+    assert achieved <= rate * 1.01 + burst / (_SECONDS - _STEADY_FROM)
 
 
 @pytest.mark.parametrize("burst", [1, 1.25, 5, 20])
