@@ -6,8 +6,12 @@ connections) and runs benchmarks.rate_driver against it. A cell lasts at least 3
 requests and 400 requests at R (at 5/s, 30 s are 150 requests: the two or three 429s of the
 slow start alone would be 2 %). The client's own capacity (the same
 driver, no limit) is measured in the same run, so a cell can be judged against
-min(allowed, capacity). LOOKERVAULT_BENCH_CELLS=R5-B1,W300 runs only the named cells;
-LOOKERVAULT_BENCH_CELL_S sets the base duration (default 30 s).
+min(allowed, capacity). Each cell's 429s are counted apart for its first 10 s (the slow start's
+end) and after. A token-bucket cell that misses the goal is then run at fixed paces, f x R for f
+from 1.0 down to the first that stays under 2 % 429s (a limiter that learns nothing): the best
+fixed pace this stack holds there, the yardstick for the adaptive law (one sweep serves a cell
+and its -RA twin; LOOKERVAULT_BENCH_SWEEP=0 skips it). LOOKERVAULT_BENCH_CELLS=R5-B1,W300 runs
+only the named cells; LOOKERVAULT_BENCH_CELL_S sets the base duration (default 30 s).
 """
 
 from __future__ import annotations
@@ -245,7 +249,14 @@ def s9_rate_grid(ctx: Context, _sizes: object) -> dict[str, Any]:
     for c in plotted:
         path = out_dir / f"rate-grid-{c['cell']}.svg"
         title = f"{c['cell']}: successes per second (allowed {c['allowed_per_s']}/s)"
-        write_rate_plot(path, title, c["per_second"], c["allowed_per_s"], figures["capacity_per_s"])
+        write_rate_plot(
+            path,
+            title,
+            c["per_second"],
+            c["allowed_per_s"],
+            figures["capacity_per_s"],
+            c["rate_per_second"],
+        )
         figures["plots"].append(path.name)
     stem = out_dir / f"{datetime.now(UTC):%Y-%m-%d}-rate-grid{_SERIES}"
     stem.with_suffix(".json").write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
