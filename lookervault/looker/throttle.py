@@ -14,7 +14,8 @@ The law is congestion control applied to a rate (TCP applies it to a window):
   than its interval) and it takes a second.
 - Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
   Looker served, successes per second of send time over the last 8 answers if half or more
-  were refused; nearer, a small bucket serves less than its rate, so the ceiling is the rate we
+  were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
+  refusals tells nothing; larger drops come from runs, below); nearer, a small bucket serves less than its rate, so the ceiling is the rate we
   sent times the share served since the last decrease, at most one step (RATE_DECREASE) down.
   r becomes RATE_DECREASE x the ceiling.
 - Runs: _RUN or more refusals in a row, none served, over T seconds of send time prove Looker's
@@ -222,7 +223,7 @@ class AdaptiveLimiter:
             if self._refused < 2 and not self._probed and self._ok >= _JUDGED:
                 return
             if refused / len(answers) >= 0.5:  # far above: what it served is its rate
-                basis = min(sending, _served(answers))
+                basis = min(sending, max(_served(answers), sending / 2))
             else:  # near: the share served since the last decrease, at most one step down
                 share = 1.0 - self._refused / (self._ok + self._refused)
                 basis = sending * max(RATE_DECREASE, share)
