@@ -9,9 +9,9 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 - Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
   about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every quarter second or so.
 - Episodes: a 429 to a request sent after the last decrease starts one if r is probing beyond
-  the ceiling, or within _JUDGED successes of the last decrease (or of the start). Otherwise a
-  single 429 is timing noise (a bucket of one refuses two requests the network brought closer
-  than its interval) and it takes a second.
+  the ceiling, or within _JUDGED successes of the last decrease (or of the start), or if
+  another of the last _JUDGED answers was refused too. Otherwise it is timing noise (a bucket
+  of one refuses two requests the network brought closer than its interval).
 - Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
   Looker served, successes per second of send time over the last 8 answers if half or more
   were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
@@ -220,7 +220,7 @@ class AdaptiveLimiter:
             answers = list(self._answers)  # the last few: what Looker served just now
             refused = sum(not ok for _, ok in answers)
             # isolated, below the ceiling, and not right after a decrease: timing noise
-            if self._refused < 2 and not self._probed and self._ok >= _JUDGED:
+            if refused < 2 and not self._probed and self._ok >= _JUDGED:
                 return
             if refused / len(answers) >= 0.5:  # far above: what it served is its rate
                 basis = min(sending, max(_served(answers), sending / 2))

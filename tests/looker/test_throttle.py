@@ -253,6 +253,21 @@ async def test_a_429_right_after_a_decrease_confirms_at_once() -> None:
     assert limiter.current_rate < first
 
 
+def test_isolated_429s_far_apart_are_timing_noise() -> None:
+    """Two single 429s with many successes between are two accidents, not an episode (each
+    episode's ceiling would ratchet r down by the share it measured)."""
+    time = FakeTime()
+    limiter = make(time, per_second=100)
+    for _ in range(3):
+        for _ in range(2 * RATE_EPISODE_SAMPLES // 10):
+            time.now += 0.01
+            limiter.on_success(sent_at=time.now)
+        limiter.on_rate_limited(None, sent_at=time.now)
+        assert limiter.current_rate == 100
+    limiter.on_rate_limited(None, sent_at=time.now)
+    assert limiter.current_rate < 100  # two in a row: an episode
+
+
 @pytest.mark.parametrize("rate", [5, 200])
 @pytest.mark.anyio
 async def test_regrowth_is_counted_in_answers_not_seconds(rate: float) -> None:
