@@ -51,7 +51,7 @@ _GOAL_RATIO, _GOAL_429 = 0.9, 0.02
 _SERIES = "-3"  # the third law of the day (the first two: 2026-12-02-rate-grid.md, -2.md)
 _START_S = 10.0  # 429s before this many seconds are the slow start's, later ones the steady state's
 _SWEEP = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)  # fixed paces tried for a missed cell, x R
-_SWEEP_S, _SWEEP_REQUESTS = 10.0, 200  # each pace runs this long, and this many requests at R
+_SWEEP_S, _SWEEP_REQUESTS = 10.0, 100  # each pace runs this long, and this many requests at R
 
 
 @dataclass(frozen=True)
