@@ -176,8 +176,9 @@ class AdaptiveLimiter:
         while self._served[0] < now - _MINUTE:
             self._served.popleft()
         self._answers.append((now if sent_at is None else sent_at, True))
-        if sent_at is None or self._run_from is None or sent_at >= self._run_from:
-            self._run_from = None  # served: the run of refusals is over
+        # Any success ends a run of refusals, whatever its send stamp: stamps are not arrival
+        # times, and a request stamped before the run may have taken the token within it.
+        self._run_from = None
         if sent_at is None or sent_at >= self._decreased_at:
             self._ok += 1
         if not self._held:
