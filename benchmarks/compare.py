@@ -11,6 +11,7 @@ before), so both versions and the drain see the same machine load.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import tempfile
@@ -23,7 +24,7 @@ from benchmarks.completeness import check_vault
 from benchmarks.datasets import dataset
 from benchmarks.drain import plan_requests
 from benchmarks.harness import Flags, extract_command, median, record_of, remove_tree
-from benchmarks.mockserver import MockServer
+from benchmarks.mockserver import MockKnobs, MockServer
 from benchmarks.process import run_measured
 from lookervault.config import DEFAULT_CONCURRENCY
 
@@ -53,11 +54,24 @@ def _rate(record: dict[str, Any]) -> float:
     return report["requests"] / report["elapsed_s"] if report.get("elapsed_s") else 0.0
 
 
-def compare(before: Path, name: str, runs: int, work: Path, extra: list[str]) -> dict[str, Any]:
-    """`runs` rounds of before, after and drain against one mock; medians and ratios."""
+def compare(
+    before: Path,
+    name: str,
+    runs: int,
+    work: Path,
+    extra: list[str],
+    knobs: MockKnobs | None = None,
+    types: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """`runs` rounds of before, after and drain against one mock; medians and ratios.
+
+    `knobs` set the mock's latency (S2: 100 +- 20 ms); `types` replace the dataset's.
+    """
     data = dataset(name)
+    if types:
+        data = dataclasses.replace(data, types=types)
     rounds: list[dict[str, Any]] = []
-    with MockServer(data) as server:
+    with MockServer(data, knobs) as server:
         env = server.env()
         urls = plan_requests(
             server.url, env["LOOKERSDK_CLIENT_ID"], env["LOOKERSDK_CLIENT_SECRET"], types=data.types
@@ -80,7 +94,26 @@ def compare(before: Path, name: str, runs: int, work: Path, extra: list[str]) ->
                 old["complete"],
                 new["complete"],
             )
-    return _summary(name, rounds) | {"extract_flags": extra}
+    summary = _summary(name, rounds) | {"extract_flags": extra}
+    if knobs is not None and knobs.latency_ms:
+        summary |= _over_ideal(rounds, knobs.latency_ms / 1000)
+    return summary
+
+
+def _over_ideal(rounds: list[dict[str, Any]], latency_s: float) -> dict[str, Any]:
+    """Benchmark S2's figure per side: requests x latency / concurrency over elapsed_s."""
+
+    def figure(record: dict[str, Any]) -> float:
+        report = record["report"]
+        ideal = report["requests"] * latency_s / DEFAULT_CONCURRENCY
+        return ideal / report["elapsed_s"] if report.get("elapsed_s") else 0.0
+
+    sides = ("before", "after", "drain")
+    return {
+        "latency_s": latency_s,
+        "over_ideal": {s: round(median(figure(r[s]) for r in rounds), 3) for s in sides},
+        "over_ideal_by_round": [{s: round(figure(r[s]), 3) for s in sides} for r in rounds],
+    }
 
 
 def _summary(name: str, rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -115,13 +148,26 @@ def main(argv: list[str] | None = None) -> int:
         "--extract-flags", default="", help="more flags for both extracts, e.g. '--workers 2'"
     )
     parser.add_argument("--output", type=Path, default=None, help="JSON file for the figures")
+    parser.add_argument("--latency-ms", type=float, default=None, help="the mock's latency")
+    parser.add_argument("--jitter-ms", type=float, default=None, help="and its jitter")
+    parser.add_argument("--types", default="", help="content types, comma-separated")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if not (args.before / "lookervault" / "__init__.py").is_file():
         parser.error(f"--before {args.before}: no lookervault package there")
     with tempfile.TemporaryDirectory(prefix="lookervault-compare-") as tmp:
+        knobs = MockKnobs(
+            latency_ms=args.latency_ms or 0.0, latency_jitter_ms=args.jitter_ms or 0.0
+        )
+        types = tuple(t for t in args.types.split(",") if t)
         result = compare(
-            args.before.resolve(), args.dataset, args.runs, Path(tmp), args.extract_flags.split()
+            args.before.resolve(),
+            args.dataset,
+            args.runs,
+            Path(tmp),
+            args.extract_flags.split(),
+            knobs,
+            types,
         )
     figures = {k: v for k, v in result.items() if k != "rounds"}
     sys.stdout.write(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode() + "\n")
