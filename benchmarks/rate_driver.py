@@ -2,8 +2,11 @@
 
 Runs LookerClient (its AdaptiveLimiter, its retries, its token renewals) at the CLI's default
 concurrency against the mock named by LOOKERSDK_*, every task fetching GET /user as fast as the
-client lets it, for S seconds. Prints one JSON line: the successes, the seconds they took, and
-the successes per second of run time (the rate over time the plots draw).
+client lets it, for S seconds. Prints one JSON line: the successes, the seconds they took, the
+successes per second of run time (the rate over time the plots draw), the limiter's rate at the
+end of each second, and when each 429 came (seconds into the run: the slow start's, or the
+steady state's). `--fixed-rate F` paces at F requests/s and never adapts: the best fixed pace
+this stack holds under a limit is the yardstick for the adaptive law.
 """
 
 from __future__ import annotations
@@ -25,20 +28,47 @@ from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
 from lookervault.settings import ConnectionSettings
 
-__all__ = ["drive"]
+__all__ = ["FixedLimiter", "drive"]
 
 
-async def drive(seconds: float, concurrency: int) -> dict[str, Any]:
-    """Fetch for *seconds*; successes per 1-second bin, failures, the limiter's last rate."""
+class FixedLimiter(AdaptiveLimiter):
+    """Paces at a configured rate and learns nothing from answers (429s still pause nothing)."""
+
+    def on_success(self, *, sent_at: float | None = None) -> None:
+        """Ignored: the rate is fixed."""
+
+    def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
+        """Ignored: the rate is fixed."""
+
+
+async def drive(
+    seconds: float, concurrency: int, fixed_rate: float | None = None
+) -> dict[str, Any]:
+    """Fetch for *seconds*; successes per 1-second bin, 429 times, failures, the rate per second."""
     settings = ConnectionSettings(
         base_url=os.environ["LOOKERSDK_BASE_URL"],
         client_id=os.environ["LOOKERSDK_CLIENT_ID"],
         client_secret=os.environ["LOOKERSDK_CLIENT_SECRET"],
     )
-    limiter, metrics = AdaptiveLimiter(), Metrics()
+    limiter = FixedLimiter(per_second=fixed_rate) if fixed_rate else AdaptiveLimiter()
+    metrics = Metrics()
     bins = [0] * math.ceil(seconds)
+    rates: list[float] = []
+    limited_at: list[float] = []
     failed = 0
     start = time.monotonic()
+    on_rate_limited = limiter.on_rate_limited
+
+    def record_429(retry_after: float | None, *, sent_at: float | None = None) -> None:
+        limited_at.append(round(time.monotonic() - start, 3))
+        on_rate_limited(retry_after, sent_at=sent_at)
+
+    limiter.on_rate_limited = record_429  # type: ignore[method-assign]
+
+    async def sample_rate() -> None:
+        while True:
+            await anyio.sleep(start + len(rates) + 1 - time.monotonic())
+            rates.append(round(limiter.current_rate, 2))
 
     async def fetch_until_done(client: LookerClient) -> None:
         nonlocal failed
@@ -58,6 +88,7 @@ async def drive(seconds: float, concurrency: int) -> dict[str, Any]:
         # Requests still queued at the deadline are cancelled, not sent after it.
         with anyio.move_on_after(seconds - (time.monotonic() - start)):
             async with anyio.create_task_group() as tg:
+                tg.start_soon(sample_rate)
                 for _ in range(concurrency):
                     tg.start_soon(fetch_until_done, c)
     return {
@@ -67,6 +98,8 @@ async def drive(seconds: float, concurrency: int) -> dict[str, Any]:
         "failed": failed,
         "requests": metrics.get("requests"),
         "final_rate": round(limiter.current_rate, 2),
+        "rate_per_second": rates,
+        "limited_at": limited_at,
     }
 
 
@@ -74,8 +107,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.rate_driver")
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
+    parser.add_argument("--fixed-rate", type=float, default=None)
     args = parser.parse_args()
-    report = anyio.run(drive, args.seconds, args.concurrency, backend_options={"use_uvloop": True})
+    report = anyio.run(
+        drive, args.seconds, args.concurrency, args.fixed_rate, backend_options={"use_uvloop": True}
+    )
     sys.stdout.write(orjson.dumps(report).decode() + "\n")
     return 0
 

@@ -6,8 +6,12 @@ connections) and runs benchmarks.rate_driver against it. A cell lasts at least 3
 requests and 400 requests at R (at 5/s, 30 s are 150 requests: the two or three 429s of the
 slow start alone would be 2 %). The client's own capacity (the same
 driver, no limit) is measured in the same run, so a cell can be judged against
-min(allowed, capacity). LOOKERVAULT_BENCH_CELLS=R5-B1,W300 runs only the named cells;
-LOOKERVAULT_BENCH_CELL_S sets the base duration (default 30 s).
+min(allowed, capacity). Each cell's 429s are counted apart for its first 10 s (the slow start's
+end) and after. A token-bucket cell that misses the goal is then run at fixed paces, f x R for f
+from 1.0 down to the first that stays under 2 % 429s (a limiter that learns nothing): the best
+fixed pace this stack holds there, the yardstick for the adaptive law (one sweep serves a cell
+and its -RA twin; LOOKERVAULT_BENCH_SWEEP=0 skips it). LOOKERVAULT_BENCH_CELLS=R5-B1,W300 runs
+only the named cells; LOOKERVAULT_BENCH_CELL_S sets the base duration (default 30 s).
 """
 
 from __future__ import annotations
@@ -44,7 +48,10 @@ _RAMP_S = 5  # seconds of slow start left out of the capacity
 _PLOTTED = ("R40-B10-T3-F5", "W300")
 _SMOKE = ("R5-B1", "R40-B10-T3-F5")
 _GOAL_RATIO, _GOAL_429 = 0.9, 0.02
-_SERIES = "-2"  # the second law of the day (the first: 2026-12-02-rate-grid.md)
+_SERIES = "-3"  # the third law of the day (the first two: 2026-12-02-rate-grid.md, -2.md)
+_START_S = 10.0  # 429s before this many seconds are the slow start's, later ones the steady state's
+_SWEEP = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)  # fixed paces tried for a missed cell, x R
+_SWEEP_S, _SWEEP_REQUESTS = 10.0, 100  # each pace runs this long, and this many requests at R
 
 
 @dataclass(frozen=True)
@@ -91,8 +98,10 @@ def _selected(smoke: bool) -> list[Cell]:
     return cells
 
 
-def _drive(server: MockServer, seconds: float) -> dict[str, Any]:
+def _drive(server: MockServer, seconds: float, fixed_rate: float | None = None) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "benchmarks.rate_driver", "--seconds", str(seconds)]
+    if fixed_rate:
+        cmd += ["--fixed-rate", str(fixed_rate)]
     done = subprocess.run(cmd, env=server.env(), capture_output=True, check=False)
     if done.returncode:
         raise RuntimeError(f"rate driver failed: {done.stderr.decode(errors='replace')[-800:]}")
@@ -123,6 +132,9 @@ def _run_cell(cell: Cell, capacity: float | None) -> dict[str, Any]:
         "final_rate": report["final_rate"],
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "per_second": report["per_second"],
+        "rate_per_second": report["rate_per_second"],
+        "limited_at": report["limited_at"],
+        "limited_in_start": sum(t < _START_S for t in report["limited_at"]),
     }
     figures["met"] = figures["achieved_over_allowed"] >= _GOAL_RATIO and share < _GOAL_429
     logger.info(
@@ -132,6 +144,37 @@ def _run_cell(cell: Cell, capacity: float | None) -> dict[str, Any]:
         100 * share,
     )
     return figures
+
+
+def _fixed_sweep(cell: Cell) -> list[dict[str, Any]]:
+    """The same cell paced at fixed fractions of R, highest first, down to the first that stays
+    under the goal's share of 429s: the best fixed pace this stack holds against that limit."""
+    runs = []
+    seconds = max(_SWEEP_S, _SWEEP_REQUESTS / cell.allowed_per_s)
+    for fraction in _SWEEP:
+        with MockServer(dataset(_DATASET), cell.knobs) as server:
+            report = _drive(server, seconds, fixed_rate=fraction * cell.allowed_per_s)
+            stats = server.stats()
+        share = stats["rate_limited"] / max(1, stats["requests"])
+        ratio = report["ok"] / seconds / cell.allowed_per_s
+        runs.append(
+            {
+                "fraction": fraction,
+                "achieved_over_allowed": round(ratio, 3),
+                "share_429": round(share, 4),
+                "load_average": round(os.getloadavg()[0], 2),
+            }
+        )
+        logger.info(
+            "S9 %s fixed %.2f x R: %.3f of allowed, %.2f %% 429",
+            cell.name,
+            fraction,
+            ratio,
+            100 * share,
+        )
+        if share < _GOAL_429:
+            break
+    return runs
 
 
 def _capacity(seconds: float) -> float:
@@ -151,18 +194,36 @@ def render_grid(figures: dict[str, Any]) -> str:
         f"Goal per cell: achieved / allowed >= {_GOAL_RATIO} with under {_GOAL_429:.0%} 429s.",
         "",
         "| Cell | allowed/s | s | requests | achieved/s | achieved / allowed "
-        "| / min(allowed, capacity) | 429 share | load | met |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| / min(allowed, capacity) | 429 share | 429s (first {_START_S:g} s) | load | met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {c['cell']} | {c['allowed_per_s']} | {c['seconds']:g} | {c['requests']} "
         f"| {c['admitted_per_s']} | {c['achieved_over_allowed']} "
         f"| {c['achieved_over_min_allowed_capacity']} | {c['share_429']:.2%} "
+        f"| {c['rate_limited']} ({c['limited_in_start']}) "
         f"| {c['load_average'][0]} | {'yes' if c['met'] else 'NO'} |"
         for c in figures["cells"]
     ]
     met = sum(c["met"] for c in figures["cells"])
     lines += ["", f"{met} of {len(figures['cells'])} cells meet the goal."]
+    if figures.get("fixed_sweeps"):
+        lines += [
+            "",
+            f"Fixed pacing for the token-bucket cells that missed (max({_SWEEP_S:g} s, "
+            f"{_SWEEP_REQUESTS} requests at R) each, the same "
+            "driver with a limiter that paces at f x R and ignores every answer; highest f first, "
+            "down to the first under the goal's share of 429s):",
+            "",
+            "| Cell | f | achieved / allowed | 429 share | load |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {name} | {r['fraction']:g} | {r['achieved_over_allowed']} "
+            f"| {r['share_429']:.2%} | {r['load_average']} |"
+            for name, runs in figures["fixed_sweeps"].items()
+            for r in runs
+        ]
     lines += ["", *(f"![{p}]({p})" for p in figures["plots"])]
     return "\n".join(lines) + "\n"
 
@@ -176,12 +237,26 @@ def s9_rate_grid(ctx: Context, _sizes: object) -> dict[str, Any]:
     figures["capacity_per_s"] = _capacity(capacity_s)
     logger.info("S9 client capacity: %s requests/s", figures["capacity_per_s"])
     figures["cells"] = [_run_cell(c, figures["capacity_per_s"]) for c in cells]
+    figures["fixed_sweeps"] = {}
+    if not ctx.smoke and os.environ.get("LOOKERVAULT_BENCH_SWEEP", "1") != "0":
+        for cell, c in zip(cells, figures["cells"], strict=True):
+            # Fixed pacing ignores Retry-After: one sweep serves a cell and its -RA twin.
+            bucket = cell.knobs.rate_limit_per_s and not cell.knobs.token_ttl_s
+            if not c["met"] and bucket and not cell.knobs.retry_after_s:
+                figures["fixed_sweeps"][cell.name] = _fixed_sweep(cell)
     plotted = [c for c in figures["cells"] if c["cell"] in _PLOTTED] or figures["cells"][:2]
     figures["plots"] = []
     for c in plotted:
         path = out_dir / f"rate-grid-{c['cell']}.svg"
         title = f"{c['cell']}: successes per second (allowed {c['allowed_per_s']}/s)"
-        write_rate_plot(path, title, c["per_second"], c["allowed_per_s"], figures["capacity_per_s"])
+        write_rate_plot(
+            path,
+            title,
+            c["per_second"],
+            c["allowed_per_s"],
+            figures["capacity_per_s"],
+            c["rate_per_second"],
+        )
         figures["plots"].append(path.name)
     stem = out_dir / f"{datetime.now(UTC):%Y-%m-%d}-rate-grid{_SERIES}"
     stem.with_suffix(".json").write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))

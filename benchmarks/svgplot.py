@@ -12,10 +12,16 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 56, 16, 32, 40
 
 
 def write_rate_plot(
-    path: Path, title: str, per_second: Sequence[int], allowed: float, capacity: float | None
+    path: Path,
+    title: str,
+    per_second: Sequence[int],
+    allowed: float,
+    capacity: float | None,
+    limiter_rate: Sequence[float] = (),
 ) -> Path:
-    """Successes per second over the run, with the allowed rate (and capacity) as lines."""
-    top = max([allowed * 1.25, *per_second, 1.0])
+    """Successes per second over the run, with the allowed rate (and capacity) as lines, and
+    the limiter's rate r at the end of each second (if given)."""
+    top = max([allowed * 1.25, *per_second, *(min(r, allowed * 2) for r in limiter_rate), 1.0])
     n = max(1, len(per_second))
     plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
 
@@ -26,6 +32,10 @@ def write_rate_plot(
         return _TOP + plot_h * (1 - rate / top)
 
     points = " ".join(f"{x(i + 0.5):.1f},{y(v):.1f}" for i, v in enumerate(per_second))
+    # r at the end of second i, drawn there; clipped to the plot (slow start may run far above)
+    rate_points = " ".join(
+        f"{x(i + 1):.1f},{y(min(v, top)):.1f}" for i, v in enumerate(limiter_rate[:n])
+    )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
         f'font-family="sans-serif" font-size="11">',
@@ -45,12 +55,17 @@ def write_rate_plot(
     ]
     parts.append(
         f'<text x="{_LEFT + plot_w / 2}" y="{_H - 6}" text-anchor="middle">seconds '
-        "(successes per second; dashed: allowed rate; dotted: client capacity)</text>"
+        "(blue: successes per second; orange: the limiter's rate; dashed: allowed; "
+        "dotted: client capacity)</text>"
     )
     parts.append(_hline(y(allowed), "#c00", "6,4"))
     if capacity is not None and capacity < top:
         parts.append(_hline(y(capacity), "#888", "2,3"))
     parts.append(f'<polyline fill="none" stroke="#1f5fbf" stroke-width="1.5" points="{points}"/>')
+    if rate_points:
+        parts.append(
+            f'<polyline fill="none" stroke="#e08000" stroke-width="1" points="{rate_points}"/>'
+        )
     parts.append("</svg>")
     path.write_text("\n".join(parts) + "\n")
     return path

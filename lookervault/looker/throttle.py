@@ -2,22 +2,29 @@
 
 The law is congestion control applied to a rate (TCP applies it to a window):
 
-- Pacing: requests leave one at a time, at least 1/r apart, in the order they asked. Idle time
-  earns no credit, so nothing (slots freed together, retries, a login ending) can burst.
+- Pacing: requests leave one at a time, in the order they asked, each due 1/r after the last
+  one's slot. A late wake-up (the event loop, our CPU) is made up by the next few, never closer
+  than RATE_DECREASE/r; more than one interval behind is idle, and idle time earns no credit, so
+  nothing (slots freed together, retries, a login ending) can burst.
 - Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
   about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every quarter second or so.
-- Episodes: a 429 to a request sent after the last decrease starts one, if r is probing beyond
-  the ceiling; below it (or in slow start) a single 429 is timing noise (a bucket of one
-  refuses two requests the network brought closer than its interval) and it takes a second.
+- Episodes: a 429 to a request sent after the last decrease starts one if r is probing beyond
+  the ceiling, or within _JUDGED successes of the last decrease (or of the start), or if
+  another of the last _JUDGED answers was refused too. Otherwise it is timing noise (a bucket
+  of one refuses two requests the network brought closer than its interval).
 - Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
-  Looker served, successes per second of send time over the last 8 answers; r becomes
-  RATE_DECREASE x the ceiling. Served is Looker's rate when
-  we were far above it (over half refused); just above it a small bucket serves less than its
-  rate, so there the ceiling falls at most one step (RATE_DECREASE x the rate we sent at).
-- Increase, per held-back success: below the ceiling r closes its gap about e-fold per second,
-  so a decrease costs seconds, not minutes; at the ceiling it probes beyond, r x (1 + RATE_GAIN)
-  per success, the step growing by one RATE_GAIN per RATE_EPISODE_SAMPLES successes without a
-  429 (per answer, so a probe costs the same share of 429s at every rate).
+  Looker served, successes per second of send time over the last 8 answers if half or more
+  were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
+  refusals tells nothing; larger drops come from runs, below); nearer, a small bucket serves less than its rate, so the ceiling is the rate we
+  sent times the share served since the last decrease, at most one step (RATE_DECREASE) down.
+  r becomes RATE_DECREASE x the ceiling.
+- Runs: _RUN or more refusals in a row, none served, over T seconds of send time prove Looker's
+  rate is under 1/T (its bucket gained no token in T): the ceiling drops to 1/T at once. Far
+  above a limit (slow start against a large bucket) r halves per 429, not 0.9 per episode.
+- Increase, per held-back success, so a 429 costs the same share of requests at every rate:
+  below the ceiling r closes its gap to it e-fold per _REGROW successes; at the ceiling it
+  probes beyond, r x (1 + RATE_GAIN) per success, the step growing by one RATE_GAIN per
+  RATE_EPISODE_SAMPLES successes without a 429.
 - Lock-out: 8 answers in a row refused, none served. Everyone pauses for the Retry-After
   Looker sent. A long one (a per-minute window is full) sets r to 0.9 x what Looker served in
   the last minute, held there for a minute; a short one or none (a storm) means the usual step.
@@ -57,6 +64,8 @@ _MINUTE = 60.0
 _JUDGED = 8  # the last answers that tell what Looker served
 _LOCKED_OUT = 8  # answers refused since the last decrease, none served: a lock-out
 _WINDOW_HINT_S = 5.0  # a lock-out whose Retry-After is this long is a full per-minute window
+_REGROW = 30  # below the ceiling, the gap to it shrinks e-fold per this many successes
+_RUN = 3  # refusals in a row before their span bounds Looker's rate
 _HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
 
 
@@ -112,7 +121,7 @@ class AdaptiveLimiter:
         self._rate = self._configured or RATE_START_PER_S
         self._slow_start = self._configured is None
         self._queue = anyio.Lock()  # FIFO: one waiter sleeps, the others queue behind it
-        self._last_sent = -math.inf
+        self._last_sent = self._slot = -math.inf
         self._held = False  # whether the last request had to wait for its slot
         self._pause_until = -math.inf
         self._decreased_at = -math.inf
@@ -123,6 +132,8 @@ class AdaptiveLimiter:
         self._recent: deque[float] = deque(maxlen=_LOCKED_OUT)  # last send times: our rate
         self._served: deque[float] = deque()  # success times within the last minute
         self._floor, self._floor_until = RATE_MIN_PER_S, -math.inf  # after a lock-out
+        self._run_from: float | None = None  # send time of the first refusal of the current run
+        self._run = 0  # refusals in the current run
 
     @property
     def current_rate(self) -> float:
@@ -165,6 +176,9 @@ class AdaptiveLimiter:
         while self._served[0] < now - _MINUTE:
             self._served.popleft()
         self._answers.append((now if sent_at is None else sent_at, True))
+        # Any success ends a run of refusals, whatever its send stamp: stamps are not arrival
+        # times, and a request stamped before the run may have taken the token within it.
+        self._run_from = None
         if sent_at is None or sent_at >= self._decreased_at:
             self._ok += 1
         if not self._held:
@@ -172,8 +186,8 @@ class AdaptiveLimiter:
         if self._slow_start:
             self._set_rate(self._rate + RATE_SLOW_START_GAIN)
             return
-        # r successes a second: the gap to the ceiling shrinks about e-fold per second
-        gap = (self._ceiling - self._rate) / max(1.0, self._rate)
+        # per answer, not per second: the gap to the ceiling shrinks e-fold per _REGROW answers
+        gap = (self._ceiling - self._rate) / _REGROW
         probe = RATE_GAIN * self._rate * (1.0 + self._probed / RATE_EPISODE_SAMPLES)
         if gap > probe:
             self._set_rate(self._rate + gap)
@@ -190,8 +204,13 @@ class AdaptiveLimiter:
         request's own wait, which the retry loop honours.
         """
         now = self._clock()
-        self._answers.append((now if sent_at is None else sent_at, False))
-        if sent_at is not None and sent_at < self._decreased_at:
+        at = now if sent_at is None else sent_at
+        self._answers.append((at, False))
+        self._episode(now, retry_after, stale=sent_at is not None and sent_at < self._decreased_at)
+        self._bound_by_run(at, retry_after)
+
+    def _episode(self, now: float, retry_after: float | None, *, stale: bool) -> None:
+        if stale:
             return
         self._refused += 1
         span = self._recent[-1] - self._recent[0] if self._recent else 0.0
@@ -201,10 +220,11 @@ class AdaptiveLimiter:
         if self._ok:
             answers = list(self._answers)  # the last few: what Looker served just now
             refused = sum(not ok for _, ok in answers)
-            if self._refused < 2 and not self._probed:  # isolated, below the ceiling: noise
+            # isolated, below the ceiling, and not right after a decrease: timing noise
+            if refused < 2 and not self._probed and self._ok >= _JUDGED:
                 return
-            if (refused - 1) / len(answers) > 0.5:  # far above: what it served is its rate
-                basis = min(sending, _served(answers))
+            if refused / len(answers) >= 0.5:  # far above: what it served is its rate
+                basis = min(sending, max(_served(answers), sending / 2))
             else:  # near: the share served since the last decrease, at most one step down
                 share = 1.0 - self._refused / (self._ok + self._refused)
                 basis = sending * max(RATE_DECREASE, share)
@@ -233,6 +253,23 @@ class AdaptiveLimiter:
             self._rate,
         )
 
+    def _bound_by_run(self, at: float, retry_after: float | None) -> None:
+        """Refusals in a row (none served since the first) over T seconds of send time prove
+        Looker's rate is under 1/T: a bucket gained no whole token in T. Cap the ceiling there."""
+        if self._run_from is None:
+            self._run_from, self._run = at, 0
+        self._run += 1
+        span = at - self._run_from
+        long_wait = retry_after is not None and retry_after >= _WINDOW_HINT_S  # a full window
+        if self._run < _RUN or span <= 0 or long_wait or RATE_DECREASE / span >= self._rate:
+            return
+        # r bets on the bound; the ceiling keeps twice it, as send times are not arrival times
+        # (a request stamped early and sent late shrinks the span Looker saw): regrowth is then
+        # fast and the next episode, near the limit, measures it.
+        self._slow_start = False
+        self._ceiling, self._probed = min(self._ceiling, 2.0 / span), 0
+        self._set_rate(RATE_DECREASE / span)
+
     def __repr__(self) -> str:
         return f"<AdaptiveLimiter rate={self._rate:.2f} configured={self._configured!r}>"
 
@@ -245,6 +282,11 @@ class AdaptiveLimiter:
         # Held back means sending at about r: a waiter that the event loop (or our own CPU)
         # woke much later than its slot proves nothing about a higher rate.
         self._held = held and now - self._last_sent <= _HELD_GAP / self._rate
+        # The slot this request was due at, not when it woke: a late wake-up (the event loop,
+        # our CPU) is made up by the next few, so the pace holds r; more than one interval
+        # behind, we were idle, and idle time earns no credit.
+        due = self._slot + 1.0 / self._rate
+        self._slot = due if now - due <= 1.0 / self._rate else now
         self._last_sent = now
         self._recent.append(now)
         for log in self._logs:
@@ -252,7 +294,8 @@ class AdaptiveLimiter:
         return now
 
     def _delay(self, now: float) -> float:
-        paced = self._last_sent + 1.0 / self._rate
+        # Due 1/r after the last slot, and never closer than RATE_DECREASE/r to the last send.
+        paced = max(self._slot + 1.0 / self._rate, self._last_sent + RATE_DECREASE / self._rate)
         return max(self._pause_until, paced, *(now + log.delay(now) for log in self._logs)) - now
 
     def _decrease(self, now: float, basis: float) -> None:

@@ -101,6 +101,29 @@ async def test_idle_time_earns_no_burst() -> None:
     assert second - first == pytest.approx(0.1)
 
 
+class LateTime(FakeTime):
+    """A clock whose sleeps wake late, every other one by 15 % of the interval (a busy loop)."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__()
+        self._late, self._sleeps = late, 0
+
+    async def sleep(self, seconds: float) -> None:
+        self._sleeps += 1
+        await super().sleep(seconds + self._late * (self._sleeps % 2))
+
+
+@pytest.mark.anyio
+async def test_late_wake_ups_are_made_up_without_bursting() -> None:
+    """Woken late, the pacer still sends r a second on average, never closer than 0.9/r."""
+    time = LateTime(0.15 / 20)
+    limiter = make(time, per_second=20)
+    sent = [await limiter.acquire() for _ in range(201)]
+    gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+    assert len(gaps) / (sent[-1] - sent[0]) >= 0.97 * 20
+    assert min(gaps) >= RATE_DECREASE / 20 - 1e-9
+
+
 @pytest.mark.parametrize("per_minute", [1, 30, 300, 0.5])
 @pytest.mark.anyio
 async def test_per_minute_never_exceeded_in_any_60_s_window(per_minute: float) -> None:
@@ -199,23 +222,69 @@ async def test_one_decrease_per_episode() -> None:
     assert limiter.current_rate == pytest.approx(decreased)
 
 
+@pytest.mark.parametrize("burst", [1, 20])
 @pytest.mark.anyio
-async def test_decrease_lands_under_the_served_rate() -> None:
-    """Far above the limit (a quarter served), a decrease lands at about RATE_DECREASE x what
-    Looker served per second of send time (once 8 answers tell; before, the usual step)."""
+async def test_far_above_a_bucket_the_rate_lands_under_it_within_a_few_429s(burst: float) -> None:
+    """Sent at 20 x a bucket's rate, refusals in a row bound its rate (no token came in their
+    span): the rate lands at 0.7-1.0 of the bucket's within 7 429s, not a 429 per 0.9 step."""
     time = FakeTime()
     limiter = make(time, per_second=100)
-    for i in range(40):  # one in four served: Looker's rate is a quarter of ours
-        before = limiter.current_rate
-        sent = await limiter.acquire()
-        if i % 4 == 0:
-            limiter.on_success(sent_at=sent)
-        else:
-            limiter.on_rate_limited(None, sent_at=sent)
-        if limiter.current_rate < 50:
-            break
-    assert limiter.current_rate == pytest.approx(before / 4 * RATE_DECREASE, rel=0.2)
+    ok, refused = await simulate(limiter, time, TokenBucket(5, burst, time), 1.5)
+    assert refused <= 7
+    assert 0.7 * 5 <= limiter.current_rate <= 5
     assert not limiter.slow_start
+
+
+@pytest.mark.anyio
+async def test_a_429_right_after_a_decrease_confirms_at_once() -> None:
+    """Within a few answers of a decrease a single 429 is no timing noise: it decreases again."""
+    time = FakeTime()
+    limiter = make(time, per_second=100)
+    for _ in range(RATE_EPISODE_SAMPLES):
+        limiter.on_success(sent_at=time.now)
+    limiter.on_rate_limited(None, sent_at=time.now)
+    assert limiter.current_rate == 100  # isolated, long after any decrease: noise
+    limiter.on_rate_limited(None, sent_at=time.now)
+    first = limiter.current_rate
+    assert first < 100
+    time.now += 0.1
+    limiter.on_success(sent_at=time.now)
+    limiter.on_rate_limited(None, sent_at=time.now)
+    assert limiter.current_rate < first
+
+
+def test_isolated_429s_far_apart_are_timing_noise() -> None:
+    """Two single 429s with many successes between are two accidents, not an episode (each
+    episode's ceiling would ratchet r down by the share it measured)."""
+    time = FakeTime()
+    limiter = make(time, per_second=100)
+    for _ in range(3):
+        for _ in range(2 * RATE_EPISODE_SAMPLES // 10):
+            time.now += 0.01
+            limiter.on_success(sent_at=time.now)
+        limiter.on_rate_limited(None, sent_at=time.now)
+        assert limiter.current_rate == 100
+    limiter.on_rate_limited(None, sent_at=time.now)
+    assert limiter.current_rate < 100  # two in a row: an episode
+
+
+@pytest.mark.parametrize("rate", [5, 200])
+@pytest.mark.anyio
+async def test_regrowth_is_counted_in_answers_not_seconds(rate: float) -> None:
+    """After a decrease r regrows to 0.99 of the ceiling in the same number of answers at 5/s
+    as at 200/s (so low rates do not meet their limit more often per request)."""
+    time = FakeTime()
+    limiter = make(time)
+    server = TokenBucket(rate, 1, time)
+    while limiter.slow_start:
+        await simulate(limiter, time, server, 1 / rate)
+    ceiling = limiter.current_rate / RATE_DECREASE
+    answers = 0
+    while limiter.current_rate < 0.99 * ceiling:
+        sent = await limiter.acquire()
+        limiter.on_success(sent_at=sent)
+        answers += 1
+    assert 60 <= answers <= 90
 
 
 @pytest.mark.anyio
