@@ -5,7 +5,10 @@ dataset, then runs, round after round, the extract of the tree at DIR (a `git ar
 older commit: its `lookervault` package is put first on PYTHONPATH), the extract of this tree,
 and the drain of the same requests, each in its own process. Every vault is checked against the
 mock's ground truth. It prints medians and the ratios of each round (extract / drain, after /
-before), so both versions and the drain see the same machine load.
+before), so both versions and the drain see the same machine load. `--latency-ms 100` answers
+as S2 does (jitter a fifth of it) and adds achieved / ideal (requests x latency / concurrency);
+`--told-rate R` adds a third extract per round, this tree with `--rate-limit-per-second R` (no
+slow start); `--types dashboards` backs up those types only.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from benchmarks.completeness import check_vault
 from benchmarks.datasets import dataset
 from benchmarks.drain import plan_requests
 from benchmarks.harness import Flags, extract_command, median, record_of, remove_tree
-from benchmarks.mockserver import MockServer
+from benchmarks.mockserver import MockKnobs, MockServer
 from benchmarks.process import run_measured
 from lookervault.config import DEFAULT_CONCURRENCY
 
@@ -34,7 +37,7 @@ logger = logging.getLogger("benchmarks.compare")
 
 def _extract(
     server: MockServer, folder: Path, types: tuple[str, ...], pythonpath: str, extra: list[str]
-) -> dict:
+) -> dict[str, Any]:
     folder.mkdir()
     db = folder / "vault.db"
     env = server.env() | ({"PYTHONPATH": pythonpath} if pythonpath else {})
@@ -53,25 +56,41 @@ def _rate(record: dict[str, Any]) -> float:
     return report["requests"] / report["elapsed_s"] if report.get("elapsed_s") else 0.0
 
 
-def compare(before: Path, name: str, runs: int, work: Path, extra: list[str]) -> dict[str, Any]:
-    """`runs` rounds of before, after and drain against one mock; medians and ratios."""
+def compare(
+    before: Path,
+    name: str,
+    runs: int,
+    work: Path,
+    extra: list[str],
+    *,
+    latency_ms: float = 0.0,
+    told_rate: float | None = None,
+    types: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """`runs` rounds of before, after (and told) and drain against one mock; medians, ratios."""
     data = dataset(name)
+    types = types or data.types
+    knobs = MockKnobs(latency_ms=latency_ms, latency_jitter_ms=latency_ms / 5)
     rounds: list[dict[str, Any]] = []
-    with MockServer(data) as server:
+    with MockServer(data, knobs) as server:
         env = server.env()
         urls = plan_requests(
-            server.url, env["LOOKERSDK_CLIENT_ID"], env["LOOKERSDK_CLIENT_SECRET"], types=data.types
+            server.url, env["LOOKERSDK_CLIENT_ID"], env["LOOKERSDK_CLIENT_SECRET"], types=types
         )
         plan = work / "plan.json"
         plan.write_bytes(orjson.dumps(urls))
         drain_cmd = [sys.executable, "-m", "benchmarks.drain", "--plan", str(plan)]
         drain_cmd += ["--concurrency", str(DEFAULT_CONCURRENCY)]
         for i in range(runs):
-            old = _extract(server, work / f"before-{i}", data.types, str(before), extra)
-            new = _extract(server, work / f"after-{i}", data.types, "", extra)
+            old = _extract(server, work / f"before-{i}", types, str(before), extra)
+            new = _extract(server, work / f"after-{i}", types, "", extra)
+            one = {"before": old, "after": new}
+            if told_rate:
+                told = ["--rate-limit-per-second", str(told_rate)]
+                one["told"] = _extract(server, work / f"told-{i}", types, "", extra + told)
             drain = record_of(run_measured(drain_cmd, env, work))
             rate = _rate(drain)
-            rounds.append({"before": old, "after": new, "drain": drain})
+            rounds.append(one | {"drain": drain})
             logger.info(
                 "round %d: before/drain %.3f, after/drain %.3f, complete %s %s",
                 i + 1,
@@ -80,7 +99,23 @@ def compare(before: Path, name: str, runs: int, work: Path, extra: list[str]) ->
                 old["complete"],
                 new["complete"],
             )
-    return _summary(name, rounds) | {"extract_flags": extra}
+    summary = _summary(name, rounds) | {"extract_flags": extra, "types": list(types)}
+    if latency_ms:
+        summary["latency_ms"] = latency_ms
+        summary["over_ideal"] = _over_ideal(rounds, latency_ms)
+    return summary
+
+
+def _over_ideal(rounds: list[dict[str, Any]], latency_ms: float) -> dict[str, float]:
+    """Achieved / ideal per side, medians: ideal = requests x latency / concurrency."""
+
+    def ratio(record: dict[str, Any]) -> float:
+        report = record["report"]
+        ideal = report.get("requests", 0) * latency_ms / 1000 / DEFAULT_CONCURRENCY
+        return ideal / report["elapsed_s"] if report.get("elapsed_s") else 0.0
+
+    sides = list(rounds[0]) if rounds else []
+    return {side: round(median(ratio(r[side]) for r in rounds), 3) for side in sides}
 
 
 def _summary(name: str, rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -96,7 +131,7 @@ def _summary(name: str, rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "dataset": name,
         "runs": len(rounds),
-        "complete": all(r[s]["complete"] for r in rounds for s in ("before", "after")),
+        "complete": all(r[s]["complete"] for r in rounds for s in r if s != "drain"),
         "elapsed_s": {s: med(s, "elapsed_s") for s in ("before", "after", "drain")},
         "cpu_s": {s: med(s, "cpu_s") for s in ("before", "after", "drain")},
         "before_over_drain": ratio_median("before", "drain"),
@@ -114,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--extract-flags", default="", help="more flags for both extracts, e.g. '--workers 2'"
     )
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="the mock's latency")
+    parser.add_argument("--told-rate", type=float, default=None, help="add a told-rate extract")
+    parser.add_argument("--types", default="", help="comma-separated types (default: all)")
     parser.add_argument("--output", type=Path, default=None, help="JSON file for the figures")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
@@ -121,7 +159,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--before {args.before}: no lookervault package there")
     with tempfile.TemporaryDirectory(prefix="lookervault-compare-") as tmp:
         result = compare(
-            args.before.resolve(), args.dataset, args.runs, Path(tmp), args.extract_flags.split()
+            args.before.resolve(),
+            args.dataset,
+            args.runs,
+            Path(tmp),
+            args.extract_flags.split(),
+            latency_ms=args.latency_ms,
+            told_rate=args.told_rate,
+            types=tuple(t for t in args.types.split(",") if t),
         )
     figures = {k: v for k, v in result.items() if k != "rounds"}
     sys.stdout.write(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -35,7 +35,6 @@ __all__ = [
     "RATE_GAIN",
     "RATE_MIN_PER_S",
     "RATE_SLOW_START_GAIN",
-    "RATE_SLOW_START_WINDOW_GAIN",
     "RATE_START_PER_S",
     "RATE_STOP_AND_WAIT_MAX_PER_S",
     "RETRY_AFTER_MAX_S",
@@ -107,7 +106,6 @@ RETRY_AFTER_MAX_S = 120.0  # never trust a Retry-After longer than this
 # --- adaptive rate limiting (throttle.py; its docstring states the law) -------------------
 RATE_START_PER_S = 4.0  # slow start begins here when no rate is configured
 RATE_SLOW_START_GAIN = 2.8  # per held-back success before the first 429: x2 per quarter second
-RATE_SLOW_START_WINDOW_GAIN = 2.0  # or, past one request per round trip, this many more in flight
 RATE_STOP_AND_WAIT_MAX_PER_S = 10.0  # slow start sends at least one request per round trip, to this
 RATE_GAIN = 0.00025  # per held-back success probing beyond the ceiling: r x (1 + this)
 RATE_DECREASE = 0.9  # r = this x the ceiling (what Looker served), once per episode of 429s

@@ -4,12 +4,12 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 
 - Pacing: requests leave one at a time, at least 1/r apart, in the order they asked. Idle time
   earns no credit, so nothing (slots freed together, retries, a login ending) can burst.
-- Slow start: r begins at RATE_START_PER_S. Every answer lifts r to one request per round trip
-  (stop and wait never bursts), at most RATE_STOP_AND_WAIT_MAX_PER_S. Each success of a request
-  the pacer held back (sent about 1/r after the one before) adds RATE_SLOW_START_GAIN (r doubles
-  every quarter second) or, once a round trip holds more than one request, as TCP's slow start,
-  RATE_SLOW_START_WINDOW_GAIN requests in flight (r triples per round trip), whichever is more:
-  at loopback r grows as before, at 100 ms it reaches 32 in flight in about 0.5 s, not 2.
+- Slow start: r begins at RATE_START_PER_S; an answer after a round trip of T seconds lifts it to
+  1/T (stop and wait: nothing can burst), at most RATE_STOP_AND_WAIT_MAX_PER_S. Each success of
+  a request the pacer held back (sent about 1/r after the one before) adds RATE_SLOW_START_GAIN
+  (r doubles every quarter second) or, once a round trip holds more than one request (r T > 1),
+  1/T: one more request in flight per answer, so r doubles per round trip as in TCP's slow
+  start. At loopback r grows as before; 100 ms away it reaches 32 in flight in 0.6 s, not 2.6.
 - Episodes: a 429 to a request sent after the last decrease starts one, if r is probing beyond
   the ceiling; below it (or in slow start) a single 429 is timing noise (a bucket of one
   refuses two requests the network brought closer than its interval) and it takes a second.
@@ -48,7 +48,6 @@ from lookervault.config import (
     RATE_GAIN,
     RATE_MIN_PER_S,
     RATE_SLOW_START_GAIN,
-    RATE_SLOW_START_WINDOW_GAIN,
     RATE_START_PER_S,
     RATE_STOP_AND_WAIT_MAX_PER_S,
     RETRY_AFTER_MAX_S,
@@ -267,7 +266,7 @@ class AdaptiveLimiter:
         if self._held:
             step = RATE_SLOW_START_GAIN
             if round_trip and rate * round_trip >= 1:  # r x round trip: requests in flight
-                step = max(step, RATE_SLOW_START_WINDOW_GAIN / round_trip)
+                step = max(step, 1.0 / round_trip)  # one more in flight
             rate += step
         if round_trip:
             rate = max(rate, min(1.0 / round_trip, RATE_STOP_AND_WAIT_MAX_PER_S))
