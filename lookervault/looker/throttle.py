@@ -4,12 +4,13 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 
 - Pacing: requests leave one at a time, at least 1/r apart, in the order they asked. Idle time
   earns no credit, so nothing (slots freed together, retries, a login ending) can burst.
-- Slow start: r begins at RATE_START_PER_S; an answer after a round trip of T seconds lifts it to
-  1/T (stop and wait: nothing can burst), at most RATE_STOP_AND_WAIT_MAX_PER_S. Each success of
-  a request the pacer held back (sent about 1/r after the one before) adds RATE_SLOW_START_GAIN
-  (r doubles every quarter second) or, once a round trip holds more than one request (r T > 1),
-  1/T: one more request in flight per answer, so r doubles per round trip as in TCP's slow
-  start. At loopback r grows as before; 100 ms away it reaches 32 in flight in 0.6 s, not 2.6.
+- Slow start: r begins at RATE_START_PER_S; with T the shortest round trip seen (the network's,
+  not time our busy CPU added), an answer lifts r to 1/T (stop and wait: nothing can burst), at
+  most RATE_STOP_AND_WAIT_MAX_PER_S. Each success of a request the pacer held back (sent about
+  1/r after the one before) adds RATE_SLOW_START_GAIN (r doubles every quarter second) or, once
+  a round trip holds more than one request (r T > 1), 1/T: one more request in flight per
+  answer, so r doubles per round trip as in TCP's slow start. At loopback r grows as before;
+  100 ms away it reaches 32 in flight in 1 s, not 2.6.
 - Episodes: a 429 to a request sent after the last decrease starts one, if r is probing beyond
   the ceiling; below it (or in slow start) a single 429 is timing noise (a bucket of one
   refuses two requests the network brought closer than its interval) and it takes a second.
@@ -119,6 +120,7 @@ class AdaptiveLimiter:
         self._queue = anyio.Lock()  # FIFO: one waiter sleeps, the others queue behind it
         self._last_sent = -math.inf
         self._held = False  # whether the last request had to wait for its slot
+        self._round_trip = math.inf  # the shortest send-to-answer time seen in slow start
         self._pause_until = -math.inf
         self._decreased_at = -math.inf
         self._ok = self._refused = 0  # answers to requests sent since the last decrease
@@ -262,14 +264,17 @@ class AdaptiveLimiter:
 
     def _slow_start_step(self, round_trip: float | None) -> None:
         """Raise r after a success in slow start; *round_trip*: its send-to-answer seconds."""
+        if round_trip:  # the shortest is the network's; longer ones waited on our own CPU
+            self._round_trip = min(self._round_trip, round_trip)
+        trip = self._round_trip if math.isfinite(self._round_trip) else 0.0
         rate = self._rate
         if self._held:
             step = RATE_SLOW_START_GAIN
-            if round_trip and rate * round_trip >= 1:  # r x round trip: requests in flight
-                step = max(step, 1.0 / round_trip)  # one more in flight
+            if trip and rate * trip >= 1:  # r x round trip: requests in flight
+                step = max(step, 1.0 / trip)  # one more in flight
             rate += step
-        if round_trip:
-            rate = max(rate, min(1.0 / round_trip, RATE_STOP_AND_WAIT_MAX_PER_S))
+        if trip:
+            rate = max(rate, min(1.0 / trip, RATE_STOP_AND_WAIT_MAX_PER_S))
         if rate > self._rate:
             self._set_rate(rate)
 

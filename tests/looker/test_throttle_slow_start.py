@@ -135,6 +135,21 @@ async def test_with_many_in_flight_the_rate_doubles_per_round_trip() -> None:
     assert near.limiter.current_rate <= before + 40 * RATE_SLOW_START_GAIN
 
 
+@pytest.mark.anyio
+async def test_a_round_trip_our_cpu_lengthened_does_not_speed_the_start() -> None:
+    """The network's round trip is the shortest seen: after a 1 ms answer, answers our busy
+    event loop kept 200 ms still add RATE_SLOW_START_GAIN, not one more request in flight."""
+    wire = Wire(_LOOPBACK)
+    await wire.send(1)
+    for _ in range(20):
+        await wire.limiter.acquire()
+        sent = await wire.limiter.acquire()  # held back: sent 1/r after the one before
+        wire.now += 0.2
+        before = wire.limiter.current_rate
+        wire.limiter.on_success(sent_at=sent)
+        assert wire.limiter.current_rate == pytest.approx(before + RATE_SLOW_START_GAIN)
+
+
 @pytest.mark.parametrize(
     ("round_trip", "burst"),
     [(_LOOPBACK, 1), (_LOOPBACK, 20), (_FAR, 1)],
