@@ -51,7 +51,7 @@ class ExitCode(IntEnum):
     # Complete except what we may not see or chose to leave out: types skipped on purpose
     # (--exclude) or forbidden (403), or a limited (non-admin) run (`extract`, `check`).
     # A partial run (4) wins over it.
-    SKIPPED = 6
+    NOT_EVERYTHING = 6
     INTERRUPTED = 130
 
 

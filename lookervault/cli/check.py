@@ -20,7 +20,7 @@ __all__ = ["LIMITED_EXIT", "check_command"]
 
 # The API user would get less than a full backup (no admin rights): the same status as a run
 # that is complete except what the API user may not see.
-LIMITED_EXIT = ExitCode.SKIPPED
+LIMITED_EXIT = ExitCode.NOT_EVERYTHING
 
 
 def check_command(

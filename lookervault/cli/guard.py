@@ -76,7 +76,7 @@ def status_code(status: str, *, skipped: bool = False) -> int:
     6: complete except skipped types or a limited (non-admin) run; partial (4) wins.
     """
     if status == "complete" and skipped:
-        return ExitCode.SKIPPED
+        return ExitCode.NOT_EVERYTHING
     return {
         "complete": ExitCode.OK,
         "partial": ExitCode.PARTIAL,

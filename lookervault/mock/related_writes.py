@@ -5,10 +5,9 @@ inherits its parent's access; these endpoints let it, and let a later GET see th
 Bodies as the API description's request schemas give them: set_role_groups and set_role_users
 take a list of ids (the list becomes exactly those), add_group_group a GroupIdForGroupInclusion,
 set_user_attribute_group_values a list of UserAttributeGroupValue (the values become exactly
-those, ranked in order), update_user_attribute_group_value one group's value (the others kept), set_user_attribute_user_value
-a user's own value,
-update_content_metadata a ContentMeta of which only `inherits` is
-writable.
+those, ranked in order), update_user_attribute_group_value one group's value (the others kept),
+set_user_attribute_user_value a user's own value, update_content_metadata a ContentMeta of which
+only `inherits` is writable.
 """
 
 from __future__ import annotations
@@ -34,6 +33,18 @@ def _ids(body: Any, field: str) -> list[str]:
 def _owner(objects: dict[str, Any], owner_id: str) -> None:
     if owner_id not in objects:
         raise refuse(404, "Not found")
+
+
+def _attribute_value(
+    related: Related, owners: str, ids: str, body: dict[str, Any]
+) -> tuple[str, str, str]:
+    """(owner id, attribute id, value) of a PATCH /{owners}/{id}/attribute_values/{attr}."""
+    owner_id, attr_id = ids.split("/")
+    _owner(related.data.objects[owners], owner_id)
+    _owner(related.data.objects["user_attributes"], attr_id)
+    if not isinstance(body.get("value"), str):
+        raise validation_failed("value", "missing_field", "This field is required.")
+    return owner_id, attr_id, body["value"]
 
 
 def set_role_groups(related: Related, role_id: str, body: Any) -> list[dict[str, Any]]:
@@ -100,15 +111,10 @@ def set_group_values(related: Related, attr_id: str, body: Any) -> list[dict[str
 def set_group_value(related: Related, ids: str, body: dict[str, Any]) -> dict[str, Any]:
     """PATCH /groups/{group_id}/attribute_values/{user_attribute_id}: one group's value, the
     others untouched (a new group ranks last)."""
-    group_id, attr_id = ids.split("/")
-    objects = related.data.objects
-    _owner(objects["groups"], group_id)
-    _owner(objects["user_attributes"], attr_id)
-    if not isinstance(body.get("value"), str):
-        raise validation_failed("value", "missing_field", "This field is required.")
+    group_id, attr_id, value = _attribute_value(related, "groups", ids, body)
     values = list(related.group_values.get(attr_id, ()))
     index = next((n for n, v in enumerate(values) if v["group_id"] == group_id), len(values))
-    row = {**group_value(attr_id, group_id, index), "value": body["value"]}
+    row = {**group_value(attr_id, group_id, index), "value": value}
     if index < len(values):
         row["rank"] = values[index]["rank"]
     values[index : index + 1] = [row]
@@ -118,13 +124,8 @@ def set_group_value(related: Related, ids: str, body: dict[str, Any]) -> dict[st
 
 def set_user_value(related: Related, ids: str, body: dict[str, Any]) -> dict[str, Any]:
     """PATCH /users/{user_id}/attribute_values/{user_attribute_id}: the user's own value."""
-    user_id, attr_id = ids.split("/")
-    objects = related.data.objects
-    _owner(objects["users"], user_id)
-    _owner(objects["user_attributes"], attr_id)
-    if not isinstance(body.get("value"), str):
-        raise validation_failed("value", "missing_field", "This field is required.")
-    related.user_values.setdefault(user_id, {})[attr_id] = body["value"]
+    user_id, attr_id, value = _attribute_value(related, "users", ids, body)
+    related.user_values.setdefault(user_id, {})[attr_id] = value
     rows = related.user_attribute_values(user_id)
     return next(row for row in rows if row["user_attribute_id"] == attr_id)
 

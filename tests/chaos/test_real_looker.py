@@ -42,7 +42,7 @@ def _back_up(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, int]:
     outcome, resumes = run_cli(capsys, *args), 0
     while outcome.code == ExitCode.PARTIAL and resumes < MAX_RESUMES:
         outcome, resumes = run_cli(capsys, *args, "--resume"), resumes + 1
-    assert outcome.code in (ExitCode.OK, ExitCode.SKIPPED), outcome.err
+    assert outcome.code in (ExitCode.OK, ExitCode.NOT_EVERYTHING), outcome.err
     assert "Traceback" not in outcome.err
     return outcome.code, resumes
 
@@ -91,7 +91,7 @@ def test_forbidden_type_trial(
     forbid = tuple(rng.sample(_FORBIDDABLE, rng.randint(1, 3)))
     db = tmp_path / "v.db"
     code = _trial(seed, db, monkeypatch, capsys, {"forbid": forbid})
-    assert code == ExitCode.SKIPPED
+    assert code == ExitCode.NOT_EVERYTHING
     runs = run_cli(capsys, "runs", "--db", str(db), "--json")
     outcomes = json.loads(runs.out)["runs"][-1]["outcomes"]
     assert any(o["outcome"] != "complete" for o in outcomes.values())

@@ -78,10 +78,10 @@ def test_forbidden_type_exits_6_and_says_skipped(tmp_path: Path) -> None:
         code, report = _extract(base_url, db, "themes", "roles")
         forbidden = mock.stats.by_status.get(403, 0)
         text = _cli(base_url, "extract", "--db", str(db), "--quiet", "themes", "roles")
-    assert code == ExitCode.SKIPPED and report["status"] == "complete"
+    assert code == ExitCode.NOT_EVERYTHING and report["status"] == "complete"
     assert report["outcomes"]["themes"]["outcome"] == "skipped (forbidden)"
     assert forbidden <= 3
-    assert text.returncode == ExitCode.SKIPPED
+    assert text.returncode == ExitCode.NOT_EVERYTHING
     assert "themes: skipped (forbidden)" in text.stdout
     runs = _cli(base_url, "runs", "--db", str(db), "--run", "1")
     assert "outcome: themes: skipped (forbidden)" in runs.stdout
@@ -104,5 +104,5 @@ def test_excluded_type_exits_6(tmp_path: Path) -> None:
         code, report = _extract(
             base_url, tmp_path / "v.db", "roles", "themes", "--exclude", "theme"
         )
-    assert code == ExitCode.SKIPPED
+    assert code == ExitCode.NOT_EVERYTHING
     assert report["outcomes"]["themes"]["outcome"] == "skipped (excluded)"

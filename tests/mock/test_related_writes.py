@@ -3,43 +3,20 @@ GET serves, bodies valid per the API description's request schemas, Looker's ref
 
 from __future__ import annotations
 
-import functools
-import re
 from typing import Any
 
 import httpx
-import orjson
 import pytest
-from jsonschema import Draft202012Validator
 
 from lookervault.mock.app import MockLooker, MockOptions
-from tests.conftest import SPEC_PATH
-from tests.mock.test_data import _components
+from tests.mock.request_schemas import logged_in, request_validator
 
 pytestmark = pytest.mark.anyio
-_MOCK = MockOptions()
-
-
-@functools.cache
-def _request_validator(method: str, template: str) -> Draft202012Validator:
-    """A validator of the request body of the operation at ``template``."""
-    operation = orjson.loads(SPEC_PATH.read_bytes())["paths"][template][method.lower()]
-    schema = operation["requestBody"]["content"]["application/json"]["schema"]
-    return Draft202012Validator({**schema, "components": _components()})
-
-
-def request_errors(method: str, path: str, body: Any) -> list[str]:
-    """What is wrong with a body sent to ``path`` (below /api/4.0) per its request schema."""
-    for template, operations in orjson.loads(SPEC_PATH.read_bytes())["paths"].items():
-        pattern = "^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$"
-        if re.match(pattern, path) and method.lower() in operations:
-            return [e.message for e in _request_validator(method, template).iter_errors(body)]
-    raise AssertionError(f"no operation {method} {path} in the API description")
 
 
 async def _send(http: httpx.AsyncClient, method: str, template: str, path: str, body: Any) -> Any:
     """Send a body after checking it against the request schema; the answer's JSON."""
-    errors = [e.message for e in _request_validator(method, template).iter_errors(body)]
+    errors = [e.message for e in request_validator(method, template).iter_errors(body)]
     assert errors == [], (method, template, errors)
     answer = await http.request(method, path, json=body)
     return answer.status_code, answer.json()
@@ -49,11 +26,7 @@ async def _send(http: httpx.AsyncClient, method: str, template: str, path: str, 
 async def client():
     """An authenticated client of a fresh writable mock with 4 merged-results tiles."""
     mock = MockLooker(MockOptions(writable=True, merge_queries=4))
-    transport = httpx.ASGITransport(app=mock)
-    async with httpx.AsyncClient(transport=transport, base_url="http://m/api/4.0") as http:
-        form = {"client_id": _MOCK.client_id, "client_secret": _MOCK.client_secret}
-        token = (await http.post("/login", data=form)).json()["access_token"]
-        http.headers["Authorization"] = f"token {token}"
+    async with logged_in(mock) as http:
         yield mock, http
 
 
@@ -167,11 +140,7 @@ async def test_content_metadata_inherits_is_patched(client) -> None:
 async def test_the_default_mock_serves_none_of_these_writes() -> None:
     """Without `writable`, the new write endpoints are not there (404), as before."""
     mock = MockLooker(MockOptions())
-    transport = httpx.ASGITransport(app=mock)
-    async with httpx.AsyncClient(transport=transport, base_url="http://m/api/4.0") as http:
-        form = {"client_id": _MOCK.client_id, "client_secret": _MOCK.client_secret}
-        token = (await http.post("/login", data=form)).json()["access_token"]
-        http.headers["Authorization"] = f"token {token}"
+    async with logged_in(mock) as http:
         for method, path, body in (
             ("PUT", "/roles/1/groups", ["1"]),
             ("POST", "/groups/1/groups", {"group_id": "2"}),

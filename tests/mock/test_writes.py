@@ -3,13 +3,8 @@ description's request schemas (no read-only field sent)."""
 
 from __future__ import annotations
 
-import functools
-import re
 from pathlib import Path
-from typing import Any
 
-import httpx
-import orjson
 import pytest
 
 from lookervault.looker.writable import SENT_THOUGH_READ_ONLY as _SENT
@@ -17,7 +12,7 @@ from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.restore.plan import PlanOptions
 from lookervault.restore.run import RestoreOptions
 from lookervault.restore.select import Wanted
-from tests.conftest import SPEC_PATH
+from tests.mock.request_schemas import logged_in, read_only_fields, request_schema_name
 from tests.mock.test_data import _validator
 from tests.restore.scene import (
     Recorder,
@@ -29,27 +24,6 @@ from tests.restore.scene import (
 )
 
 pytestmark = pytest.mark.anyio
-_MOCK = MockOptions()
-
-
-@functools.cache
-def _spec() -> dict[str, Any]:
-    return orjson.loads(SPEC_PATH.read_bytes())
-
-
-def _request_schema(method: str, path: str) -> str:
-    """The request schema name of the operation serving ``path`` (below /api/4.0)."""
-    for template, operations in _spec()["paths"].items():
-        pattern = "^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$"
-        if re.match(pattern, path) and method.lower() in operations:
-            body = operations[method.lower()]["requestBody"]["content"]["application/json"]
-            return body["schema"]["$ref"].split("/")[-1]
-    raise AssertionError(f"no operation {method} {path} in the API description")
-
-
-def _read_only(schema_name: str) -> set[str]:
-    props = _spec()["components"]["schemas"][schema_name].get("properties", {})
-    return {name for name, prop in props.items() if prop.get("readOnly")}
 
 
 async def test_every_restore_body_matches_the_api_description(tmp_path: Path) -> None:
@@ -66,12 +40,12 @@ async def test_every_restore_body_matches_the_api_description(tmp_path: Path) ->
     for method, path, body in recorder.writes:
         if path.endswith("/logout"):
             continue
-        schema = _request_schema(method, path.removeprefix("/api/4.0"))
+        schema = request_schema_name(method, path.removeprefix("/api/4.0"))
         seen.add(schema)
         errors = [e.message for e in _validator(schema).iter_errors(body)]
         assert errors == [], (method, path, errors)
         # Only the read-only fields Looker reads anyway (writable.SENT_THOUGH_READ_ONLY) are sent.
-        sent = set(body) & _read_only(schema) - set(_SENT.get(path.rsplit("/", 1)[-1], ()))
+        sent = set(body) & read_only_fields(schema) - set(_SENT.get(path.rsplit("/", 1)[-1], ()))
         assert not sent, (method, path, sent)
     assert {"Dashboard", "DashboardElement", "CreateDashboardFilter", "Query", "LookWithQuery",
             "CreateFolder", "Board", "BoardSection", "BoardItem", "Alert",
@@ -82,11 +56,7 @@ async def test_every_restore_body_matches_the_api_description(tmp_path: Path) ->
 async def client():
     """An authenticated client of a fresh writable tiny mock."""
     mock = MockLooker(MockOptions(writable=True))
-    transport = httpx.ASGITransport(app=mock)
-    async with httpx.AsyncClient(transport=transport, base_url="http://m/api/4.0") as http:
-        form = {"client_id": _MOCK.client_id, "client_secret": _MOCK.client_secret}
-        token = (await http.post("/login", data=form)).json()["access_token"]
-        http.headers["Authorization"] = f"token {token}"
+    async with logged_in(mock) as http:
         yield mock, http
 
 

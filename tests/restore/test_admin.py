@@ -15,8 +15,7 @@ from lookervault.restore.run import RestoreOptions
 from lookervault.restore.select import Wanted
 from lookervault.vault.restores import RestoreLedger
 from lookervault.vault.store import Vault
-from tests.mock.test_related_writes import request_errors
-from tests.mock.test_writes import _read_only, _request_schema
+from tests.mock.request_schemas import read_only_fields, request_errors, request_schema_name
 from tests.restore.scene import Recorder, backup, run_restore, writable_mock
 
 pytestmark = pytest.mark.anyio
@@ -46,9 +45,9 @@ async def test_role_and_its_sets_group_attribute_theme_round_trip(tmp_path: Path
         if not path.endswith("/logout"):
             assert request_errors(method, path.removeprefix("/api/4.0"), body) == [], path
             if isinstance(body, dict):
-                schema = _request_schema(method, path.removeprefix("/api/4.0"))
+                schema = request_schema_name(method, path.removeprefix("/api/4.0"))
                 sent_anyway = set().union(*SENT_THOUGH_READ_ONLY.values())
-                assert not set(body) & _read_only(schema) - sent_anyway, path
+                assert not set(body) & read_only_fields(schema) - sent_anyway, path
     assert [e.kind for e in result.plan.entries] == [
         "permission_sets", "model_sets", "groups", "roles", "user_attributes", "themes",
         *["memberships"] * 4,

@@ -25,7 +25,7 @@ from lookervault.restore.target import Target
 from lookervault.restore.writes import Writes
 from lookervault.vault.restores import RestoreLedger
 from lookervault.vault.store import Vault
-from tests.mock.test_related_writes import request_errors
+from tests.mock.request_schemas import request_errors
 from tests.restore.scene import SETTINGS, Recorder, backup, run_restore
 
 pytestmark = pytest.mark.anyio

@@ -12,7 +12,7 @@ from lookervault.restore.run import RestoreOptions
 from lookervault.restore.select import Wanted
 from lookervault.vault.restores import RestoreLedger
 from lookervault.vault.store import Vault
-from tests.mock.test_related_writes import request_errors
+from tests.mock.request_schemas import request_errors
 from tests.restore.scene import Recorder, backup, run_restore, writable_mock
 
 pytestmark = pytest.mark.anyio
