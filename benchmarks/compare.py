@@ -5,15 +5,14 @@ dataset, then runs, round after round, the extract of the tree at DIR (a `git ar
 older commit: its `lookervault` package is put first on PYTHONPATH), the extract of this tree,
 and the drain of the same requests, each in its own process. Every vault is checked against the
 mock's ground truth. It prints medians and the ratios of each round (extract / drain, after /
-before), so both versions and the drain see the same machine load. `--latency-ms 100` answers
-as S2 does (jitter a fifth of it) and adds achieved / ideal (requests x latency / concurrency);
-`--told-rate R` adds a third extract per round, this tree with `--rate-limit-per-second R` (no
-slow start); `--types dashboards` backs up those types only.
+before), so both versions and the drain see the same machine load. `--told-rate R` adds a third
+extract per round: this tree with `--rate-limit-per-second R` (the limiter's slow start set aside).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import tempfile
@@ -37,7 +36,7 @@ logger = logging.getLogger("benchmarks.compare")
 
 def _extract(
     server: MockServer, folder: Path, types: tuple[str, ...], pythonpath: str, extra: list[str]
-) -> dict[str, Any]:
+) -> dict:
     folder.mkdir()
     db = folder / "vault.db"
     env = server.env() | ({"PYTHONPATH": pythonpath} if pythonpath else {})
@@ -62,32 +61,34 @@ def compare(
     runs: int,
     work: Path,
     extra: list[str],
-    *,
-    latency_ms: float = 0.0,
-    told_rate: float | None = None,
+    knobs: MockKnobs | None = None,
     types: tuple[str, ...] = (),
+    told_rate: float | None = None,
 ) -> dict[str, Any]:
-    """`runs` rounds of before, after (and told) and drain against one mock; medians, ratios."""
+    """`runs` rounds of before, after and drain against one mock; medians and ratios.
+
+    `knobs` set the mock's latency (S2: 100 +- 20 ms); `types` replace the dataset's.
+    """
     data = dataset(name)
-    types = types or data.types
-    knobs = MockKnobs(latency_ms=latency_ms, latency_jitter_ms=latency_ms / 5)
+    if types:
+        data = dataclasses.replace(data, types=types)
     rounds: list[dict[str, Any]] = []
     with MockServer(data, knobs) as server:
         env = server.env()
         urls = plan_requests(
-            server.url, env["LOOKERSDK_CLIENT_ID"], env["LOOKERSDK_CLIENT_SECRET"], types=types
+            server.url, env["LOOKERSDK_CLIENT_ID"], env["LOOKERSDK_CLIENT_SECRET"], types=data.types
         )
         plan = work / "plan.json"
         plan.write_bytes(orjson.dumps(urls))
         drain_cmd = [sys.executable, "-m", "benchmarks.drain", "--plan", str(plan)]
         drain_cmd += ["--concurrency", str(DEFAULT_CONCURRENCY)]
         for i in range(runs):
-            old = _extract(server, work / f"before-{i}", types, str(before), extra)
-            new = _extract(server, work / f"after-{i}", types, "", extra)
+            old = _extract(server, work / f"before-{i}", data.types, str(before), extra)
+            new = _extract(server, work / f"after-{i}", data.types, "", extra)
             one = {"before": old, "after": new}
             if told_rate:
                 told = ["--rate-limit-per-second", str(told_rate)]
-                one["told"] = _extract(server, work / f"told-{i}", types, "", extra + told)
+                one["told"] = _extract(server, work / f"told-{i}", data.types, "", extra + told)
             drain = record_of(run_measured(drain_cmd, env, work))
             rate = _rate(drain)
             rounds.append(one | {"drain": drain})
@@ -99,23 +100,26 @@ def compare(
                 old["complete"],
                 new["complete"],
             )
-    summary = _summary(name, rounds) | {"extract_flags": extra, "types": list(types)}
-    if latency_ms:
-        summary["latency_ms"] = latency_ms
-        summary["over_ideal"] = _over_ideal(rounds, latency_ms)
+    summary = _summary(name, rounds) | {"extract_flags": extra}
+    if knobs is not None and knobs.latency_ms:
+        summary |= _over_ideal(rounds, knobs.latency_ms / 1000)
     return summary
 
 
-def _over_ideal(rounds: list[dict[str, Any]], latency_ms: float) -> dict[str, float]:
-    """Achieved / ideal per side, medians: ideal = requests x latency / concurrency."""
+def _over_ideal(rounds: list[dict[str, Any]], latency_s: float) -> dict[str, Any]:
+    """Benchmark S2's figure per side: requests x latency / concurrency over elapsed_s."""
 
-    def ratio(record: dict[str, Any]) -> float:
+    def figure(record: dict[str, Any]) -> float:
         report = record["report"]
-        ideal = report.get("requests", 0) * latency_ms / 1000 / DEFAULT_CONCURRENCY
+        ideal = report["requests"] * latency_s / DEFAULT_CONCURRENCY
         return ideal / report["elapsed_s"] if report.get("elapsed_s") else 0.0
 
-    sides = list(rounds[0]) if rounds else []
-    return {side: round(median(ratio(r[side]) for r in rounds), 3) for side in sides}
+    sides = tuple(rounds[0]) if rounds else ()
+    return {
+        "latency_s": latency_s,
+        "over_ideal": {s: round(median(figure(r[s]) for r in rounds), 3) for s in sides},
+        "over_ideal_by_round": [{s: round(figure(r[s]), 3) for s in sides} for r in rounds],
+    }
 
 
 def _summary(name: str, rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -149,24 +153,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--extract-flags", default="", help="more flags for both extracts, e.g. '--workers 2'"
     )
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="the mock's latency")
-    parser.add_argument("--told-rate", type=float, default=None, help="add a told-rate extract")
-    parser.add_argument("--types", default="", help="comma-separated types (default: all)")
     parser.add_argument("--output", type=Path, default=None, help="JSON file for the figures")
+    parser.add_argument("--latency-ms", type=float, default=None, help="the mock's latency")
+    parser.add_argument("--jitter-ms", type=float, default=None, help="and its jitter")
+    parser.add_argument("--types", default="", help="content types, comma-separated")
+    parser.add_argument("--told-rate", type=float, default=None, help="add a told-rate extract")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if not (args.before / "lookervault" / "__init__.py").is_file():
         parser.error(f"--before {args.before}: no lookervault package there")
     with tempfile.TemporaryDirectory(prefix="lookervault-compare-") as tmp:
+        knobs = MockKnobs(
+            latency_ms=args.latency_ms or 0.0, latency_jitter_ms=args.jitter_ms or 0.0
+        )
+        types = tuple(t for t in args.types.split(",") if t)
         result = compare(
             args.before.resolve(),
             args.dataset,
             args.runs,
             Path(tmp),
             args.extract_flags.split(),
-            latency_ms=args.latency_ms,
+            knobs,
+            types,
             told_rate=args.told_rate,
-            types=tuple(t for t in args.types.split(",") if t),
         )
     figures = {k: v for k, v in result.items() if k != "rounds"}
     sys.stdout.write(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode() + "\n")

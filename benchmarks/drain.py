@@ -1,11 +1,17 @@
 """The drain: replay the requests an extract makes, at the same concurrency, and throw the answers away.
 
 `plan_requests` walks the mock once (untimed) to list every request `lookervault extract` makes for
-the registry in lookervault.content: id listings (twice: before the pages and to reconcile), the pages
-of every paged type and variant, the per-item fetches of types with `fetch_detail`, the single-page
-lists and the child requests (explores, content metadata access). `python -m benchmarks.drain`
-then fetches that list with httpx (on uvloop, like the extractor) and reports its own elapsed time:
-the most the server can deliver to one Python process on this machine.
+the registry in lookervault.content: the pre-flight (`/versions`, `/user`, the user's roles), id
+listings (twice: before the pages and to reconcile), the pages of every paged type and variant, the
+per-item fetches of types with `fetch_detail`, the single-page lists and the child requests
+(explores, content metadata access). `python -m benchmarks.drain` then logs in, fetches that list
+with httpx (on uvloop, like the extractor), logs out, and reports its own elapsed time: the most
+the server can deliver to one Python process on this machine.
+
+`elapsed_s` spans the login to the logout, as the extract's `report.elapsed_s` does (its session
+begins with the login and ends with the logout; no client can send a request before the one or
+leave out the other), and `requests` counts the login, as the extract's does. `fetch_s` is the
+span of the listed requests alone (the drain's `elapsed_s` before 2026-12-02).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import orjson
 
 from lookervault.config import API_PATH, DEFAULT_PAGE_SIZE, ID_LISTING_PAGE_SIZE
 from lookervault.content import CONTENT_TYPES, ChildSource, ContentType, ListSource
+from lookervault.looker.listing import total_count
 from lookervault.looker.pools import PooledClients
 
 __all__ = ["drain", "login", "plan_requests"]
@@ -45,7 +52,30 @@ def _url(path: str, params: dict[str, Any]) -> str:
     return f"{API_PATH}{path}?{urlencode(params)}" if params else f"{API_PATH}{path}"
 
 
+def _listing(
+    http: httpx.Client, path: str, params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Every row, and the offsets asked, as the extract's listing walks it.
+
+    Offsets advance by what the server sent; the end is an empty page or X-Total-Count reached
+    (lookervault.looker.listing.confirmed_pages).
+    """
+    rows: list[dict[str, Any]] = []
+    offsets: list[int] = []
+    while True:
+        offsets.append(len(rows))
+        asked = {**params, "limit": ID_LISTING_PAGE_SIZE, "offset": len(rows)}
+        page = http.get(_url(path, asked))
+        page.raise_for_status()
+        found = page.json()
+        rows += found
+        total = total_count(page.headers)
+        if not found or (total is not None and len(rows) >= total):
+            return rows, offsets
+
+
 def _iter_all(http: httpx.Client, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every object of a parent type (a short page ends: some parents' lists are not paged)."""
     offset = 0
     while True:
         page = http.get(_url(path, {**params, "limit": ID_LISTING_PAGE_SIZE, "offset": offset}))
@@ -69,13 +99,15 @@ def _plan_list(http: httpx.Client, ct: ContentType, src: ListSource, page_size: 
     for variant in src.variants:
         base = {**src.params, **variant}
         listing = {**base, "fields": ct.id_key, **sort}
-        found = [str(row[ct.id_key]) for row in _iter_all(http, src.path, listing)]
+        rows, offsets = _listing(http, src.path, listing)
+        found = [str(row[ct.id_key]) for row in rows]
         ids += found
-        id_pages = len(found) // ID_LISTING_PAGE_SIZE + 1
-        for offset in range(0, id_pages * ID_LISTING_PAGE_SIZE, ID_LISTING_PAGE_SIZE):
+        for offset in offsets:
             page = {**listing, "limit": ID_LISTING_PAGE_SIZE, "offset": offset}
             urls += [_url(src.path, page)] * _LISTINGS_PER_TYPE
-        for offset in range(0, (len(found) // page_size + 1) * page_size, page_size):
+        # The pages up to the last the listing counted (at least the first one).
+        last = max(len(found) - 1, 0) // page_size * page_size
+        for offset in range(0, last + 1, page_size):
             urls.append(_url(src.path, {**base, "limit": page_size, "offset": offset, **sort}))
     return urls + _detail_urls(ct, src, ids)
 
@@ -134,7 +166,12 @@ def plan_requests(
     """
     with httpx.Client(base_url=base_url, timeout=_TIMEOUT_S) as http:
         http.headers["Authorization"] = f"Bearer {login(http, base_url, client_id, client_secret)}"
-        urls = [_url("/versions", {})]
+        me = http.get(_url("/user", {"fields": "display_name,id"})).json()
+        urls = [
+            _url("/versions", {}),
+            _url("/user", {"fields": "display_name,id"}),
+            _url(f"/users/{quote(str(me['id']), safe='')}/roles", {}),
+        ]
         for ct in CONTENT_TYPES:
             if types and ct.name not in types:
                 continue
@@ -145,12 +182,18 @@ def plan_requests(
     return urls
 
 
-async def drain(base_url: str, token: str, urls: list[str], concurrency: int) -> dict[str, Any]:
-    """GET every url with `concurrency` requests in flight; count statuses and bytes, keep nothing."""
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+async def drain(
+    base_url: str, credentials: tuple[str, str], urls: list[str], concurrency: int
+) -> dict[str, Any]:
+    """Log in, GET every url with `concurrency` requests in flight, log out; keep nothing.
+
+    Counts statuses and bytes; `elapsed_s` from the login to the logout, `fetch_s` of the urls.
+    """
+    headers = {"Accept": "application/json"}
     statuses: dict[str, int] = {}
     size = 0
     todo = iter(urls)
+    auth: dict[str, str] = {}
 
     def make(connections: int) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -166,19 +209,33 @@ async def drain(base_url: str, token: str, urls: list[str], concurrency: int) ->
         async def worker() -> None:
             nonlocal size
             for url in todo:
-                response = await http.request("GET", url)
+                response = await http.request("GET", url, headers=auth)
                 size += len(response.content)
                 key = str(response.status_code)
                 statuses[key] = statuses.get(key, 0) + 1
 
         start = time.perf_counter()
+        client_id, client_secret = credentials
+        form = {"client_id": client_id, "client_secret": client_secret}
+        answer = await http.request("POST", f"{API_PATH}/login", data=form)
+        answer.raise_for_status()
+        auth["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        fetching = time.perf_counter()
         async with anyio.create_task_group() as tg:
             for _ in range(concurrency):
                 tg.start_soon(worker)
+        fetched = time.perf_counter()
+        await http.request("DELETE", f"{API_PATH}/logout", headers=auth)
         elapsed = time.perf_counter() - start
     finally:
         await http.aclose()
-    return {"requests": len(urls), "elapsed_s": elapsed, "bytes": size, "statuses": statuses}
+    return {
+        "requests": len(urls) + 1,  # and the login, as the extract counts it
+        "elapsed_s": elapsed,
+        "fetch_s": fetched - fetching,
+        "bytes": size,
+        "statuses": statuses,
+    }
 
 
 def _skip_sniffio_probe() -> None:
@@ -201,14 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     _skip_sniffio_probe()
     urls = orjson.loads(args.plan.read_bytes())
     base_url = os.environ["LOOKERSDK_BASE_URL"]
-    with httpx.Client(timeout=_TIMEOUT_S) as http:
-        token = login(
-            http, base_url, os.environ["LOOKERSDK_CLIENT_ID"], os.environ["LOOKERSDK_CLIENT_SECRET"]
-        )
+    credentials = (os.environ["LOOKERSDK_CLIENT_ID"], os.environ["LOOKERSDK_CLIENT_SECRET"])
     result = anyio.run(
         drain,
         base_url,
-        token,
+        credentials,
         urls,
         args.concurrency,
         backend="asyncio",

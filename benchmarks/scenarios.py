@@ -222,13 +222,17 @@ def s2_latency(ctx: Context, sz: Sizes) -> dict[str, Any]:
         plan, planned = _write_plan(ctx, server, flags.types)
         drains = [_run_drain(ctx, server, plan, DEFAULT_CONCURRENCY) for _ in range(ctx.runs)]
         drain_s = median(r["report"]["elapsed_s"] for r in drains)
-        drain_ideal_s = planned * LATENCY_MS / 1000 / DEFAULT_CONCURRENCY
+        # The drain's span and count include its login (and its span the logout), as the
+        # extract's do: the same requests, the same span.
+        drain_requests = drains[0]["report"]["requests"] if drains else planned + 1
+        drain_ideal_s = drain_requests * LATENCY_MS / 1000 / DEFAULT_CONCURRENCY
         drain_over_ideal = ratio(drain_ideal_s, drain_s)
         out[key] = {
             **summary,
             **figures,
             "drain_elapsed_s": round(drain_s, 3),
-            "drain_requests": planned,
+            "drain_fetch_s": round(median(r["report"].get("fetch_s", 0) for r in drains), 3),
+            "drain_requests": drain_requests,
             "drain_over_ideal": drain_over_ideal,
             "extract_over_drain": ratio(figures["achieved_over_ideal"] or 0, drain_over_ideal or 0),
             "runs": records,

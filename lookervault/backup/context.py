@@ -9,7 +9,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from anyio.abc import ObjectSendStream
+from anyio.abc import ObjectSendStream, TaskGroup
 
 from lookervault.backup.budget import PageMemory, PageSlot
 from lookervault.backup.checkpoint import Checkpoint
@@ -122,7 +122,13 @@ class TypeJob:
         return self.run.states[self.ct.name]
 
     async def done(self) -> frozenset[Checkpoint]:
-        """What earlier attempts of this run committed for the type."""
+        """What earlier attempts of this run committed for the type.
+
+        A new run has none: it is not asked for (a vault round trip per type, one type at a
+        time on the control connection, before any type's first request).
+        """
+        if not self.run.options.resume:
+            return frozenset()
         keys = await self.run.in_vault(self.run.vault.checkpoints, self.run.run_id, self.ct.name)
         return Checkpoint.decode_all(keys)
 
@@ -141,9 +147,33 @@ class TypeJob:
 
     async def send(self, batch: Batch, slot: PageSlot | None = None) -> None:
         """Queue a batch for the writers; a page's slot goes with it and is released on commit."""
-        if self.run.limited and batch.gone:  # what a limited user cannot see may still exist
-            batch = dataclasses.replace(batch, gone=())
+        batch = self._shown(batch)
         self.state.sent()
         await self.sender.send((self.ct.name, batch, slot))
         if slot is not None:
             slot.handed_over = True  # the writer releases it once the batch is committed
+
+    def send_soon(self, tg: TaskGroup, batch: Batch, slot: PageSlot | None = None) -> None:
+        """Queue a batch from a task of `tg`, so the caller goes on while the writers catch up.
+
+        The batch counts as sent at once (the type is not idle until it is committed); the
+        slot is the sending task's from now on, and bounds how many such tasks there are.
+        """
+        batch = self._shown(batch)
+        self.state.sent()
+        if slot is not None:
+            slot.handed_over = True
+        tg.start_soon(self._send_now, batch, slot)
+
+    async def _send_now(self, batch: Batch, slot: PageSlot | None) -> None:
+        try:
+            await self.sender.send((self.ct.name, batch, slot))
+        except BaseException:
+            if slot is not None:
+                slot.release()
+            raise
+
+    def _shown(self, batch: Batch) -> Batch:
+        if self.run.limited and batch.gone:  # what a limited user cannot see may still exist
+            batch = dataclasses.replace(batch, gone=())
+        return batch

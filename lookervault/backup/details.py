@@ -57,6 +57,8 @@ async def fetch_details(job: TypeJob, ids: list[str]) -> Details:
 
 async def retry_failed_items(job: TypeJob) -> None:
     """On resume, fetch again the single items an earlier attempt of this run failed on."""
+    if not job.run.options.resume:  # a new run has no earlier attempt
+        return
     keys = [Checkpoint.decode(f.key) for f in await job.failures()]
     ids = [key.item_id for key in keys if key.kind is CheckpointKind.ITEM]
     if not ids or job.ct.detail_path is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lookervault.backup.children import back_up_children
 from lookervault.backup.context import TypeJob
 from lookervault.backup.pages import back_up_list
@@ -11,10 +13,11 @@ from lookervault.looker.request_counter import counted_as
 __all__ = ["back_up_type"]
 
 
-async def back_up_type(job: TypeJob) -> None:
+async def back_up_type(job: TypeJob, produced: Callable[[], None] | None = None) -> None:
     """Fetch and send every batch of the job's type, then wait until the writers committed them.
 
-    The job's sender is closed once the type sends nothing more.
+    The job's sender is closed once the type sends nothing more; `produced` is called then
+    (the type asks Looker nothing more).
     """
     state = job.state
     if job.run.options.resume:  # what earlier attempts committed counts towards the total
@@ -27,6 +30,8 @@ async def back_up_type(job: TypeJob) -> None:
                 await _back_up_source(job)
         finally:
             state.end()
+            if produced is not None:
+                produced()
     await state.finished.wait()
     job.run.progress.finish(job.name)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+from anyio.abc import TaskGroup
 
 from lookervault.backup.budget import PageSlot
 from lookervault.backup.checkpoint import Checkpoint, variant_key
@@ -89,6 +90,7 @@ class _ListJob:
     source: ListSource
     done: frozenset[Checkpoint]
     sizer: PageSizer
+    senders: TaskGroup  # hands pages' batches to the writers while the workers go on
 
     @property
     def page_size(self) -> int:
@@ -106,24 +108,28 @@ class _ListJob:
 async def back_up_list(job: TypeJob, source: ListSource) -> None:
     """Every item of a list type; paged types list their ids beside the pages, then reconcile."""
     largest = min(job.run.options.page_size, source.page_size or job.run.options.page_size)
-    pages = _ListJob(job, source, await job.done(), PageSizer(largest))
+    done = await job.done()
     await retry_failed_items(job)
-    if source.paged and Checkpoint.reconcile() in pages.done:
+    if source.paged and Checkpoint.reconcile() in done:
         return  # an earlier session of this run finished the type: a resume spends nothing on it
-    if not source.paged:
+    async with anyio.create_task_group() as senders:
+        pages = _ListJob(job, source, done, PageSizer(largest), senders)
+        if not source.paged:
+            async with anyio.create_task_group() as tg:
+                for variant in source.variants:
+                    tg.start_soon(_fetch_page, pages, _Page(variant, None))
+            return
+        # The id listing runs beside the first pages: it tells the page workers where to stop,
+        # and reconciliation what to look for.
+        listing = Listing()
         async with anyio.create_task_group() as tg:
+            tg.start_soon(list_before, job, source, listing)
             for variant in source.variants:
-                tg.start_soon(_fetch_page, pages, _Page(variant, None))
-        return
-    # The id listing runs beside the first pages: it tells the page workers where to stop,
-    # and reconciliation what to look for.
-    listing = Listing()
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(list_before, job, source, listing)
-        for variant in source.variants:
-            tg.start_soon(_fetch_variant, pages, variant, listing)
-    if listing.ok and not job.run.outcomes.stopped(job.name):
-        await reconcile(job, source, listing.trail)
+                tg.start_soon(_fetch_variant, pages, variant, listing)
+        # Every page is answered (its batch may still wait for a writer): the listing after
+        # the pages goes now, beside the last commits, not after them.
+        if listing.ok and not job.run.outcomes.stopped(job.name):
+            await reconcile(job, source, listing.trail)
 
 
 async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: Listing) -> None:
@@ -229,7 +235,7 @@ async def _fetch_held(pages: _ListJob, page: _Page, slot: PageSlot) -> int | Non
         end = job.mark(Checkpoint.end(key.variant, page.offset))
         batch = dataclasses.replace(batch, checkpoints=(*batch.checkpoints, end))
     slot.resize(sum(len(item.content) for item in batch.items))
-    await job.send(batch, slot)
+    job.send_soon(pages.senders, batch, slot)
     return len(body)
 
 

@@ -14,14 +14,14 @@ import contextlib
 import functools
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import anyio.to_thread
-from anyio.abc import ObjectReceiveStream
+from anyio.abc import ObjectReceiveStream, TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 
 from lookervault import package_version
@@ -96,16 +96,43 @@ class ExtractResult:
 class _Run:
     """One run of the pipeline: the writers, the type jobs, signals, and the close-out."""
 
-    def __init__(self, context: RunContext, types: tuple[ContentType, ...]) -> None:
+    def __init__(
+        self, context: RunContext, types: tuple[ContentType, ...], session: TaskGroup | None = None
+    ) -> None:
         self.context = context
+        self.session = session  # where the early logout runs, beside the close-out
         self.types = types
         self.metrics = context.client.metrics
         self._writer_threads = anyio.CapacityLimiter(context.options.workers)
         self.handle_signals = False
         self.interrupted = False
+        self._producing = len(types)
+        self._produced = anyio.Event()  # every type job asks Looker nothing more
+
+    def _type_produced(self) -> None:
+        self._producing -= 1
+        if self._producing <= 0:
+            self._produced.set()
+
+    async def _log_out_once_produced(self) -> None:
+        """Log out as soon as no type asks Looker anything more, beside the last commits.
+
+        The close-out only writes to the vault; ending the session after it put one round
+        trip after the last commit and the vault's close (benchmark S2). Cancelled with the
+        run before that: the client logs out as it closes, as before.
+        """
+        await self._produced.wait()
+        with anyio.CancelScope(shield=True):
+            await self.context.client.logout()
 
     async def run(self) -> None:
         """Start the writers, run every type job, and let the writers drain the stream."""
+        try:
+            await self._run()
+        finally:
+            self._produced.set()  # however it ended, nothing more is asked
+
+    async def _run(self) -> None:
         workers = self.context.options.workers
         buffer = workers * STREAM_BATCHES_PER_WORKER
         send, receive = anyio.create_memory_object_stream[Queued](max_buffer_size=buffer)
@@ -113,6 +140,8 @@ class _Run:
             for _ in range(workers):
                 tg.start_soon(self._writer, receive.clone())
             receive.close()
+            if self.session is not None and self.types:
+                self.session.start_soon(self._log_out_once_produced)
             async with send, anyio.create_task_group() as producers:
                 if self.handle_signals:
                     producers.start_soon(self._watch_signals, producers.cancel_scope)
@@ -124,12 +153,12 @@ class _Run:
                     else:
                         for ct in self.types:
                             job = TypeJob(self.context, ct, send.clone())
-                            work.start_soon(back_up_type, job)
+                            work.start_soon(back_up_type, job, self._type_produced)
                 producers.cancel_scope.cancel()  # stops the signal watcher
 
     async def _one_type_at_a_time(self, send: MemoryObjectSendStream[Queued]) -> None:
         for ct in self.types:
-            await back_up_type(TypeJob(self.context, ct, send.clone()))
+            await back_up_type(TypeJob(self.context, ct, send.clone()), self._type_produced)
 
     async def _watch_signals(self, scope: anyio.CancelScope) -> None:
         """Ctrl-C / SIGTERM stop the producers; writers still commit what is already queued."""
@@ -197,6 +226,18 @@ def _first_leaf(group: BaseExceptionGroup) -> BaseException:
 VaultOpener = Callable[[], AbstractContextManager[Vault]]
 
 
+@contextlib.asynccontextmanager
+async def _one_error() -> AsyncGenerator[None]:
+    """Raise the error of a task group whose only other task (the logout) raises none, as is."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) != 1:
+            raise
+        error = group.exceptions[0]
+        raise error.with_traceback(error.__traceback__) from error.__cause__
+
+
 async def extract(
     settings: ConnectionSettings,
     vault: Vault | VaultOpener,
@@ -234,17 +275,27 @@ async def extract(
     try:
         async with client:
             versions, found = await start_session(client, selection.types, options)
-            with opener() as opened:
-                check_same_instance(
-                    settings.base_url,
-                    opened.looker_urls(),
-                    allow_other=options.allow_other_instance,
-                )
-                run_id = await _open_run(opened, settings, options, versions)
-                opened.record_access(run_id, found.run_access)
-                status, counts, failures, outcomes = await _run_and_close(
-                    client, opened, run_id, found, selection, options, progress, handle_signals
-                )
+            # The session's logout runs in `session`, beside the close-out and the vault's close.
+            async with _one_error(), anyio.create_task_group() as session:
+                with opener() as opened:
+                    check_same_instance(
+                        settings.base_url,
+                        opened.looker_urls(),
+                        allow_other=options.allow_other_instance,
+                    )
+                    run_id = await _open_run(opened, settings, options, versions)
+                    opened.record_access(run_id, found.run_access)
+                    status, counts, failures, outcomes = await _run_and_close(
+                        client,
+                        opened,
+                        run_id,
+                        found,
+                        selection,
+                        options,
+                        progress,
+                        session,
+                        handle_signals=handle_signals,
+                    )
     finally:
         progress.close()
     snapshot, elapsed = metrics.snapshot(), metrics.elapsed()
@@ -261,6 +312,8 @@ async def _run_and_close(
     selection: Selection,
     options: ExtractOptions,
     progress: Progress,
+    session: TaskGroup,
+    *,
     handle_signals: bool,
 ) -> tuple[str, dict[str, int], list[Failure], dict[str, dict[str, Any]]]:
     """Run the pipeline for `run_id`, then record its status, counts and statistics."""
@@ -284,7 +337,7 @@ async def _run_and_close(
                 partly_listed=found.partly_listed,
                 outcomes=outcomes,
             )
-            job = _Run(context, types)
+            job = _Run(context, types, session)
             job.handle_signals = handle_signals
             status, failures = await _run_job(job)
     finally:

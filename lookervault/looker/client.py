@@ -133,6 +133,13 @@ class LookerClient:
             await self._logout()
             await self._close()
 
+    async def logout(self) -> None:
+        """End the session now (best effort); leaving the client then only closes it.
+
+        A request after this logs in again.
+        """
+        await self._logout()
+
     async def request_json(
         self,
         method: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.slots import Trace, occupancy, summary
+from benchmarks.slots import Trace, occupancy, summary, timeline
 
 pytestmark = pytest.mark.integration
 
@@ -32,3 +32,22 @@ def test_summary_sets_the_run_against_the_ideal_and_names_each_endpoint() -> Non
     assert "0.500" in lines[2] and "stalls over 20 ms: 1, 0.03 s" in lines[3]
     looks = next(line for line in lines if line.startswith("/looks/{}"))
     assert "n=    3" in looks and "first   0.00" in looks and "last answer   0.30" in looks
+
+
+def test_timeline_lists_requests_and_milestones_in_the_order_they_happened() -> None:
+    """Milestones and requests interleave by time; a request names its job and its span."""
+    trace = Trace(
+        marks=[(0.25, "pipeline starts"), (-0.05, "process start")],
+        detail=[
+            (0.3, 0.4, "dashboards", "GET /dashboards/search?offset=0"),
+            (0.1, 0.2, "session", "POST /login"),
+        ],
+    )
+    lines = timeline(trace)
+    assert [line.split()[-1] for line in lines] == [
+        "start",
+        "/login",
+        "starts",
+        "/dashboards/search?offset=0",
+    ]
+    assert lines[1].split()[:3] == ["0.100", "0.200", "session"]
