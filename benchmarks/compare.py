@@ -5,7 +5,8 @@ dataset, then runs, round after round, the extract of the tree at DIR (a `git ar
 older commit: its `lookervault` package is put first on PYTHONPATH), the extract of this tree,
 and the drain of the same requests, each in its own process. Every vault is checked against the
 mock's ground truth. It prints medians and the ratios of each round (extract / drain, after /
-before), so both versions and the drain see the same machine load.
+before), so both versions and the drain see the same machine load. `--told-rate R` adds a third
+extract per round: this tree with `--rate-limit-per-second R` (the limiter's slow start set aside).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def compare(
     extra: list[str],
     knobs: MockKnobs | None = None,
     types: tuple[str, ...] = (),
+    told_rate: float | None = None,
 ) -> dict[str, Any]:
     """`runs` rounds of before, after and drain against one mock; medians and ratios.
 
@@ -83,9 +85,13 @@ def compare(
         for i in range(runs):
             old = _extract(server, work / f"before-{i}", data.types, str(before), extra)
             new = _extract(server, work / f"after-{i}", data.types, "", extra)
+            one = {"before": old, "after": new}
+            if told_rate:
+                told = ["--rate-limit-per-second", str(told_rate)]
+                one["told"] = _extract(server, work / f"told-{i}", data.types, "", extra + told)
             drain = record_of(run_measured(drain_cmd, env, work))
             rate = _rate(drain)
-            rounds.append({"before": old, "after": new, "drain": drain})
+            rounds.append(one | {"drain": drain})
             logger.info(
                 "round %d: before/drain %.3f, after/drain %.3f, complete %s %s",
                 i + 1,
@@ -108,7 +114,7 @@ def _over_ideal(rounds: list[dict[str, Any]], latency_s: float) -> dict[str, Any
         ideal = report["requests"] * latency_s / DEFAULT_CONCURRENCY
         return ideal / report["elapsed_s"] if report.get("elapsed_s") else 0.0
 
-    sides = ("before", "after", "drain")
+    sides = tuple(rounds[0]) if rounds else ()
     return {
         "latency_s": latency_s,
         "over_ideal": {s: round(median(figure(r[s]) for r in rounds), 3) for s in sides},
@@ -129,9 +135,9 @@ def _summary(name: str, rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "dataset": name,
         "runs": len(rounds),
-        "complete": all(r[s]["complete"] for r in rounds for s in ("before", "after")),
-        "elapsed_s": {s: med(s, "elapsed_s") for s in ("before", "after", "drain")},
-        "cpu_s": {s: med(s, "cpu_s") for s in ("before", "after", "drain")},
+        "complete": all(r[s]["complete"] for r in rounds for s in r if s != "drain"),
+        "elapsed_s": {s: med(s, "elapsed_s") for s in rounds[0]},
+        "cpu_s": {s: med(s, "cpu_s") for s in rounds[0]},
         "before_over_drain": ratio_median("before", "drain"),
         "after_over_drain": ratio_median("after", "drain"),
         "after_over_before": ratio_median("after", "before"),
@@ -151,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=None, help="the mock's latency")
     parser.add_argument("--jitter-ms", type=float, default=None, help="and its jitter")
     parser.add_argument("--types", default="", help="content types, comma-separated")
+    parser.add_argument("--told-rate", type=float, default=None, help="add a told-rate extract")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if not (args.before / "lookervault" / "__init__.py").is_file():
@@ -168,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             args.extract_flags.split(),
             knobs,
             types,
+            told_rate=args.told_rate,
         )
     figures = {k: v for k, v in result.items() if k != "rounds"}
     sys.stdout.write(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode() + "\n")
