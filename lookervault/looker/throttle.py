@@ -6,13 +6,8 @@ The law is congestion control applied to a rate (TCP applies it to a window):
   one's slot. A late wake-up (the event loop, our CPU) is made up by the next few, never closer
   than RATE_DECREASE/r; more than one interval behind is idle, and idle time earns no credit, so
   nothing (slots freed together, retries, a login ending) can burst.
-- Slow start: r begins at RATE_START_PER_S; with T the shortest round trip seen (the network's,
-  not time our busy CPU added), an answer lifts r to 1/T (stop and wait: nothing can burst), at
-  most RATE_STOP_AND_WAIT_MAX_PER_S. Each success of a request the pacer held back (sent about
-  1/r after the one before) adds RATE_SLOW_START_GAIN (r doubles every quarter second) or, once
-  a round trip holds more than one request (r T > 1), 1/T: one more request in flight per
-  answer, so r doubles per round trip as in TCP's slow start. At loopback r grows as before;
-  100 ms away it reaches 32 in flight in 1 s, not 2.6.
+- Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
+  about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every quarter second or so.
 - Episodes: a 429 to a request sent after the last decrease starts one if r is probing beyond
   the ceiling, or within _JUDGED successes of the last decrease (or of the start), or if
   another of the last _JUDGED answers was refused too. Otherwise it is timing noise (a bucket
@@ -20,14 +15,12 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 - Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
   Looker served, successes per second of send time over the last 8 answers if half or more
   were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
-  refusals tells nothing; larger drops come from runs, below); nearer, a small bucket serves
-  less than its rate, so the ceiling is the rate we sent times the share served since the last
-  decrease, at most one step (RATE_DECREASE) down.
+  refusals tells nothing; larger drops come from runs, below); nearer, a small bucket serves less than its rate, so the ceiling is the rate we
+  sent times the share served since the last decrease, at most one step (RATE_DECREASE) down.
   r becomes RATE_DECREASE x the ceiling.
 - Runs: _RUN or more refusals in a row, none served, over T seconds of send time prove Looker's
-  rate is under about 1/T (its bucket gained no token in T): r drops to RATE_DECREASE/T at
-  once and the ceiling to at most 2/T (send stamps are not arrivals). Far above a limit (slow
-  start against a large bucket) r halves per 429, not 0.9 per episode.
+  rate is under 1/T (its bucket gained no token in T): the ceiling drops to 1/T at once. Far
+  above a limit (slow start against a large bucket) r halves per 429, not 0.9 per episode.
 - Increase, per held-back success, so a 429 costs the same share of requests at every rate:
   below the ceiling r closes its gap to it e-fold per _REGROW successes; at the ceiling it
   probes beyond, r x (1 + RATE_GAIN) per success, the step growing by one RATE_GAIN per
@@ -59,7 +52,6 @@ from lookervault.config import (
     RATE_MIN_PER_S,
     RATE_SLOW_START_GAIN,
     RATE_START_PER_S,
-    RATE_STOP_AND_WAIT_MAX_PER_S,
     RETRY_AFTER_MAX_S,
 )
 
@@ -131,7 +123,6 @@ class AdaptiveLimiter:
         self._queue = anyio.Lock()  # FIFO: one waiter sleeps, the others queue behind it
         self._last_sent = self._slot = -math.inf
         self._held = False  # whether the last request had to wait for its slot
-        self._round_trip = math.inf  # the shortest send-to-answer time seen in slow start
         self._pause_until = -math.inf
         self._decreased_at = -math.inf
         self._ok = self._refused = 0  # answers to requests sent since the last decrease
@@ -190,10 +181,10 @@ class AdaptiveLimiter:
         self._run_from = None
         if sent_at is None or sent_at >= self._decreased_at:
             self._ok += 1
-        if self._slow_start:
-            self._slow_start_step(None if sent_at is None else now - sent_at)
-            return
         if not self._held:
+            return
+        if self._slow_start:
+            self._set_rate(self._rate + RATE_SLOW_START_GAIN)
             return
         # per answer, not per second: the gap to the ceiling shrinks e-fold per _REGROW answers
         gap = (self._ceiling - self._rate) / _REGROW
@@ -306,22 +297,6 @@ class AdaptiveLimiter:
         # Due 1/r after the last slot, and never closer than RATE_DECREASE/r to the last send.
         paced = max(self._slot + 1.0 / self._rate, self._last_sent + RATE_DECREASE / self._rate)
         return max(self._pause_until, paced, *(now + log.delay(now) for log in self._logs)) - now
-
-    def _slow_start_step(self, round_trip: float | None) -> None:
-        """Raise r after a success in slow start; *round_trip*: its send-to-answer seconds."""
-        if round_trip:  # the shortest is the network's; longer ones waited on our own CPU
-            self._round_trip = min(self._round_trip, round_trip)
-        trip = self._round_trip if math.isfinite(self._round_trip) else 0.0
-        rate = self._rate
-        if self._held:
-            step = RATE_SLOW_START_GAIN
-            if trip and rate * trip >= 1:  # r x round trip: requests in flight
-                step = max(step, 1.0 / trip)  # one more in flight
-            rate += step
-        if trip:
-            rate = max(rate, min(1.0 / trip, RATE_STOP_AND_WAIT_MAX_PER_S))
-        if rate > self._rate:
-            self._set_rate(rate)
 
     def _decrease(self, now: float, basis: float) -> None:
         self._slow_start = False
