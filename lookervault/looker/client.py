@@ -13,30 +13,17 @@ import anyio
 import httpx
 
 from lookervault import jsonio
-from lookervault.config import (
-    API_PATH,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_TOKEN_LIFETIME_S,
-    LOGOUT_TIMEOUT_S,
-    TOKEN_REFRESH_MARGIN_S,
-)
+from lookervault.config import API_PATH, DEFAULT_CONCURRENCY
 from lookervault.errors import ApiError, AuthError
 from lookervault.looker.deadline import timeout_kwargs
 from lookervault.looker.listing import ListPage, error_class, total_count
-from lookervault.looker.messages import (
-    connect_error,
-    describe_transport,
-    is_looker_error,
-    looker_message,
-    no_api_error,
-)
+from lookervault.looker.messages import describe_transport, looker_message
 from lookervault.looker.payload import split_page
 from lookervault.looker.pools import PooledClients, open_pooled_clients
 from lookervault.looker.priority import PrioritySlots
 from lookervault.looker.request_counter import RequestCounter
 from lookervault.looker.retry import (
     IDEMPOTENT,
-    LOGIN,
     RETRY_STATUSES,
     RetryableError,
     RetryPolicy,
@@ -44,6 +31,7 @@ from lookervault.looker.retry import (
     parse_retry_after,
     policy_for,
 )
+from lookervault.looker.session import TokenSession
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
 from lookervault.settings import ConnectionSettings
@@ -54,10 +42,6 @@ _T = TypeVar("_T")
 _SENT_AT = "lookervault.sent_at"  # response extension: limiter clock time the request left
 logger = logging.getLogger(__name__)
 _JSON_HEADERS = {"Content-Type": "application/json"}
-_REFUSED_AT_LOGIN = frozenset({401, 403})
-# Looker answers 404 with its JSON error body to unknown credentials; any other 404 at /login
-# (an HTML page, no body) means base_url does not point at a Looker API.
-_NOT_FOUND = 404
 _MS = 1000.0
 _MAY_HAVE_APPLIED = "; the request may have been applied: check before trying again"
 
@@ -99,9 +83,13 @@ class LookerClient:
         self._clock = clock
         self._http: PooledClients | None = None
         self._slots = PrioritySlots(concurrency)  # id listings and pages before leaves
-        self._auth_lock = anyio.Lock()
-        self._token: str | None = None
-        self._refresh_at = 0.0
+        self._session = TokenSession(
+            settings,
+            send=self._send_unauthorized,
+            read_json=self._read_json,
+            metrics=self.metrics,
+            clock=clock,
+        )
 
     def __repr__(self) -> str:
         return f"<LookerClient {self.api_url} concurrency={self._concurrency}>"
@@ -115,7 +103,7 @@ class LookerClient:
             transport=self._transport,
         )
         try:
-            await self._refresh(stale=None)
+            await self._session.refresh(stale=None)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self._close()
@@ -276,7 +264,7 @@ class LookerClient:
         if response.status_code != httpx.codes.UNAUTHORIZED:
             return response
         logger.info("Looker answered 401 to %s %s: logging in again", method, url)
-        await self._refresh(stale=token)
+        await self._session.refresh(stale=token)
         response, _ = await self._send(method, url, params=params, content=content, authorized=True)
         if response.status_code == httpx.codes.UNAUTHORIZED:
             self.metrics.add("errors")
@@ -304,10 +292,10 @@ class LookerClient:
         """
         http = self._require_http()
         async with self._slots if authorized else contextlib.nullcontext():
-            token = await self._current_token() if authorized else None
+            token = await self._session.current() if authorized else None
             sent_at = await self.limiter.acquire(urgent=not authorized)
-            if authorized and (token != self._token or self._clock() >= self._refresh_at):
-                token = await self._current_token()  # renewed or due while we queued
+            if authorized and not self._session.is_current(token):
+                token = await self._session.current()  # renewed or due while we queued
             headers = dict(_JSON_HEADERS) if content is not None else {}
             if token:
                 headers["Authorization"] = f"Bearer {token}"
@@ -372,96 +360,16 @@ class LookerClient:
             raise ApiError(method, self._url(url), status, f"redirect to {where} not followed")
         raise error_class(status)(method, self._url(url), status, looker_message(response))
 
-    # --- authentication ------------------------------------------------------------------
-
-    async def _current_token(self) -> str | None:
-        token = self._token
-        if token is None or self._clock() >= self._refresh_at:
-            await self._refresh(stale=token)
-        return self._token
-
-    async def _refresh(self, *, stale: str | None) -> None:
-        """Log in again unless another task already replaced the *stale* token."""
-        async with self._auth_lock:
-            fresh = self._token is not None and self._clock() < self._refresh_at
-            if fresh and self._token != stale:
-                return
-            await self._login()
-
-    async def _login(self) -> None:
-        url = API_PATH + "/login"
-        try:
-            answer = await call_with_retries(LOGIN, lambda: self._post_login(url))
-        except httpx.HTTPError as exc:
-            raise connect_error(self.base_url, exc) from exc
-        except RetryableError as exc:
-            raise ApiError("POST", self._url(url), exc.status, exc.message) from exc
-        self._store_token(answer)
-
-    async def _post_login(self, url: str) -> Any:
-        form = {
-            "client_id": self.settings.client_id,
-            "client_secret": self.settings.client_secret.get_secret_value(),
-        }
-        response, _ = await self._send("POST", url, data=form)
-        if response.status_code == _NOT_FOUND and not await self._is_looker_api(response):
-            self.metrics.add("errors")
-            raise no_api_error(self.base_url, self._url(url), response)
-        if response.status_code in _REFUSED_AT_LOGIN or response.status_code == _NOT_FOUND:
-            self.metrics.add("errors")
-            raise AuthError(
-                f"Looker refused the API credentials for {self.base_url} "
-                f"(client_id {self.settings.client_id})"
-            )
-        return self._read_json("POST", url, response)
-
-    async def _is_looker_api(self, login_answer: httpx.Response) -> bool:
-        """Whether a 404 at /login came from a Looker API (unknown credentials) or from elsewhere.
-
-        Looker answers unknown credentials with its JSON error body; so might another server
-        under a wrong path. Looker serves GET /versions without a token: a Looker API there
-        answers it with its release.
-        """
-        if not is_looker_error(login_answer):
-            return False
-        probe, _ = await self._send("GET", API_PATH + "/versions")
-        try:
-            answer = jsonio.loads(probe.content) if probe.is_success else None
-        except ValueError:
-            answer = None
-        return isinstance(answer, dict) and "looker_release_version" in answer
-
-    def _store_token(self, answer: Any) -> None:
-        token = answer.get("access_token") if isinstance(answer, dict) else None
-        if not isinstance(token, str) or not token:
-            raise AuthError(f"Looker's login answer from {self.base_url} has no access_token")
-        lifetime = answer.get("expires_in")
-        if not isinstance(lifetime, int | float) or lifetime <= 0:
-            lifetime = DEFAULT_TOKEN_LIFETIME_S
-        # Short-lived tokens would otherwise be refreshed before every request.
-        margin = min(TOKEN_REFRESH_MARGIN_S, lifetime / 2)
-        self._token = token
-        self._refresh_at = self._clock() + lifetime - margin
-        logger.info("logged in to %s (token valid for %d s)", self.base_url, lifetime)
-
-    async def _logout(self) -> None:
-        token, self._token = self._token, None
-        if token is None or self._http is None or not self.requests.may_send():
-            return  # at the budget the token is left to expire on its own
-        try:
-            with anyio.fail_after(LOGOUT_TIMEOUT_S):
-                response = await self._http.request(
-                    "DELETE", API_PATH + "/logout", headers={"Authorization": f"Bearer {token}"}
-                )
-        except Exception as exc:  # best effort: the token expires on its own anyway
-            logger.info("logout from %s failed: %s", self.base_url, type(exc).__name__)
-            return
-        if response.is_success:
-            logger.info("logged out of %s", self.base_url)
-        else:
-            logger.info("logout from %s answered %d", self.base_url, response.status_code)
+    async def _send_unauthorized(
+        self, method: str, url: str, *, data: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        response, _ = await self._send(method, url, data=data)
+        return response
 
     # --- plumbing ------------------------------------------------------------------------
+
+    async def _logout(self) -> None:
+        await self._session.logout(self._http, may_send=self.requests.may_send())
 
     def _require_http(self) -> PooledClients:
         if self._http is None:
