@@ -7,10 +7,13 @@ import email.utils
 import ssl
 import time
 
+import anyio
 import httpx
 import pytest
+import stamina
 
 from lookervault.config import LOGIN_RETRY_ATTEMPTS, RETRY_AFTER_MAX_S, RETRY_ATTEMPTS
+from lookervault.looker import retry as retry_module
 from lookervault.looker.retry import (
     IDEMPOTENT,
     LOGIN,
@@ -165,6 +168,97 @@ async def test_call_with_retries_stops_at_first_unretried_failure() -> None:
 
     with pytest.raises(httpx.ReadTimeout):
         await call_with_retries(NON_IDEMPOTENT, send)
+    assert calls == 1
+
+
+@pytest.mark.anyio
+async def test_a_first_attempt_that_succeeds_builds_no_retry_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only a retryable failure starts stamina's loop; a success or a final failure never does."""
+
+    def no_loop(**_: object) -> None:
+        raise AssertionError("stamina's retry loop was built")
+
+    monkeypatch.setattr(retry_module.stamina, "retry_context", no_loop)
+
+    async def succeed() -> str:
+        return "done"
+
+    async def refused() -> None:
+        raise RetryableError(404, "not here")
+
+    assert await call_with_retries(IDEMPOTENT, succeed) == "done"
+    with pytest.raises(RetryableError):
+        await call_with_retries(IDEMPOTENT, refused)
+
+
+@pytest.mark.parametrize("policy", [IDEMPOTENT, NON_IDEMPOTENT, LOGIN])
+@pytest.mark.anyio
+async def test_attempts_in_all_count_the_first(policy: RetryPolicy) -> None:
+    """A request that keeps failing is sent `attempts` times in all, the first included."""
+    stamina.set_testing(True, attempts=policy.attempts, cap=True)
+    calls = retries = 0
+
+    async def send() -> None:
+        nonlocal calls
+        calls += 1
+        raise RetryableError(429, "slow down")
+
+    def count() -> None:
+        nonlocal retries
+        retries += 1
+
+    with pytest.raises(RetryableError):
+        await call_with_retries(policy, send, count)
+    assert (calls, retries) == (policy.attempts, policy.attempts - 1)
+
+
+@pytest.mark.anyio
+async def test_the_first_retry_waits_as_looker_asked() -> None:
+    """The wait before attempt 2 is still stamina's: Looker's Retry-After here."""
+    stamina.set_testing(False)
+    sent: list[float] = []
+
+    async def send() -> str:
+        sent.append(time.monotonic())
+        if len(sent) == 1:
+            raise RetryableError(503, "busy", retry_after=0.05)
+        return "done"
+
+    assert await call_with_retries(IDEMPOTENT, send) == "done"
+    assert sent[1] - sent[0] >= 0.05
+
+
+@pytest.mark.anyio
+async def test_a_retry_after_of_zero_is_retried_at_once() -> None:
+    """Retry-After: 0 is a wait of no time, not a refusal to retry."""
+    outcomes: list[Exception | None] = [RetryableError(429, "slow down", retry_after=0.0), None]
+
+    async def send() -> str:
+        failure = outcomes.pop(0)
+        if failure is not None:
+            raise failure
+        return "done"
+
+    assert await call_with_retries(IDEMPOTENT, send) == "done"
+
+
+@pytest.mark.anyio
+async def test_no_retry_once_the_time_budget_is_spent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first attempt that used up the retry time budget is not sent again."""
+    stamina.set_testing(False)  # stamina's test mode ignores time budgets
+    monkeypatch.setattr(retry_module, "RETRY_TIMEOUT_S", 0.01)
+    calls = 0
+
+    async def send() -> None:
+        nonlocal calls
+        calls += 1
+        await anyio.sleep(0.02)
+        raise RetryableError(503, "busy")
+
+    with pytest.raises(RetryableError):
+        await call_with_retries(IDEMPOTENT, send)
     assert calls == 1
 
 
