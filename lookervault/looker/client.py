@@ -91,6 +91,11 @@ class LookerClient:
             clock=clock,
         )
 
+    @property
+    def concurrency(self) -> int:
+        """Requests this client keeps in flight at most."""
+        return self._concurrency
+
     def __repr__(self) -> str:
         return f"<LookerClient {self.api_url} concurrency={self._concurrency}>"
 
