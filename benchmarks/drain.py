@@ -20,7 +20,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -34,57 +34,61 @@ from lookervault.content import CONTENT_TYPES, ChildSource, ContentType, ListSou
 from lookervault.looker.listing import total_count
 from lookervault.looker.pools import PooledClients
 
-__all__ = ["drain", "login", "plan_requests"]
+__all__ = ["drain", "login", "login_form", "plan_requests", "token_of"]
 
 _LISTINGS_PER_TYPE = 2  # the extractor lists ids before the pages and again to reconcile
 _TIMEOUT_S = 120.0
+_LOGIN = f"{API_PATH}/login"
+
+
+def login_form(client_id: str, client_secret: str) -> dict[str, str]:
+    """The POST /login form body, as the extract sends it."""
+    return {"client_id": client_id, "client_secret": client_secret}
+
+
+def token_of(answer: httpx.Response) -> str:
+    """The access token in a POST /login answer (an error status raises)."""
+    answer.raise_for_status()
+    return answer.json()["access_token"]
 
 
 def login(http: httpx.Client, base_url: str, client_id: str, client_secret: str) -> str:
-    """An access token from POST /login."""
-    data = {"client_id": client_id, "client_secret": client_secret}
-    response = http.post(f"{base_url}{API_PATH}/login", data=data)
-    response.raise_for_status()
-    return response.json()["access_token"]
+    """An access token from POST /login (the untimed planner's; the drain sends the same form)."""
+    return token_of(http.post(f"{base_url}{_LOGIN}", data=login_form(client_id, client_secret)))
 
 
 def _url(path: str, params: dict[str, Any]) -> str:
     return f"{API_PATH}{path}?{urlencode(params)}" if params else f"{API_PATH}{path}"
 
 
-def _listing(
-    http: httpx.Client, path: str, params: dict[str, Any]
-) -> tuple[list[dict[str, Any]], list[int]]:
-    """Every row, and the offsets asked, as the extract's listing walks it.
+# An end rule: (the page's rows, rows seen so far with them, X-Total-Count or None) -> last page?
+EndRule = Callable[[list[Any], int, "int | None"], bool]
 
-    Offsets advance by what the server sent; the end is an empty page or X-Total-Count reached
-    (lookervault.looker.listing.confirmed_pages).
-    """
-    rows: list[dict[str, Any]] = []
-    offsets: list[int] = []
+
+def _confirmed_end(rows: list[Any], seen: int, total: int | None) -> bool:
+    """The extract's listing (lookervault.looker.listing.confirmed_pages): an empty page ends,
+    or X-Total-Count reached; a short page alone does not (a server may cap `limit`)."""
+    return not rows or (total is not None and seen >= total)
+
+
+def _short_page_end(rows: list[Any], seen: int, total: int | None) -> bool:
+    """A parent's list as child keys are read from it: some are not paged, so a short page ends."""
+    return len(rows) < ID_LISTING_PAGE_SIZE
+
+
+def _walk(
+    http: httpx.Client, path: str, params: dict[str, Any], ended: EndRule
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """Each page's offset and rows, the offset advancing by the rows sent, until `ended`."""
+    seen = 0
     while True:
-        offsets.append(len(rows))
-        asked = {**params, "limit": ID_LISTING_PAGE_SIZE, "offset": len(rows)}
-        page = http.get(_url(path, asked))
-        page.raise_for_status()
-        found = page.json()
-        rows += found
-        total = total_count(page.headers)
-        if not found or (total is not None and len(rows) >= total):
-            return rows, offsets
-
-
-def _iter_all(http: httpx.Client, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every object of a parent type (a short page ends: some parents' lists are not paged)."""
-    offset = 0
-    while True:
-        page = http.get(_url(path, {**params, "limit": ID_LISTING_PAGE_SIZE, "offset": offset}))
+        page = http.get(_url(path, {**params, "limit": ID_LISTING_PAGE_SIZE, "offset": seen}))
         page.raise_for_status()
         rows = page.json()
-        yield from rows
-        if len(rows) < ID_LISTING_PAGE_SIZE:
+        yield seen, rows
+        seen += len(rows)
+        if ended(rows, seen, total_count(page.headers)):
             return
-        offset += ID_LISTING_PAGE_SIZE
 
 
 def _plan_list(http: httpx.Client, ct: ContentType, src: ListSource, page_size: int) -> list[str]:
@@ -99,10 +103,10 @@ def _plan_list(http: httpx.Client, ct: ContentType, src: ListSource, page_size: 
     for variant in src.variants:
         base = {**src.params, **variant}
         listing = {**base, "fields": ct.id_key, **sort}
-        rows, offsets = _listing(http, src.path, listing)
-        found = [str(row[ct.id_key]) for row in rows]
+        walked = list(_walk(http, src.path, listing, _confirmed_end))
+        found = [str(row[ct.id_key]) for _, rows in walked for row in rows]
         ids += found
-        for offset in offsets:
+        for offset, _ in walked:
             page = {**listing, "limit": ID_LISTING_PAGE_SIZE, "offset": offset}
             urls += [_url(src.path, page)] * _LISTINGS_PER_TYPE
         # The pages up to the last the listing counted (at least the first one).
@@ -140,9 +144,8 @@ def _parent_objects(http: httpx.Client, parent: str) -> Iterator[Any]:
                         yield from body if isinstance(body, list) else [body]
         return
     for variant in psrc.variants:
-        for obj in _iter_all(http, psrc.path, {**psrc.params, **variant}):
-            if psrc.accepts(str(obj.get(ct.id_key))):
-                yield obj
+        for _, rows in _walk(http, psrc.path, {**psrc.params, **variant}, _short_page_end):
+            yield from (obj for obj in rows if psrc.accepts(str(obj.get(ct.id_key))))
 
 
 def _plan_children(http: httpx.Client, src: ChildSource) -> list[str]:
@@ -215,11 +218,8 @@ async def drain(
                 statuses[key] = statuses.get(key, 0) + 1
 
         start = time.perf_counter()
-        client_id, client_secret = credentials
-        form = {"client_id": client_id, "client_secret": client_secret}
-        answer = await http.request("POST", f"{API_PATH}/login", data=form)
-        answer.raise_for_status()
-        auth["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        answer = await http.request("POST", _LOGIN, data=login_form(*credentials))
+        auth["Authorization"] = f"Bearer {token_of(answer)}"
         fetching = time.perf_counter()
         async with anyio.create_task_group() as tg:
             for _ in range(concurrency):
@@ -238,24 +238,12 @@ async def drain(
     }
 
 
-def _skip_sniffio_probe() -> None:
-    """Make httpcore's per-lock `import sniffio` fail fast (about 80 us a call otherwise).
-
-    httpcore 1.0.9 imports sniffio in `current_async_library()` each time it builds a lock (about
-    nine times a request); sniffio is not installed, so each call scans sys.path and fails. A None
-    entry in sys.modules makes that import fail at once, so the drain measures the server, not
-    this probe. (The extractor still pays it: see the benchmark report.)
-    """
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
-
-
 def main(argv: list[str] | None = None) -> int:
     """`python -m benchmarks.drain --plan FILE --concurrency N`, LOOKERSDK_* in the environment."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plan", type=Path, required=True, help="JSON list of request URLs")
     parser.add_argument("--concurrency", type=int, required=True)
     args = parser.parse_args(argv)
-    _skip_sniffio_probe()
     urls = orjson.loads(args.plan.read_bytes())
     base_url = os.environ["LOOKERSDK_BASE_URL"]
     credentials = (os.environ["LOOKERSDK_CLIENT_ID"], os.environ["LOOKERSDK_CLIENT_SECRET"])
