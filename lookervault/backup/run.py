@@ -21,8 +21,8 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from anyio.abc import ObjectReceiveStream, TaskGroup
-from anyio.streams.memory import MemoryObjectSendStream
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from lookervault import package_version
 from lookervault.backup.budget import PageMemory, PageSlot
@@ -48,6 +48,7 @@ from lookervault.settings import ConnectionSettings
 from lookervault.vault.ledger import ListedIds
 from lookervault.vault.records import Failure
 from lookervault.vault.store import Vault
+from lookervault.vault.writer import BATCHES_PER_COMMIT
 
 __all__ = ["ExtractOptions", "ExtractResult", "VaultOpener", "extract"]
 
@@ -169,20 +170,28 @@ class _Run:
                 scope.cancel()
                 return
 
-    async def _writer(self, receive: ObjectReceiveStream[Queued]) -> None:
+    async def _writer(self, receive: MemoryObjectReceiveStream[Queued]) -> None:
         async with receive:
             await anyio.to_thread.run_sync(self._write_loop, receive, limiter=self._writer_threads)
 
-    def _write_loop(self, receive: ObjectReceiveStream[Queued]) -> None:
-        """Runs in one writer thread for the whole run, with its own connection."""
+    def _write_loop(self, receive: MemoryObjectReceiveStream[Queued]) -> None:
+        """Runs in one writer thread for the whole run, with its own connection.
+
+        The batches waiting when it asks are committed together (one child each were most of
+        M's 8,000 commits), each with its checkpoints, then each is counted as committed.
+        """
         with self.context.vault.writer() as writer:
             while True:
                 try:
-                    name, batch, slot = anyio.from_thread.run(receive.receive)
+                    queued = anyio.from_thread.run(_waiting_batches, receive)
                 except (anyio.EndOfStream, anyio.ClosedResourceError):
                     return
-                writer.write(batch)
-                anyio.from_thread.run_sync(self._committed, name, len(batch.items), slot)
+                writer.write_all([batch for _, batch, _ in queued])
+                anyio.from_thread.run_sync(self._all_committed, queued)
+
+    def _all_committed(self, queued: list[Queued]) -> None:
+        for name, batch, slot in queued:
+            self._committed(name, len(batch.items), slot)
 
     def _committed(self, name: str, items: int, slot: PageSlot | None = None) -> None:
         if slot is not None:
@@ -215,6 +224,17 @@ class _Run:
                     context.vault.mark_unseen_gone, context.run_id, ct.name, spare
                 )
         return failures
+
+
+async def _waiting_batches(receive: MemoryObjectReceiveStream[Queued]) -> list[Queued]:
+    """The next batch, and those already waiting behind it (up to BATCHES_PER_COMMIT in all)."""
+    queued = [await receive.receive()]
+    while len(queued) < BATCHES_PER_COMMIT:
+        try:
+            queued.append(receive.receive_nowait())
+        except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+            break  # the next receive ends the loop if the stream ended
+    return queued
 
 
 def _first_leaf(group: BaseExceptionGroup) -> BaseException:

@@ -30,6 +30,7 @@ from lookervault.vault.records import Batch, ItemRecord
 from lookervault.vault.schema import META_COLUMNS
 
 __all__ = [
+    "BATCHES_PER_COMMIT",
     "MAX_ERROR_CHARS",
     "MAX_ROWS_PER_STATEMENT",
     "VaultWriter",
@@ -40,6 +41,8 @@ __all__ = [
 # Bounds one multi-row statement even where SQLite allows 250,000 variables.
 MAX_ROWS_PER_STATEMENT = 500
 MAX_ERROR_CHARS = 1_000
+# Batches a writer thread takes from the stream at once and commits together, at most.
+BATCHES_PER_COMMIT = 32
 
 _ITEM_KEY = ("content_type", "item_id")
 _ITEM_COLUMNS = (
@@ -312,6 +315,18 @@ def _apply_batch(
         mark_gone(conn, run, now, batch.gone)
 
 
+def _apply_batches(
+    conn: sqlite3.Connection,
+    batches: Sequence[Batch],
+    rows: Sequence[Sequence[_Row]],
+    now: str,
+    rows_per_statement: int,
+) -> None:
+    """Each batch's statements in turn, as separate transactions would apply them."""
+    for batch, batch_rows in zip(batches, rows, strict=True):
+        _apply_batch(conn, batch, batch_rows, now, rows_per_statement)
+
+
 class VaultWriter:
     """One writer thread's connection: each `write` is one transaction, retried while busy.
 
@@ -357,16 +372,25 @@ class VaultWriter:
             VaultError: an item has no id or cannot be serialized, the run does not exist,
                 the vault stayed locked past the retry budget, or SQLite failed otherwise.
         """
-        if not (batch.items or batch.checkpoints or batch.failures or batch.gone):
+        self.write_all((batch,))
+
+    def write_all(self, batches: Sequence[Batch]) -> None:
+        """Commit several batches, in order, in one transaction (see `write`).
+
+        A batch of one child costs mostly its commit (the WAL frames of every table it touches):
+        one commit for the batches waiting together cuts that per batch.
+        """
+        batches = [b for b in batches if b.items or b.checkpoints or b.failures or b.gone]
+        if not batches:
             return
         if self._conn is None:
             raise VaultError(f"cannot write: vault writer for {self.path} is closed")
         now = utc_now()
         # Serialize and hash before taking the lock, and only once across retries.
-        rows = _unique_rows(_item_row(item, batch.run_id, now) for item in batch.items)
+        rows = [_unique_rows(_item_row(item, b.run_id, now) for item in b.items) for b in batches]
         work = functools.partial(
-            _apply_batch,
-            batch=batch,
+            _apply_batches,
+            batches=batches,
             rows=rows,
             now=now,
             rows_per_statement=self._rows_per_statement,
@@ -375,8 +399,8 @@ class VaultWriter:
             write_retrying(self._conn, work, on_retry=self._count_retry)
         if self._on_commit is not None:
             self._on_commit()
-        self.batches_written += 1
-        self.items_written += len(rows)
+        self.batches_written += len(batches)
+        self.items_written += sum(len(r) for r in rows)
 
     def _count_retry(self) -> None:
         self.retries += 1

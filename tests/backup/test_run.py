@@ -7,16 +7,20 @@ import threading
 import unicodedata
 from pathlib import Path
 
+import anyio
 import httpx
 import orjson
 import pytest
 
-from lookervault.backup.run import ExtractOptions, extract
+from lookervault.backup.context import Queued
+from lookervault.backup.run import ExtractOptions, _waiting_batches, extract
 from lookervault.content import CONTENT_TYPES
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.mock.data import generate
 from lookervault.settings import ConnectionSettings
+from lookervault.vault.records import Batch
 from lookervault.vault.store import Vault
+from lookervault.vault.writer import BATCHES_PER_COMMIT
 from tests.support import assert_vault_equals
 
 pytestmark = pytest.mark.anyio
@@ -233,3 +237,19 @@ async def test_big_pages_are_fetched_one_at_a_time_past_the_byte_budget(
         most = max(most, len(in_flight))
     assert len(pages) > 6 and most == 1
     assert_vault_equals(tmp_path / "v.db", mock.ground_truth_hashes(), ["dashboards"])
+
+
+async def test_a_writer_takes_the_batches_waiting_behind_the_next_one() -> None:
+    """Waiting batches are taken together, at most BATCHES_PER_COMMIT; an ended stream ends it."""
+    send, receive = anyio.create_memory_object_stream[Queued](max_buffer_size=100)
+    queued = [("looks", Batch(1, checkpoints=(("looks", str(n)),)), None) for n in range(40)]
+    async with send, receive:
+        for one in queued:
+            send.send_nowait(one)
+        assert await _waiting_batches(receive) == queued[:BATCHES_PER_COMMIT]
+        assert await _waiting_batches(receive) == queued[BATCHES_PER_COMMIT:]
+        send.send_nowait(queued[0])
+        await send.aclose()
+        assert await _waiting_batches(receive) == queued[:1]
+        with pytest.raises(anyio.EndOfStream):
+            await _waiting_batches(receive)

@@ -12,6 +12,7 @@ import pytest
 from lookervault.errors import VaultError
 from lookervault.vault.records import Batch, Failure, ItemRecord
 from lookervault.vault.store import Vault
+from lookervault.vault.writer import VaultWriter
 from tests.vault.support import make_item, raw_rows, write_batch
 
 # --- items ---------------------------------------------------------------------------------------
@@ -183,3 +184,35 @@ def test_same_item_twice_in_a_batch(vault: Vault, run_id: int) -> None:
     """The last write of an item within one batch wins, as across batches."""
     write_batch(vault, Batch(run_id, items=(make_item("1", v=1), make_item("1", v=2))))
     assert [orjson.loads(c) for _, _, c in vault.iter_items(run_id=run_id)] == [{"id": "1", "v": 2}]
+
+
+# --- several batches, one commit -----------------------------------------------------------------
+
+
+def test_batches_written_together_commit_once_in_order(vault: Vault, run_id: int) -> None:
+    """write_all commits its batches in one transaction; a later write of an item wins."""
+    commits: list[int] = []
+    writer = VaultWriter(vault.path, on_commit=lambda: commits.append(1))
+    with writer:
+        writer.write_all(
+            [
+                Batch(run_id, items=(make_item("1", v=1),), checkpoints=(("dashboards", "a"),)),
+                Batch(run_id, items=(make_item("2"),), checkpoints=(("dashboards", "b"),)),
+                Batch(run_id, items=(make_item("1", v=2),)),
+            ]
+        )
+    assert commits == [1]
+    assert (writer.batches_written, writer.items_written) == (3, 3)
+    latest = {i: orjson.loads(c) for _, i, c in vault.iter_items(run_id=run_id)}
+    assert latest == {"1": {"id": "1", "v": 2}, "2": {"id": "2"}}
+    assert vault.checkpoints(run_id, "dashboards") == {"a", "b"}
+
+
+def test_batches_written_together_fail_together(vault: Vault, run_id: int) -> None:
+    """A batch that cannot be written leaves none of the batches committed with it."""
+    good = Batch(run_id, items=(make_item("1"),), checkpoints=(("dashboards", "a"),))
+    bad = Batch(run_id, items=(ItemRecord("dashboards", "", {"x": 1}),))
+    with vault.writer() as writer, pytest.raises(VaultError, match="without an item_id"):
+        writer.write_all([good, bad])
+    assert vault.counts() == {}
+    assert vault.checkpoints(run_id, "dashboards") == set()
