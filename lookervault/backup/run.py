@@ -3,8 +3,8 @@
 One anyio task group owns everything. Producers (one job per content type, each with several pages in
 flight) fetch through the shared LookerClient and send `Batch`es into a memory object stream whose fixed
 buffer is the backpressure. Exactly N writer threads, each owning one vault connection for its whole life,
-pull batches through anyio's `from_thread` portal and commit each batch, with its checkpoints, in one
-transaction. The event loop never touches SQLite except through `to_thread`; the writers never touch the
+pull batches through anyio's `from_thread` portal and commit each batch with its checkpoints (and the
+batches already waiting behind it) in one transaction. The event loop never touches SQLite except through `to_thread`; the writers never touch the
 network. The jobs live beside this module: pages, details, children, reconcile.
 """
 
