@@ -80,7 +80,6 @@ class LookerClient:
         self.limiter = limiter if limiter is not None else AdaptiveLimiter()
         self._concurrency = concurrency
         self._transport = transport
-        self._clock = clock
         self._http: PooledClients | None = None
         self._slots = PrioritySlots(concurrency)  # id listings and pages before leaves
         self._session = TokenSession(
