@@ -6,8 +6,13 @@ The law is congestion control applied to a rate (TCP applies it to a window):
   one's slot. A late wake-up (the event loop, our CPU) is made up by the next few, never closer
   than RATE_DECREASE/r; more than one interval behind is idle, and idle time earns no credit, so
   nothing (slots freed together, retries, a login ending) can burst.
-- Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
-  about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every quarter second or so.
+- Slow start: r begins at RATE_START_PER_S; with T the shortest round trip seen (the network's,
+  not time our busy CPU added), an answer lifts r to 1/T (stop and wait: nothing can burst), at
+  most RATE_STOP_AND_WAIT_MAX_PER_S. Each success of a request the pacer held back (sent about
+  1/r after the one before) adds RATE_SLOW_START_GAIN (r doubles every quarter second) or, once
+  a round trip holds more than one request (r T > 1), 1/T: one more request in flight per
+  answer, so r doubles per round trip as in TCP's slow start. At loopback r grows as before;
+  100 ms away it reaches 32 in flight in 1 s, not 2.6.
 - Episodes: a 429 to a request sent after the last decrease starts one if r is probing beyond
   the ceiling, or within _JUDGED successes of the last decrease (or of the start), or if
   another of the last _JUDGED answers was refused too. Otherwise it is timing noise (a bucket
@@ -15,12 +20,14 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 - Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
   Looker served, successes per second of send time over the last 8 answers if half or more
   were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
-  refusals tells nothing; larger drops come from runs, below); nearer, a small bucket serves less than its rate, so the ceiling is the rate we
-  sent times the share served since the last decrease, at most one step (RATE_DECREASE) down.
+  refusals tells nothing; larger drops come from runs, below); nearer, a small bucket serves
+  less than its rate, so the ceiling is the rate we sent times the share served since the last
+  decrease, at most one step (RATE_DECREASE) down.
   r becomes RATE_DECREASE x the ceiling.
 - Runs: _RUN or more refusals in a row, none served, over T seconds of send time prove Looker's
-  rate is under 1/T (its bucket gained no token in T): the ceiling drops to 1/T at once. Far
-  above a limit (slow start against a large bucket) r halves per 429, not 0.9 per episode.
+  rate is under about 1/T (its bucket gained no token in T): r drops to RATE_DECREASE/T at
+  once and the ceiling to at most 2/T (send stamps are not arrivals). Far above a limit (slow
+  start against a large bucket) r halves per 429, not 0.9 per episode.
 - Increase, per held-back success, so a 429 costs the same share of requests at every rate:
   below the ceiling r closes its gap to it e-fold per _REGROW successes; at the ceiling it
   probes beyond, r x (1 + RATE_GAIN) per success, the step growing by one RATE_GAIN per
@@ -37,6 +44,7 @@ Not thread-safe: call it from the event loop only (the client does).
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import time
@@ -52,6 +60,7 @@ from lookervault.config import (
     RATE_MIN_PER_S,
     RATE_SLOW_START_GAIN,
     RATE_START_PER_S,
+    RATE_STOP_AND_WAIT_MAX_PER_S,
     RETRY_AFTER_MAX_S,
 )
 
@@ -66,6 +75,7 @@ _LOCKED_OUT = 8  # answers refused since the last decrease, none served: a lock-
 _WINDOW_HINT_S = 5.0  # a lock-out whose Retry-After is this long is a full per-minute window
 _REGROW = 30  # below the ceiling, the gap to it shrinks e-fold per this many successes
 _RUN = 3  # refusals in a row before their span bounds Looker's rate
+_START_LOG = 4096  # slow start's (send time, rate) pairs kept
 _HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
 
 
@@ -123,6 +133,7 @@ class AdaptiveLimiter:
         self._queue = anyio.Lock()  # FIFO: one waiter sleeps, the others queue behind it
         self._last_sent = self._slot = -math.inf
         self._held = False  # whether the last request had to wait for its slot
+        self._round_trip = math.inf  # the shortest send-to-answer time seen in slow start
         self._pause_until = -math.inf
         self._decreased_at = -math.inf
         self._ok = self._refused = 0  # answers to requests sent since the last decrease
@@ -130,6 +141,11 @@ class AdaptiveLimiter:
         self._ceiling = math.inf  # Looker's rate as the last episode measured it
         self._probed = 0  # held-back successes spent probing beyond the ceiling
         self._recent: deque[float] = deque(maxlen=_LOCKED_OUT)  # last send times: our rate
+        self._start_rates: deque[tuple[float, float]] = deque(maxlen=_START_LOG)  # (sent, r)
+        # The end of slow start: since the first refusal's send time Looker's bucket is empty,
+        # so successes per second of send time since then are its rate (None: not ending).
+        self._dry_from: float | None = None
+        self._dry_ok, self._dry_last = 0, -math.inf  # successes sent since, the last send answered
         self._served: deque[float] = deque()  # success times within the last minute
         self._floor, self._floor_until = RATE_MIN_PER_S, -math.inf  # after a lock-out
         self._run_from: float | None = None  # send time of the first refusal of the current run
@@ -181,10 +197,13 @@ class AdaptiveLimiter:
         self._run_from = None
         if sent_at is None or sent_at >= self._decreased_at:
             self._ok += 1
-        if not self._held:
-            return
+        if self._dry_from is not None and sent_at is not None and sent_at >= self._dry_from:
+            self._dry_ok += 1
+            self._dry_last = max(self._dry_last, sent_at)
         if self._slow_start:
-            self._set_rate(self._rate + RATE_SLOW_START_GAIN)
+            self._slow_start_step(None if sent_at is None else now - sent_at)
+            return
+        if not self._held:
             return
         # per answer, not per second: the gap to the ceiling shrinks e-fold per _REGROW answers
         gap = (self._ceiling - self._rate) / _REGROW
@@ -206,24 +225,30 @@ class AdaptiveLimiter:
         now = self._clock()
         at = now if sent_at is None else sent_at
         self._answers.append((at, False))
-        self._episode(now, retry_after, stale=sent_at is not None and sent_at < self._decreased_at)
+        self._note_dry(at)
+        self._episode(
+            now, at, retry_after, stale=sent_at is not None and sent_at < self._decreased_at
+        )
         self._bound_by_run(at, retry_after)
 
-    def _episode(self, now: float, retry_after: float | None, *, stale: bool) -> None:
+    def _episode(self, now: float, at: float, retry_after: float | None, *, stale: bool) -> None:
         if stale:
             return
         self._refused += 1
         span = self._recent[-1] - self._recent[0] if self._recent else 0.0
         sending = min(self._rate, (len(self._recent) - 1) / span) if span > 0 else self._rate
-        if self._slow_start:  # held back all along: we sent at r, which grew faster than we measure
-            sending = self._rate
+        if self._slow_start:  # the refused request left at the rate then, a round trip ago
+            sending = self._rate_at(at)
         if self._ok:
             answers = list(self._answers)  # the last few: what Looker served just now
             refused = sum(not ok for _, ok in answers)
             # isolated, below the ceiling, and not right after a decrease: timing noise
             if refused < 2 and not self._probed and self._ok >= _JUDGED:
                 return
-            if refused / len(answers) >= 0.5:  # far above: what it served is its rate
+            dry = self._served_since_dry()
+            if refused / len(answers) >= 0.5 and dry is not None:  # ending slow start
+                basis = min(sending, dry)
+            elif refused / len(answers) >= 0.5:  # far above: what it served is its rate
                 basis = min(sending, max(_served(answers), sending / 2))
             else:  # near: the share served since the last decrease, at most one step down
                 share = 1.0 - self._refused / (self._ok + self._refused)
@@ -269,6 +294,7 @@ class AdaptiveLimiter:
         self._slow_start = False
         self._ceiling, self._probed = min(self._ceiling, 2.0 / span), 0
         self._set_rate(RATE_DECREASE / span)
+        self._decreased_at = self._clock()  # what was sent before the cut, it accounted for
 
     def __repr__(self) -> str:
         return f"<AdaptiveLimiter rate={self._rate:.2f} configured={self._configured!r}>"
@@ -289,6 +315,8 @@ class AdaptiveLimiter:
         self._slot = due if now - due <= 1.0 / self._rate else now
         self._last_sent = now
         self._recent.append(now)
+        if self._slow_start:
+            self._start_rates.append((now, self._rate))
         for log in self._logs:
             log.record(now)
         return now
@@ -297,6 +325,44 @@ class AdaptiveLimiter:
         # Due 1/r after the last slot, and never closer than RATE_DECREASE/r to the last send.
         paced = max(self._slot + 1.0 / self._rate, self._last_sent + RATE_DECREASE / self._rate)
         return max(self._pause_until, paced, *(now + log.delay(now) for log in self._logs)) - now
+
+    def _slow_start_step(self, round_trip: float | None) -> None:
+        """Raise r after a success in slow start; *round_trip*: its send-to-answer seconds."""
+        if round_trip:  # the shortest is the network's; longer ones waited on our own CPU
+            self._round_trip = min(self._round_trip, round_trip)
+        trip = self._round_trip if math.isfinite(self._round_trip) else 0.0
+        rate = self._rate
+        if self._held:
+            step = RATE_SLOW_START_GAIN
+            if trip and rate * trip >= 1:  # r x round trip: requests in flight
+                step = max(step, 1.0 / trip)  # one more in flight
+            rate += step
+        if trip:
+            rate = max(rate, min(1.0 / trip, RATE_STOP_AND_WAIT_MAX_PER_S))
+        if rate > self._rate:
+            self._set_rate(rate)
+
+    def _note_dry(self, at: float) -> None:
+        """A refusal sent at *at*: in slow start, the bucket is empty from the first one on."""
+        if self._slow_start and (self._dry_from is None or at < self._dry_from):
+            self._dry_from = at
+            self._dry_ok = sum(ok and sent >= at for sent, ok in self._answers)
+            self._dry_last = max(sent for sent, _ in self._answers)
+        elif self._dry_from is not None and at >= self._dry_from:
+            self._dry_last = max(self._dry_last, at)
+
+    def _served_since_dry(self) -> float | None:
+        """Looker's rate, measured since its bucket emptied (None: not ending slow start)."""
+        if self._dry_from is None or self._slow_start or self._dry_last <= self._dry_from:
+            return None
+        served = self._dry_ok / (self._dry_last - self._dry_from)
+        self._dry_from = None  # one measure: below it, what Looker serves is what we send
+        return served
+
+    def _rate_at(self, sent: float) -> float:
+        """The rate in force when the request sent at *sent* left (slow start only)."""
+        at = bisect.bisect_right(self._start_rates, (sent, math.inf))
+        return self._start_rates[at - 1][1] if at else self._rate
 
     def _decrease(self, now: float, basis: float) -> None:
         self._slow_start = False
