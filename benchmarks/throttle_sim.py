@@ -39,7 +39,7 @@ from lookervault.config import RETRY_WAIT_INITIAL_S, RETRY_WAIT_MAX_S
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.mock.limits import SlidingWindow, TokenBucket
 
-__all__ = ["CELLS", "Cell", "Outcome", "run_cell", "simulate"]
+__all__ = ["CELLS", "Cell", "Outcome", "make_cell", "run_cell", "simulate"]
 
 TASKS = 32
 _RETRY_JITTER_S = 1.0  # stamina's default wait_jitter
@@ -120,7 +120,8 @@ class Outcome:
     answers: int
 
 
-def _cell(name: str, latency: str) -> Cell:
+def make_cell(name: str, latency: str) -> Cell:
+    """The cell *name* (R40-B10, W300, unlimited) at *latency* (loop, 20, 100 ms)."""
     if name == "unlimited":
         return Cell(name, None, None, None, latency, _UNLIMITED_WINDOW_S)
     if name.startswith("W"):
@@ -133,7 +134,7 @@ def _cell(name: str, latency: str) -> Cell:
 
 
 CELLS = [
-    _cell(name, latency)
+    make_cell(name, latency)
     for name, latency in (
         ("R40-B10", "100"),
         ("R5-B20", "loop"),
@@ -152,11 +153,16 @@ CELLS = [
 
 
 async def _run(
-    clock: _VirtualClock, cell: Cell, seed: int, *, told: float | None = None
+    clock: _VirtualClock,
+    cell: Cell,
+    seed: int,
+    *,
+    told: float | None = None,
+    law: type[AdaptiveLimiter] = AdaptiveLimiter,
 ) -> Outcome:
     noise = random.Random(seed)
     low, high = _LATENCIES[cell.latency]
-    limiter = AdaptiveLimiter(clock=clock, sleep=anyio.sleep, per_second=told)
+    limiter = law(clock=clock, sleep=anyio.sleep, per_second=told)
     server: TokenBucket | SlidingWindow | None = None
     if cell.per_minute:
         server = SlidingWindow(cell.per_minute, clock)
@@ -222,9 +228,9 @@ async def _run(
     )
 
 
-def run_cell(cell: Cell, seed: int) -> Outcome:
-    """One run of *cell* with the limiter at its defaults."""
-    outcome = simulate(lambda clock: _run(clock, cell, seed))
+def run_cell(cell: Cell, seed: int, law: type[AdaptiveLimiter] = AdaptiveLimiter) -> Outcome:
+    """One run of *cell* with the limiter (*law*) at its defaults."""
+    outcome = simulate(lambda clock: _run(clock, cell, seed, law=law))
     if cell.rate is not None:
         return outcome
     told = simulate(lambda clock: _run(clock, cell, seed, told=_TOLD_RATE))
@@ -249,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("lookervault").setLevel(logging.ERROR)  # the law's warnings, per episode
     wanted = [c for c in args.cells.split(",") if c]
     cells = [c for c in CELLS if not wanted or c.label in wanted]
-    cells += [_cell(*w.split("@")) for w in wanted if w not in {c.label for c in CELLS}]
+    cells += [make_cell(*w.split("@")) for w in wanted if w not in {c.label for c in CELLS}]
     print(
         "| cell | achieved / allowed | 429 share | 429s | s to 0.9 R (unlimited: to 32 in flight) |"
     )

@@ -36,7 +36,6 @@ __all__ = [
     "RATE_MIN_PER_S",
     "RATE_SLOW_START_GAIN",
     "RATE_START_PER_S",
-    "RATE_STOP_AND_WAIT_MAX_PER_S",
     "RETRY_AFTER_MAX_S",
     "RETRY_ATTEMPTS",
     "RETRY_TIMEOUT_S",
@@ -106,7 +105,6 @@ RETRY_AFTER_MAX_S = 120.0  # never trust a Retry-After longer than this
 # --- adaptive rate limiting (throttle.py; its docstring states the law) -------------------
 RATE_START_PER_S = 4.0  # slow start begins here when no rate is configured
 RATE_SLOW_START_GAIN = 2.8  # per held-back success before the first 429: x2 per quarter second
-RATE_STOP_AND_WAIT_MAX_PER_S = 10.0  # slow start sends at least one request per round trip, to this
 RATE_GAIN = 0.00025  # per held-back success probing beyond the ceiling: r x (1 + this)
 RATE_DECREASE = 0.9  # r = this x the ceiling (what Looker served), once per episode of 429s
 RATE_EPISODE_SAMPLES = 200  # the probe step grows by RATE_GAIN per this many 429-free successes

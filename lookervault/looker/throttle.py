@@ -6,13 +6,15 @@ The law is congestion control applied to a rate (TCP applies it to a window):
   one's slot. A late wake-up (the event loop, our CPU) is made up by the next few, never closer
   than RATE_DECREASE/r; more than one interval behind is idle, and idle time earns no credit, so
   nothing (slots freed together, retries, a login ending) can burst.
-- Slow start: r begins at RATE_START_PER_S; with T the shortest round trip seen (the network's,
-  not time our busy CPU added), an answer lifts r to 1/T (stop and wait: nothing can burst), at
-  most RATE_STOP_AND_WAIT_MAX_PER_S. Each success of a request the pacer held back (sent about
-  1/r after the one before) adds RATE_SLOW_START_GAIN (r doubles every quarter second) or, once
-  a round trip holds more than one request (r T > 1), 1/T: one more request in flight per
-  answer, so r doubles per round trip as in TCP's slow start. At loopback r grows as before;
-  100 ms away it reaches 32 in flight in 1 s, not 2.6.
+- Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
+  about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every quarter second or so.
+- Its end looks one round trip back: a 429 answers a request sent a round trip ago, at a lower
+  rate than now, so the first decrease's basis is the rate in force when the refused request
+  left. Looker's bucket has been empty since the first refusal's send time: until the next
+  decrease, successes per second of send time since then are its rate, the basis when half the
+  last answers are refused (longer than 8 answers, so no halving floor; not across a full
+  per-minute window, which the lock-out handles). Every cut of r (runs included) makes
+  refusals of requests sent before it stale: the same episode.
 - Episodes: a 429 to a request sent after the last decrease starts one if r is probing beyond
   the ceiling, or within _JUDGED successes of the last decrease (or of the start), or if
   another of the last _JUDGED answers was refused too. Otherwise it is timing noise (a bucket
@@ -60,7 +62,6 @@ from lookervault.config import (
     RATE_MIN_PER_S,
     RATE_SLOW_START_GAIN,
     RATE_START_PER_S,
-    RATE_STOP_AND_WAIT_MAX_PER_S,
     RETRY_AFTER_MAX_S,
 )
 
@@ -133,7 +134,6 @@ class AdaptiveLimiter:
         self._queue = anyio.Lock()  # FIFO: one waiter sleeps, the others queue behind it
         self._last_sent = self._slot = -math.inf
         self._held = False  # whether the last request had to wait for its slot
-        self._round_trip = math.inf  # the shortest send-to-answer time seen in slow start
         self._pause_until = -math.inf
         self._decreased_at = -math.inf
         self._ok = self._refused = 0  # answers to requests sent since the last decrease
@@ -200,10 +200,10 @@ class AdaptiveLimiter:
         if self._dry_from is not None and sent_at is not None and sent_at >= self._dry_from:
             self._dry_ok += 1
             self._dry_last = max(self._dry_last, sent_at)
-        if self._slow_start:
-            self._slow_start_step(None if sent_at is None else now - sent_at)
-            return
         if not self._held:
+            return
+        if self._slow_start:
+            self._set_rate(self._rate + RATE_SLOW_START_GAIN)
             return
         # per answer, not per second: the gap to the ceiling shrinks e-fold per _REGROW answers
         gap = (self._ceiling - self._rate) / _REGROW
@@ -225,6 +225,8 @@ class AdaptiveLimiter:
         now = self._clock()
         at = now if sent_at is None else sent_at
         self._answers.append((at, False))
+        if retry_after is not None and retry_after >= _WINDOW_HINT_S:
+            self._dry_from = None  # a full window, no bucket: the lock-out's law measures it
         self._note_dry(at)
         self._episode(
             now, at, retry_after, stale=sent_at is not None and sent_at < self._decreased_at
@@ -286,7 +288,10 @@ class AdaptiveLimiter:
         self._run += 1
         span = at - self._run_from
         long_wait = retry_after is not None and retry_after >= _WINDOW_HINT_S  # a full window
-        if self._run < _RUN or span <= 0 or long_wait or RATE_DECREASE / span >= self._rate:
+        if long_wait:  # a full window: the wait it tells is no rate, nor is a run across it
+            self._run_from = None
+            return
+        if self._run < _RUN or span <= 0 or RATE_DECREASE / span >= self._rate:
             return
         # r bets on the bound; the ceiling keeps twice it, as send times are not arrival times
         # (a request stamped early and sent late shrinks the span Looker saw): regrowth is then
@@ -325,22 +330,6 @@ class AdaptiveLimiter:
         # Due 1/r after the last slot, and never closer than RATE_DECREASE/r to the last send.
         paced = max(self._slot + 1.0 / self._rate, self._last_sent + RATE_DECREASE / self._rate)
         return max(self._pause_until, paced, *(now + log.delay(now) for log in self._logs)) - now
-
-    def _slow_start_step(self, round_trip: float | None) -> None:
-        """Raise r after a success in slow start; *round_trip*: its send-to-answer seconds."""
-        if round_trip:  # the shortest is the network's; longer ones waited on our own CPU
-            self._round_trip = min(self._round_trip, round_trip)
-        trip = self._round_trip if math.isfinite(self._round_trip) else 0.0
-        rate = self._rate
-        if self._held:
-            step = RATE_SLOW_START_GAIN
-            if trip and rate * trip >= 1:  # r x round trip: requests in flight
-                step = max(step, 1.0 / trip)  # one more in flight
-            rate += step
-        if trip:
-            rate = max(rate, min(1.0 / trip, RATE_STOP_AND_WAIT_MAX_PER_S))
-        if rate > self._rate:
-            self._set_rate(rate)
 
     def _note_dry(self, at: float) -> None:
         """A refusal sent at *at*: in slow start, the bucket is empty from the first one on."""
