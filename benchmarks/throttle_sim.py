@@ -1,6 +1,7 @@
 """The real AdaptiveLimiter against simulated Lookers, in virtual time: the slow start's cost.
 
-`uv run python -m benchmarks.throttle_sim [--cells R40-B10@100,...] [--seeds 3] [--json PATH]`
+`uv run python -m benchmarks.throttle_sim [--cells R40-B10@100,...] [--seeds 3] [--json PATH]
+[--law module:Class]`
 
 N = 32 tasks (the CLI's concurrency) each loop: acquire a paced slot, travel half a round trip,
 be judged by the server (the mock's own TokenBucket or SlidingWindow, on arrival), travel back,
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import random
@@ -251,7 +253,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cells", default="", help="e.g. R40-B10@100,R5-B20@loop (default: all)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None, help="write every run here")
+    parser.add_argument("--law", default="", help="module:Class, an AdaptiveLimiter subclass")
     args = parser.parse_args(argv)
+    law = AdaptiveLimiter
+    if args.law:
+        module, name = args.law.split(":")
+        law = getattr(importlib.import_module(module), name)
     logging.getLogger("lookervault").setLevel(logging.ERROR)  # the law's warnings, per episode
     wanted = [c for c in args.cells.split(",") if c]
     cells = [c for c in CELLS if not wanted or c.label in wanted]
@@ -262,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | ---: | ---: | ---: | ---: |")
     rows: dict[str, list[dict[str, Any]]] = {}
     for cell in cells:
-        outcomes = [run_cell(cell, seed) for seed in range(1, args.seeds + 1)]
+        outcomes = [run_cell(cell, seed, law) for seed in range(1, args.seeds + 1)]
         rows[cell.label] = [o.__dict__ for o in outcomes]
         reached = [o.to_90 for o in outcomes]
         to_90 = (

@@ -288,10 +288,7 @@ class AdaptiveLimiter:
         self._run += 1
         span = at - self._run_from
         long_wait = retry_after is not None and retry_after >= _WINDOW_HINT_S  # a full window
-        if long_wait:  # a full window: the wait it tells is no rate, nor is a run across it
-            self._run_from = None
-            return
-        if self._run < _RUN or span <= 0 or RATE_DECREASE / span >= self._rate:
+        if self._run < _RUN or span <= 0 or long_wait or RATE_DECREASE / span >= self._rate:
             return
         # r bets on the bound; the ceiling keeps twice it, as send times are not arrival times
         # (a request stamped early and sent late shrinks the span Looker saw): regrowth is then
