@@ -267,6 +267,7 @@ class AdaptiveLimiter:
             return
         wait = retry_after if retry_after is not None and math.isfinite(retry_after) else 0.0
         self._pause_until = max(self._pause_until, now + min(max(wait, 0.0), RETRY_AFTER_MAX_S))
+        self._dry_from = None  # everyone pauses: time not sending is no measure of Looker's rate
         if wait < _WINDOW_HINT_S:  # a storm: wait it out, one usual step
             self._decrease(now, sending)
         else:  # a full window: what it served in the last minute is its pace
