@@ -41,7 +41,7 @@ from lookervault.config import RETRY_WAIT_INITIAL_S, RETRY_WAIT_MAX_S
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.mock.limits import SlidingWindow, TokenBucket
 
-__all__ = ["CELLS", "Cell", "Outcome", "make_cell", "run_cell", "simulate"]
+__all__ = ["CELLS", "Cell", "Outcome", "VirtualClock", "make_cell", "run_cell", "simulate"]
 
 TASKS = 32
 _RETRY_JITTER_S = 1.0  # stamina's default wait_jitter
@@ -54,7 +54,9 @@ _LATENCIES = {  # round trip ranges, seconds
 }
 
 
-class _VirtualClock:
+class VirtualClock:
+    """The simulation's clock: the event loop moves it, the limiter and the server read it."""
+
     def __init__(self) -> None:
         self.now = 1000.0
 
@@ -65,7 +67,7 @@ class _VirtualClock:
 class _VirtualSelector(selectors.SelectSelector):
     """Never waits: jumps the clock to the loop's next timer."""
 
-    def __init__(self, clock: _VirtualClock) -> None:
+    def __init__(self, clock: VirtualClock) -> None:
         super().__init__()
         self._clock = clock
 
@@ -77,7 +79,7 @@ class _VirtualSelector(selectors.SelectSelector):
 
 
 class _VirtualLoop(asyncio.SelectorEventLoop):
-    def __init__(self, clock: _VirtualClock) -> None:
+    def __init__(self, clock: VirtualClock) -> None:
         super().__init__(_VirtualSelector(clock))
         self._virtual = clock
 
@@ -85,9 +87,9 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
         return self._virtual.now
 
 
-def simulate(main: Callable[[_VirtualClock], Coroutine[Any, Any, Any]]) -> Any:
+def simulate(main: Callable[[VirtualClock], Coroutine[Any, Any, Any]]) -> Any:
     """Run *main(clock)* on an event loop whose clock is virtual."""
-    clock = _VirtualClock()
+    clock = VirtualClock()
     loop = _VirtualLoop(clock)
     try:
         return loop.run_until_complete(main(clock))
@@ -155,7 +157,7 @@ CELLS = [
 
 
 async def _run(
-    clock: _VirtualClock,
+    clock: VirtualClock,
     cell: Cell,
     seed: int,
     *,
