@@ -332,9 +332,13 @@ class AdaptiveLimiter:
     def _note_dry(self, at: float) -> None:
         """A refusal sent at *at*: in slow start, the bucket is empty from the first one on."""
         if self._slow_start and (self._dry_from is None or at < self._dry_from):
+            if self._dry_from is None:
+                self._dry_ok, self._dry_last, later = 0, -math.inf, math.inf
+            else:  # an earlier refusal answered later: count the successes sent in between
+                later = self._dry_from
+            self._dry_ok += sum(ok and at <= sent < later for sent, ok in self._answers)
             self._dry_from = at
-            self._dry_ok = sum(ok and sent >= at for sent, ok in self._answers)
-            self._dry_last = max(sent for sent, _ in self._answers)
+            self._dry_last = max(self._dry_last, *(sent for sent, _ in self._answers))
         elif self._dry_from is not None and at >= self._dry_from:
             self._dry_last = max(self._dry_last, at)
 
