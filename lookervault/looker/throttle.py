@@ -11,7 +11,9 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 - Episodes: a 429 to a request sent after the last decrease starts one if r is probing beyond
   the ceiling, or within _JUDGED successes of the last decrease (or of the start), or if
   another of the last _JUDGED answers was refused too. Otherwise it is timing noise (a bucket
-  of one refuses two requests the network brought closer than its interval).
+  of one refuses two requests the network brought closer than its interval) or a ceiling
+  Looker no longer serves (a large bucket hid the excess): r keeps its rate, but the ceiling
+  drops to it, so r stops climbing and the next 429 starts an episode.
 - Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
   Looker served, successes per second of send time over the last 8 answers if half or more
   were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
@@ -220,8 +222,10 @@ class AdaptiveLimiter:
         if self._ok:
             answers = list(self._answers)  # the last few: what Looker served just now
             refused = sum(not ok for _, ok in answers)
-            # isolated, below the ceiling, and not right after a decrease: timing noise
+            # isolated, below the ceiling, and not right after a decrease: timing noise, or a
+            # ceiling Looker no longer serves (a large bucket hid the excess): stop climbing
             if refused < 2 and not self._probed and self._ok >= _JUDGED:
+                self._ceiling = min(self._ceiling, sending)
                 return
             if refused / len(answers) >= 0.5:  # far above: what it served is its rate
                 basis = min(sending, max(_served(answers), sending / 2))
