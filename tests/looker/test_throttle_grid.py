@@ -143,7 +143,6 @@ async def test_short_lived_tokens_with_faults() -> None:
     assert share < 0.02
 
 
-
 @pytest.mark.parametrize(("before", "seconds"), [(5.5, 200), (5.6, 300)])
 @pytest.mark.anyio
 async def test_a_ceiling_looker_no_longer_serves_is_left_within_two_429s(
