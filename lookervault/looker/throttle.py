@@ -226,6 +226,9 @@ class AdaptiveLimiter:
             # ceiling Looker no longer serves (a large bucket hid the excess): stop climbing
             if refused < 2 and not self._probed and self._ok >= _JUDGED:
                 self._ceiling = min(self._ceiling, sending)
+                logger.debug(
+                    "isolated 429 at %.2f requests/s: ceiling %.2f", sending, self._ceiling
+                )
                 return
             if refused / len(answers) >= 0.5:  # far above: what it served is its rate
                 basis = min(sending, max(_served(answers), sending / 2))
@@ -273,6 +276,9 @@ class AdaptiveLimiter:
         self._slow_start = False
         self._ceiling, self._probed = min(self._ceiling, 2.0 / span), 0
         self._set_rate(RATE_DECREASE / span)
+        logger.debug(
+            "%d refused in a row over %.3f s: %.2f requests/s", self._run, span, self._rate
+        )
 
     def __repr__(self) -> str:
         return f"<AdaptiveLimiter rate={self._rate:.2f} configured={self._configured!r}>"
@@ -303,6 +309,14 @@ class AdaptiveLimiter:
         return max(self._pause_until, paced, *(now + log.delay(now) for log in self._logs)) - now
 
     def _decrease(self, now: float, basis: float) -> None:
+        logger.debug(
+            "decrease at %.2f requests/s: ceiling %.2f -> %.2f (%d served, %d refused since the last)",
+            self._rate,
+            self._ceiling,
+            basis,
+            self._ok,
+            self._refused,
+        )
         self._slow_start = False
         self._decreased_at = now
         self._ok = self._refused = 0
