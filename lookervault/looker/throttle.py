@@ -23,6 +23,8 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 - Runs: _RUN or more refusals in a row, none served, over T seconds of send time prove Looker's
   rate is under 1/T (its bucket gained no token in T): the ceiling drops to 1/T at once. Far
   above a limit (slow start against a large bucket) r halves per 429, not 0.9 per episode.
+  T is never longer than the span the refusals came back in: a stall that brought requests
+  to Looker together brings their refusals back together, and proves nothing.
 - Increase, per held-back success, so a 429 costs the same share of requests at every rate:
   below the ceiling r closes its gap to it e-fold per _REGROW successes; at the ceiling it
   probes beyond, r x (1 + RATE_GAIN) per success, the step growing by one RATE_GAIN per
@@ -135,6 +137,7 @@ class AdaptiveLimiter:
         self._served: deque[float] = deque()  # success times within the last minute
         self._floor, self._floor_until = RATE_MIN_PER_S, -math.inf  # after a lock-out
         self._run_from: float | None = None  # send time of the first refusal of the current run
+        self._run_answered = -math.inf  # when the first refusal of the current run came back
         self._run = 0  # refusals in the current run
 
     @property
@@ -209,7 +212,7 @@ class AdaptiveLimiter:
         at = now if sent_at is None else sent_at
         self._answers.append((at, False))
         self._episode(now, retry_after, stale=sent_at is not None and sent_at < self._decreased_at)
-        self._bound_by_run(at, retry_after)
+        self._bound_by_run(now, at, retry_after)
 
     def _episode(self, now: float, retry_after: float | None, *, stale: bool) -> None:
         if stale:
@@ -260,13 +263,15 @@ class AdaptiveLimiter:
             self._rate,
         )
 
-    def _bound_by_run(self, at: float, retry_after: float | None) -> None:
+    def _bound_by_run(self, now: float, at: float, retry_after: float | None) -> None:
         """Refusals in a row (none served since the first) over T seconds of send time prove
-        Looker's rate is under 1/T: a bucket gained no whole token in T. Cap the ceiling there."""
+        Looker's rate is under 1/T: a bucket gained no whole token in T. Cap the ceiling there.
+        Unless they came back closer than they left: a stall (our loop, the network) brought them
+        to Looker together, and T is the span they came back in (a burst of them: none)."""
         if self._run_from is None:
-            self._run_from, self._run = at, 0
+            self._run_from, self._run_answered, self._run = at, now, 0
         self._run += 1
-        span = at - self._run_from
+        span = min(at - self._run_from, now - self._run_answered)
         long_wait = retry_after is not None and retry_after >= _WINDOW_HINT_S  # a full window
         if self._run < _RUN or span <= 0 or long_wait or RATE_DECREASE / span >= self._rate:
             return
