@@ -147,30 +147,29 @@ class TypeJob:
 
     async def send(self, batch: Batch, slot: PageSlot | None = None) -> None:
         """Queue a batch for the writers; a page's slot goes with it and is released on commit."""
-        batch = self._shown(batch)
-        self.state.sent()
-        await self.sender.send((self.ct.name, batch, slot))
-        if slot is not None:
-            slot.handed_over = True  # the writer releases it once the batch is committed
+        await self._send_now(self._hand_over(batch, slot), slot)
 
     def send_soon(self, tg: TaskGroup, batch: Batch, slot: PageSlot | None = None) -> None:
         """Queue a batch from a task of `tg`, so the caller goes on while the writers catch up.
 
-        The batch counts as sent at once (the type is not idle until it is committed); the
-        slot is the sending task's from now on, and bounds how many such tasks there are.
+        The slot is the sending task's from now on, and bounds how many such tasks there are.
         """
-        batch = self._shown(batch)
-        self.state.sent()
+        tg.start_soon(self._send_now, self._hand_over(batch, slot), slot)
+
+    def _hand_over(self, batch: Batch, slot: PageSlot | None) -> Batch:
+        """Count the batch as sent at once (the type is not idle until it is committed), and
+        make its slot the sender's: whoever sends it releases the slot if the send fails."""
         if slot is not None:
             slot.handed_over = True
-        tg.start_soon(self._send_now, batch, slot)
+        self.state.sent()
+        return self._shown(batch)
 
     async def _send_now(self, batch: Batch, slot: PageSlot | None) -> None:
         try:
             await self.sender.send((self.ct.name, batch, slot))
         except BaseException:
             if slot is not None:
-                slot.release()
+                slot.release()  # the writer never saw it
             raise
 
     def _shown(self, batch: Batch) -> Batch:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lookervault.mock.content import _ELEMENT_BASE
 from lookervault.mock.content_writes import folder_fields, owner_fields, stamp, trash
 from lookervault.mock.world import _CAN, _cmd_id
 from lookervault.mock.write_support import (
@@ -47,21 +48,10 @@ _SETTINGS_DEFAULTS: dict[str, Any] = {
     "description": None,
     "certification_metadata": None,
 }
+# An element as the server stores it when a field is not sent: the generated elements' defaults
+# (content.py) without their permissions and type, and the fields a generated element sets.
 _ELEMENT_DEFAULTS: dict[str, Any] = {
-    "body_text": None,
-    "body_text_as_html": None,
-    "edit_uri": None,
-    "lookml_link_id": None,
-    "merge_result_id": None,
-    "filter_id": None,
-    "refresh_interval": None,
-    "refresh_interval_to_i": None,
-    "title_text": None,
-    "rich_content_json": None,
-    "title_text_as_html": None,
-    "subtitle_text_as_html": None,
-    "extension_id": None,
-    "aria_description": None,
+    **{key: value for key, value in _ELEMENT_BASE.items() if key not in ("can", "type")},
     "look_id": None,
     "note_display": None,
     "note_state": None,
