@@ -8,6 +8,13 @@ The law is congestion control applied to a rate (TCP applies it to a window):
   nothing (slots freed together, retries, a login ending) can burst.
 - Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
   about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every quarter second or so.
+- Its end looks one round trip back: a 429 answers a request sent a round trip ago, at a lower
+  rate than now, so the first decrease's basis is the rate in force when the refused request
+  left. Looker's bucket has been empty since the first refusal's send time: until the next
+  decrease, successes per second of send time since then are its rate, the basis when half the
+  last answers are refused (longer than 8 answers, so no halving floor; not across a full
+  per-minute window, which the lock-out handles). Every cut of r (runs included) makes
+  refusals of requests sent before it stale: the same episode.
 - Episodes: a 429 to a request sent after the last decrease starts one if r is probing beyond
   the ceiling, or within _JUDGED successes of the last decrease (or of the start), or if
   another of the last _JUDGED answers was refused too. Otherwise it is timing noise (a bucket
@@ -17,14 +24,16 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 - Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
   Looker served, successes per second of send time over the last 8 answers if half or more
   were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
-  refusals tells nothing; larger drops come from runs, below); nearer, a small bucket serves less than its rate, so the ceiling is the rate we
-  sent times the share served since the last decrease, at most one step (RATE_DECREASE) down.
+  refusals tells nothing; larger drops come from runs, below); nearer, a small bucket serves
+  less than its rate, so the ceiling is the rate we sent times the share served since the last
+  decrease, at most one step (RATE_DECREASE) down.
   r becomes RATE_DECREASE x the ceiling.
 - Runs: _RUN or more refusals in a row, none served, over T seconds of send time prove Looker's
-  rate is under 1/T (its bucket gained no token in T): the ceiling drops to 1/T at once. Far
-  above a limit (slow start against a large bucket) r halves per 429, not 0.9 per episode.
-  T is never longer than the span the refusals came back in: a stall that brought requests
-  to Looker together brings their refusals back together, and proves nothing.
+  rate is under about 1/T (its bucket gained no token in T): r drops to RATE_DECREASE/T at
+  once and the ceiling to at most 2/T (send stamps are not arrivals). Far above a limit (slow
+  start against a large bucket) r halves per 429, not 0.9 per episode. T is never longer than
+  the span the refusals came back in: a stall that brought requests to Looker together brings
+  their refusals back together, and proves nothing.
 - Increase, per held-back success, so a 429 costs the same share of requests at every rate:
   below the ceiling r closes its gap to it e-fold per _REGROW successes; at the ceiling it
   probes beyond, r x (1 + RATE_GAIN) per success, the step growing by one RATE_GAIN per
@@ -41,6 +50,7 @@ Not thread-safe: call it from the event loop only (the client does).
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import time
@@ -70,6 +80,7 @@ _LOCKED_OUT = 8  # answers refused since the last decrease, none served: a lock-
 _WINDOW_HINT_S = 5.0  # a lock-out whose Retry-After is this long is a full per-minute window
 _REGROW = 30  # below the ceiling, the gap to it shrinks e-fold per this many successes
 _RUN = 3  # refusals in a row before their span bounds Looker's rate
+_START_LOG = 4096  # slow start's (send time, rate) pairs kept
 _HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
 
 
@@ -134,6 +145,11 @@ class AdaptiveLimiter:
         self._ceiling = math.inf  # Looker's rate as the last episode measured it
         self._probed = 0  # held-back successes spent probing beyond the ceiling
         self._recent: deque[float] = deque(maxlen=_LOCKED_OUT)  # last send times: our rate
+        self._start_rates: deque[tuple[float, float]] = deque(maxlen=_START_LOG)  # (sent, r)
+        # The end of slow start: since the first refusal's send time Looker's bucket is empty,
+        # so successes per second of send time since then are its rate (None: not ending).
+        self._dry_from: float | None = None
+        self._dry_ok, self._dry_last = 0, -math.inf  # successes sent since, the last send answered
         self._served: deque[float] = deque()  # success times within the last minute
         self._floor, self._floor_until = RATE_MIN_PER_S, -math.inf  # after a lock-out
         self._run_from: float | None = None  # send time of the first refusal of the current run
@@ -186,6 +202,9 @@ class AdaptiveLimiter:
         self._run_from = None
         if sent_at is None or sent_at >= self._decreased_at:
             self._ok += 1
+        if self._dry_from is not None and sent_at is not None and sent_at >= self._dry_from:
+            self._dry_ok += 1
+            self._dry_last = max(self._dry_last, sent_at)
         if not self._held:
             return
         if self._slow_start:
@@ -211,17 +230,22 @@ class AdaptiveLimiter:
         now = self._clock()
         at = now if sent_at is None else sent_at
         self._answers.append((at, False))
-        self._episode(now, retry_after, stale=sent_at is not None and sent_at < self._decreased_at)
+        if retry_after is not None and retry_after >= _WINDOW_HINT_S:
+            self._dry_from = None  # a full window, no bucket: the lock-out's law measures it
+        self._note_dry(at)
+        self._episode(
+            now, at, retry_after, stale=sent_at is not None and sent_at < self._decreased_at
+        )
         self._bound_by_run(now, at, retry_after)
 
-    def _episode(self, now: float, retry_after: float | None, *, stale: bool) -> None:
+    def _episode(self, now: float, at: float, retry_after: float | None, *, stale: bool) -> None:
         if stale:
             return
         self._refused += 1
         span = self._recent[-1] - self._recent[0] if self._recent else 0.0
         sending = min(self._rate, (len(self._recent) - 1) / span) if span > 0 else self._rate
-        if self._slow_start:  # held back all along: we sent at r, which grew faster than we measure
-            sending = self._rate
+        if self._slow_start:  # the refused request left at the rate then, a round trip ago
+            sending = self._rate_at(at)
         if self._ok:
             answers = list(self._answers)  # the last few: what Looker served just now
             refused = sum(not ok for _, ok in answers)
@@ -233,7 +257,10 @@ class AdaptiveLimiter:
                     "isolated 429 at %.2f requests/s: ceiling %.2f", sending, self._ceiling
                 )
                 return
-            if refused / len(answers) >= 0.5:  # far above: what it served is its rate
+            dry = self._served_since_dry()
+            if refused / len(answers) >= 0.5 and dry is not None:  # ending slow start
+                basis = min(sending, dry)
+            elif refused / len(answers) >= 0.5:  # far above: what it served is its rate
                 basis = min(sending, max(_served(answers), sending / 2))
             else:  # near: the share served since the last decrease, at most one step down
                 share = 1.0 - self._refused / (self._ok + self._refused)
@@ -250,6 +277,7 @@ class AdaptiveLimiter:
             return
         wait = retry_after if retry_after is not None and math.isfinite(retry_after) else 0.0
         self._pause_until = max(self._pause_until, now + min(max(wait, 0.0), RETRY_AFTER_MAX_S))
+        self._dry_from = None  # everyone pauses: time not sending is no measure of Looker's rate
         if wait < _WINDOW_HINT_S:  # a storm: wait it out, one usual step
             self._decrease(now, sending)
         else:  # a full window: what it served in the last minute is its pace
@@ -281,6 +309,7 @@ class AdaptiveLimiter:
         self._slow_start = False
         self._ceiling, self._probed = min(self._ceiling, 2.0 / span), 0
         self._set_rate(RATE_DECREASE / span)
+        self._decreased_at = self._clock()  # what was sent before the cut, it accounted for
         logger.debug(
             "%d refused in a row over %.3f s: %.2f requests/s", self._run, span, self._rate
         )
@@ -304,6 +333,8 @@ class AdaptiveLimiter:
         self._slot = due if now - due <= 1.0 / self._rate else now
         self._last_sent = now
         self._recent.append(now)
+        if self._slow_start:
+            self._start_rates.append((now, self._rate))
         for log in self._logs:
             log.record(now)
         return now
@@ -312,6 +343,32 @@ class AdaptiveLimiter:
         # Due 1/r after the last slot, and never closer than RATE_DECREASE/r to the last send.
         paced = max(self._slot + 1.0 / self._rate, self._last_sent + RATE_DECREASE / self._rate)
         return max(self._pause_until, paced, *(now + log.delay(now) for log in self._logs)) - now
+
+    def _note_dry(self, at: float) -> None:
+        """A refusal sent at *at*: in slow start, the bucket is empty from the first one on."""
+        if self._slow_start and (self._dry_from is None or at < self._dry_from):
+            if self._dry_from is None:
+                self._dry_ok, self._dry_last, later = 0, -math.inf, math.inf
+            else:  # an earlier refusal answered later: count the successes sent in between
+                later = self._dry_from
+            self._dry_ok += sum(ok and at <= sent < later for sent, ok in self._answers)
+            self._dry_from = at
+            self._dry_last = max(self._dry_last, *(sent for sent, _ in self._answers))
+        elif self._dry_from is not None and at >= self._dry_from:
+            self._dry_last = max(self._dry_last, at)
+
+    def _served_since_dry(self) -> float | None:
+        """Looker's rate, measured since its bucket emptied (None: not ending slow start)."""
+        if self._dry_from is None or self._slow_start or self._dry_last <= self._dry_from:
+            return None
+        served = self._dry_ok / (self._dry_last - self._dry_from)
+        self._dry_from = None  # one measure: below it, what Looker serves is what we send
+        return served
+
+    def _rate_at(self, sent: float) -> float:
+        """The rate in force when the request sent at *sent* left (slow start only)."""
+        at = bisect.bisect_right(self._start_rates, (sent, math.inf))
+        return self._start_rates[at - 1][1] if at else self._rate
 
     def _decrease(self, now: float, basis: float) -> None:
         logger.debug(

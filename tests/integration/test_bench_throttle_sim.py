@@ -1,0 +1,53 @@
+"""benchmarks.throttle_sim: its virtual time is time, its server is the mock's (no servers)."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import pytest
+
+from benchmarks.throttle_sim import TASKS, VirtualClock, make_cell, run_cell, simulate
+from lookervault.looker.throttle import AdaptiveLimiter
+
+pytestmark = pytest.mark.integration
+
+
+def test_virtual_time_runs_sleepers_in_order_without_waiting() -> None:
+    """Sleeps of minutes return at once, in the order of their ends, on the loop's clock."""
+    woke: list[tuple[str, float]] = []
+
+    async def sleeper(clock: VirtualClock, name: str, seconds: float) -> None:
+        await anyio.sleep(seconds)
+        woke.append((name, clock.now))
+
+    async def main(clock: VirtualClock) -> float:
+        start = clock.now
+        async with anyio.create_task_group() as group:
+            for name, seconds in (("long", 600.0), ("short", 60.0), ("mid", 300.0)):
+                group.start_soon(sleeper, clock, name, seconds)
+        return clock.now - start
+
+    began = time.monotonic()
+    elapsed = simulate(main)
+    assert time.monotonic() - began < 5
+    assert elapsed == pytest.approx(600.0)
+    assert [name for name, _ in woke] == ["short", "mid", "long"]
+
+
+def test_a_told_limiter_fills_every_slot_for_the_whole_round_trip() -> None:
+    """Unlimited server 80-120 ms away: told a huge rate, 32 tasks answer about 32 per 0.1 s,
+    and the defaults' slow start answers fewer in the first 5 s."""
+    cell = make_cell("unlimited", "100")
+    outcome = run_cell(cell, 1)
+    assert 0.3 < outcome.achieved < 0.95  # the slow start's share of the told limiter's answers
+    assert outcome.to_90 is not None and 1.0 < outcome.to_90 < cell.seconds  # 32 in flight
+    assert outcome.answers < TASKS / 0.1 * cell.seconds
+
+
+def test_a_bucket_is_never_beaten() -> None:
+    """Against R=5 with a burst of 5 the admitted rate stays within what the bucket allows."""
+    cell = make_cell("R5-B5", "loop")
+    outcome = run_cell(cell, 1, law=AdaptiveLimiter)
+    assert outcome.achieved <= 1 + 5 / (5 * cell.seconds) + 1e-9
+    assert outcome.refused > 0  # slow start found the limit
