@@ -6,12 +6,14 @@ client lets it, for S seconds. Prints one JSON line: the successes, the seconds 
 successes per second of run time (the rate over time the plots draw), the limiter's rate at the
 end of each second, and when each 429 came (seconds into the run: the slow start's, or the
 steady state's). `--fixed-rate F` paces at F requests/s and never adapts: the best fixed pace
-this stack holds under a limit is the yardstick for the adaptive law.
+this stack holds under a limit is the yardstick for the adaptive law. `--log-decisions` writes
+the limiter's decisions (each decrease with its ceiling and basis, each isolated 429) to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import os
 import sys
@@ -108,7 +110,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     parser.add_argument("--fixed-rate", type=float, default=None)
+    parser.add_argument("--log-decisions", action="store_true")
     args = parser.parse_args()
+    if args.log_decisions:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(relativeCreated)9.0f ms  %(message)s"))
+        decisions = logging.getLogger("lookervault.looker.throttle")
+        decisions.setLevel(logging.DEBUG)
+        decisions.addHandler(handler)
     report = anyio.run(
         drive, args.seconds, args.concurrency, args.fixed_rate, backend_options={"use_uvloop": True}
     )

@@ -18,7 +18,9 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 - Episodes: a 429 to a request sent after the last decrease starts one if r is probing beyond
   the ceiling, or within _JUDGED successes of the last decrease (or of the start), or if
   another of the last _JUDGED answers was refused too. Otherwise it is timing noise (a bucket
-  of one refuses two requests the network brought closer than its interval).
+  of one refuses two requests the network brought closer than its interval) or a ceiling
+  Looker no longer serves (a large bucket hid the excess): r keeps its rate, but the ceiling
+  drops to it, so r stops climbing and the next 429 starts an episode.
 - Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
   Looker served, successes per second of send time over the last 8 answers if half or more
   were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
@@ -29,7 +31,9 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 - Runs: _RUN or more refusals in a row, none served, over T seconds of send time prove Looker's
   rate is under about 1/T (its bucket gained no token in T): r drops to RATE_DECREASE/T at
   once and the ceiling to at most 2/T (send stamps are not arrivals). Far above a limit (slow
-  start against a large bucket) r halves per 429, not 0.9 per episode.
+  start against a large bucket) r halves per 429, not 0.9 per episode. T is never longer than
+  the span the refusals came back in: a stall that brought requests to Looker together brings
+  their refusals back together, and proves nothing.
 - Increase, per held-back success, so a 429 costs the same share of requests at every rate:
   below the ceiling r closes its gap to it e-fold per _REGROW successes; at the ceiling it
   probes beyond, r x (1 + RATE_GAIN) per success, the step growing by one RATE_GAIN per
@@ -149,6 +153,7 @@ class AdaptiveLimiter:
         self._served: deque[float] = deque()  # success times within the last minute
         self._floor, self._floor_until = RATE_MIN_PER_S, -math.inf  # after a lock-out
         self._run_from: float | None = None  # send time of the first refusal of the current run
+        self._run_answered = -math.inf  # when the first refusal of the current run came back
         self._run = 0  # refusals in the current run
 
     @property
@@ -231,7 +236,7 @@ class AdaptiveLimiter:
         self._episode(
             now, at, retry_after, stale=sent_at is not None and sent_at < self._decreased_at
         )
-        self._bound_by_run(at, retry_after)
+        self._bound_by_run(now, at, retry_after)
 
     def _episode(self, now: float, at: float, retry_after: float | None, *, stale: bool) -> None:
         if stale:
@@ -244,8 +249,13 @@ class AdaptiveLimiter:
         if self._ok:
             answers = list(self._answers)  # the last few: what Looker served just now
             refused = sum(not ok for _, ok in answers)
-            # isolated, below the ceiling, and not right after a decrease: timing noise
+            # isolated, below the ceiling, and not right after a decrease: timing noise, or a
+            # ceiling Looker no longer serves (a large bucket hid the excess): stop climbing
             if refused < 2 and not self._probed and self._ok >= _JUDGED:
+                self._ceiling = min(self._ceiling, sending)
+                logger.debug(
+                    "isolated 429 at %.2f requests/s: ceiling %.2f", sending, self._ceiling
+                )
                 return
             dry = self._served_since_dry()
             if refused / len(answers) >= 0.5 and dry is not None:  # ending slow start
@@ -281,13 +291,15 @@ class AdaptiveLimiter:
             self._rate,
         )
 
-    def _bound_by_run(self, at: float, retry_after: float | None) -> None:
+    def _bound_by_run(self, now: float, at: float, retry_after: float | None) -> None:
         """Refusals in a row (none served since the first) over T seconds of send time prove
-        Looker's rate is under 1/T: a bucket gained no whole token in T. Cap the ceiling there."""
+        Looker's rate is under 1/T: a bucket gained no whole token in T. Cap the ceiling there.
+        Unless they came back closer than they left: a stall (our loop, the network) brought them
+        to Looker together, and T is the span they came back in (a burst of them: none)."""
         if self._run_from is None:
-            self._run_from, self._run = at, 0
+            self._run_from, self._run_answered, self._run = at, now, 0
         self._run += 1
-        span = at - self._run_from
+        span = min(at - self._run_from, now - self._run_answered)
         long_wait = retry_after is not None and retry_after >= _WINDOW_HINT_S  # a full window
         if self._run < _RUN or span <= 0 or long_wait or RATE_DECREASE / span >= self._rate:
             return
@@ -298,6 +310,9 @@ class AdaptiveLimiter:
         self._ceiling, self._probed = min(self._ceiling, 2.0 / span), 0
         self._set_rate(RATE_DECREASE / span)
         self._decreased_at = self._clock()  # what was sent before the cut, it accounted for
+        logger.debug(
+            "%d refused in a row over %.3f s: %.2f requests/s", self._run, span, self._rate
+        )
 
     def __repr__(self) -> str:
         return f"<AdaptiveLimiter rate={self._rate:.2f} configured={self._configured!r}>"
@@ -356,6 +371,14 @@ class AdaptiveLimiter:
         return self._start_rates[at - 1][1] if at else self._rate
 
     def _decrease(self, now: float, basis: float) -> None:
+        logger.debug(
+            "decrease at %.2f requests/s: ceiling %.2f -> %.2f (%d served, %d refused since the last)",
+            self._rate,
+            self._ceiling,
+            basis,
+            self._ok,
+            self._refused,
+        )
         self._slow_start = False
         self._decreased_at = now
         self._ok = self._refused = 0

@@ -268,6 +268,44 @@ def test_isolated_429s_far_apart_are_timing_noise() -> None:
     assert limiter.current_rate < 100  # two in a row: an episode
 
 
+@pytest.mark.anyio
+async def test_an_isolated_429_below_the_ceiling_stops_the_climb() -> None:
+    """Climbing back toward the ceiling, an isolated 429 keeps r (it may be timing noise) but
+    makes r the ceiling: r climbs no further toward a ceiling Looker may no longer serve, and
+    the next 429 starts an episode."""
+    time = FakeTime()
+    limiter = make(time)
+    while limiter.slow_start:
+        await simulate(limiter, time, TokenBucket(10, 1, time), 0.1)
+    for _ in range(10):  # regrowing: a gap to the ceiling is left
+        limiter.on_success(sent_at=await limiter.acquire())
+    before = limiter.current_rate
+    limiter.on_rate_limited(None, sent_at=await limiter.acquire())
+    assert limiter.current_rate == before
+    for _ in range(10):
+        limiter.on_success(sent_at=await limiter.acquire())
+    assert limiter.current_rate < before * 1.01  # probing, not regrowing
+    limiter.on_rate_limited(None, sent_at=await limiter.acquire())
+    assert limiter.current_rate < before
+
+
+@pytest.mark.anyio
+async def test_a_stall_is_not_a_run() -> None:
+    """Ten requests paced over a quarter second reach a bucket of one together (a stall: our
+    loop, the network) and nine are refused, their answers coming back together: no proof that
+    Looker's rate is under 4/s. One decrease, not a collapse to 0.9 / their send span."""
+    time = FakeTime()
+    limiter = make(time)
+    await simulate(limiter, time, TokenBucket(40, 1, time), 30)
+    before = limiter.current_rate
+    sent = [await limiter.acquire() for _ in range(10)]
+    time.now += 0.05  # the stall ends: every answer comes back now
+    limiter.on_success(sent_at=sent[0])
+    for at in sent[1:]:
+        limiter.on_rate_limited(None, sent_at=at)
+    assert limiter.current_rate >= before / 2
+
+
 @pytest.mark.parametrize("rate", [5, 200])
 @pytest.mark.anyio
 async def test_regrowth_is_counted_in_answers_not_seconds(rate: float) -> None:
