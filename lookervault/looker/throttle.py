@@ -257,7 +257,7 @@ class AdaptiveLimiter:
                     "isolated 429 at %.2f requests/s: ceiling %.2f", sending, self._ceiling
                 )
                 return
-            dry = self._served_since_dry()
+            dry = self._take_served_since_dry()
             if refused / len(answers) >= 0.5 and dry is not None:  # ending slow start
                 basis = min(sending, dry)
             elif refused / len(answers) >= 0.5:  # far above: what it served is its rate
@@ -357,8 +357,8 @@ class AdaptiveLimiter:
         elif self._dry_from is not None and at >= self._dry_from:
             self._dry_last = max(self._dry_last, at)
 
-    def _served_since_dry(self) -> float | None:
-        """Looker's rate, measured since its bucket emptied (None: not ending slow start)."""
+    def _take_served_since_dry(self) -> float | None:
+        """Looker's rate since its bucket emptied, once: taking it ends the measure (None: none)."""
         if self._dry_from is None or self._slow_start or self._dry_last <= self._dry_from:
             return None
         served = self._dry_ok / (self._dry_last - self._dry_from)
