@@ -82,6 +82,8 @@ _REGROW = 30  # below the ceiling, the gap to it shrinks e-fold per this many su
 _RUN = 3  # refusals in a row before their span bounds Looker's rate
 _START_LOG = 4096  # slow start's (send time, rate) pairs kept
 _START_CUT, _START_FLOOR = 0.4, 0.2  # the first 429 of slow start: r x this, at most and least
+_DRY_TOKENS = 0.35  # n successes between two refusals: Looker gained n - 1 to n + 1 tokens; a
+# hedge above n, as landing under Looker's rate costs more (the probe beyond is slow) than over
 _HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
 
 
@@ -171,6 +173,11 @@ class AdaptiveLimiter:
     def slow_start(self) -> bool:
         """Whether the rate still doubles per round (no 429 seen yet, nothing configured)."""
         return self._slow_start
+
+    @property
+    def ceiling(self) -> float:
+        """Looker's rate as the last decrease measured it (inf: none yet)."""
+        return self._ceiling
 
     @property
     def paused_until(self) -> float:
@@ -376,8 +383,8 @@ class AdaptiveLimiter:
     def _served_since_dry(self, at: float) -> float | None:
         """Ending slow start, a refusal sent at *at* (None: not ending). Looker's bucket was empty
         when the first refusal left and when this one did: between them it gained k < n + 1
-        tokens, n being the successes sent then. With none, (n + 1) / span bounds its rate from
-        above and the measure goes on; with some, (n + 0.5) / span is its rate, and ends it."""
+        tokens, n being the successes sent then. With none, 1 / span bounds its rate from above
+        and the measure goes on; with some, (n + _DRY_TOKENS) / span is its rate, and ends it."""
         if self._dry_from is None or self._slow_start or at <= self._dry_from:
             return None
         served = sum(self._dry_from <= sent < at for sent in self._dry_sends)
@@ -385,7 +392,7 @@ class AdaptiveLimiter:
         if not served:
             return 1.0 / span
         self._end_dry()  # one measure: below it, what Looker serves is what we send
-        return (served + 0.5) / span
+        return (served + _DRY_TOKENS) / span
 
     def _end_dry(self) -> None:
         self._dry_from, self._dry_sends = None, []
