@@ -8,22 +8,24 @@ The law is congestion control applied to a rate (TCP applies it to a window):
   nothing (slots freed together, retries, a login ending) can burst.
 - Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
   about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every quarter second or so.
-- Its end looks one round trip back: a 429 answers a request sent a round trip ago, at a lower
-  rate than now, so the first decrease's basis is the rate in force when the refused request
-  left. Looker's bucket has been empty since the first refusal's send time: until the next
-  decrease, successes per second of send time since then are its rate, the basis when half the
-  last answers are refused (longer than 8 answers, so no halving floor; not across a full
-  per-minute window, which the lock-out handles). Every cut of r (runs included) makes
-  refusals of requests sent before it stale: the same episode.
+- Its end looks one round trip back: a 429 answers a request sent a round trip ago, when r was
+  lower. The first one cuts at once to 0.4 x the rate it left at, or to what Looker served
+  per second since our first send (its burst plus its refill), never below 0.2 x: doubling
+  overshoots by up to several times, and each request sent above Looker's rate is refused.
+  From that refusal's send time on, Looker's bucket is empty; the next 429 (within _JUDGED
+  successes of the cut) left an empty bucket too, so the n successes sent between the two
+  are its refill: with none, 1 / span bounds its rate; with some, the basis is
+  (n + _DRY_TOKENS) / span and the measure ends. Every cut of r (runs included) makes
+  refusals of requests sent before it stale: the same episode. A long Retry-After (a full
+  per-minute window) is left to the lock-out.
 - Episodes: a 429 to a request sent after the last decrease starts one if r is probing beyond
   the ceiling, or within _JUDGED successes of the last decrease (or of the start), or if
   another of the last _JUDGED answers was refused too. Otherwise it is timing noise (a bucket
   of one refuses two requests the network brought closer than its interval) or a ceiling
   Looker no longer serves (a large bucket hid the excess): r keeps its rate, but the ceiling
   drops to it, so r stops climbing and the next 429 starts an episode.
-- Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
-  Looker served, successes per second of send time over the last 8 answers if half or more
-  were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
+- Multiplicative decrease, once per episode: the ceiling becomes what Looker served,
+  successes per second of send time over the last 8 answers if half or more were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
   refusals tells nothing; larger drops come from runs, below); nearer, a small bucket serves
   less than its rate, so the ceiling is the rate we sent times the share served since the last
   decrease, at most one step (RATE_DECREASE) down.
@@ -241,7 +243,8 @@ class AdaptiveLimiter:
         self._answers.append((at, False))
         if retry_after is not None and retry_after >= _WINDOW_HINT_S:
             self._end_dry()  # a full window, no bucket: the lock-out's law measures it
-        self._note_dry(at)
+        else:
+            self._note_dry(at)
         self._episode(
             now, at, retry_after, stale=sent_at is not None and sent_at < self._decreased_at
         )
