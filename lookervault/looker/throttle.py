@@ -25,8 +25,9 @@ The law is congestion control applied to a rate (TCP applies it to a window):
   Looker no longer serves (a large bucket hid the excess): r keeps its rate, but the ceiling
   drops to it, so r stops climbing and the next 429 starts an episode.
 - Multiplicative decrease, once per episode: the ceiling becomes what Looker served,
-  successes per second of send time over the last 8 answers if half or more were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
-  refusals tells nothing; larger drops come from runs, below); nearer, a small bucket serves
+  successes per second of send time over the last 8 answers if half or more were refused (at
+  most halving: 8 answers tell a rate only roughly, and a stall's burst of refusals tells
+  nothing; larger drops come from runs, below); nearer, a small bucket serves
   less than its rate, so the ceiling is the rate we sent times the share served since the last
   decrease, at most one step (RATE_DECREASE) down.
   r becomes RATE_DECREASE x the ceiling.
@@ -363,12 +364,12 @@ class AdaptiveLimiter:
 
     def _note_dry(self, at: float) -> None:
         """A refusal sent at *at*: from the first one on, Looker's bucket is empty."""
-        if (self._slow_start and self._dry_from is None) or (
-            self._dry_from is not None and at < self._dry_from
-        ):  # the first, or an earlier one answered later: count the successes sent since
-            self._dry_sends = [sent for sent, ok in self._answers if ok and sent >= at] + [
-                sent for sent in self._dry_sends if sent < at
-            ] * (self._dry_from is not None)
+        if self._slow_start and self._dry_from is None:  # the first: the successes sent since
+            self._dry_sends = [sent for sent, ok in self._answers if ok and sent >= at]
+            self._dry_from = at
+        elif self._dry_from is not None and at < self._dry_from:  # an earlier one, answered later
+            later = self._dry_from
+            self._dry_sends += [sent for sent, ok in self._answers if ok and at <= sent < later]
             self._dry_from = at
 
     def _end_slow_start(self, now: float, at: float, sending: float) -> None:
