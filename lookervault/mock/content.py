@@ -237,30 +237,43 @@ def _tile_count(rng: random.Random) -> int:
     return rng.randint(low, high)
 
 
+# A dashboard's settings as Looker stores them when none is chosen; generated dashboards draw
+# some of them at random, and a dashboard created through the API starts from these.
+_SETTINGS_BASE: JsonObject = {
+    "hidden": False,
+    "query_timezone": None,
+    "readonly": False,
+    "refresh_interval": None,
+    "preferred_viewer": "dashboards-next",
+    "alert_sync_with_dashboard_filter_enabled": False,
+    "chat_enabled": False,
+    "background_color": None,
+    "crossfilter_enabled": False,
+    "enable_viz_full_screen": True,
+    "filters_bar_collapsed": False,
+    "filters_location_top": True,
+    "load_configuration": "wait",
+    "lookml_link_id": None,
+    "show_filters_bar": True,
+    "show_title": True,
+    "text_tile_text_color": None,
+    "tile_background_color": None,
+    "tile_text_color": None,
+    "title_color": None,
+    "preserve_desktop_layout": False,
+}
+
+
 def _dashboard_settings(rng: random.Random) -> JsonObject:
-    return {
+    drawn = {
         "hidden": rng.random() < 0.05,
         "query_timezone": rng.choice(_TIMEZONES),
-        "readonly": False,
         "refresh_interval": _maybe(rng, "1 hour", 0.8),
-        "preferred_viewer": "dashboards-next",
-        "alert_sync_with_dashboard_filter_enabled": False,
-        "chat_enabled": False,
         "background_color": _maybe(rng, rng.choice(_PALETTE), 0.8),
         "crossfilter_enabled": rng.random() < 0.3,
-        "enable_viz_full_screen": True,
-        "filters_bar_collapsed": False,
-        "filters_location_top": True,
         "load_configuration": rng.choice(("wait", "cache_run")),
-        "lookml_link_id": None,
-        "show_filters_bar": True,
-        "show_title": True,
-        "text_tile_text_color": None,
-        "tile_background_color": None,
-        "tile_text_color": None,
-        "title_color": None,
-        "preserve_desktop_layout": False,
     }
+    return {**_SETTINGS_BASE, **drawn}
 
 
 def _build_dashboard(rng: random.Random, item_id: int, world: _World) -> JsonObject:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lookervault.mock.content import _ELEMENT_BASE
+from lookervault.mock.content import _ELEMENT_BASE, _SETTINGS_BASE
 from lookervault.mock.content_writes import folder_fields, owner_fields, stamp, trash
 from lookervault.mock.world import _CAN, _cmd_id
 from lookervault.mock.write_support import (
@@ -23,28 +23,9 @@ if TYPE_CHECKING:
 
 __all__: list[str] = []
 
+# A dashboard as the server stores it when a setting is not sent.
 _SETTINGS_DEFAULTS: dict[str, Any] = {
-    "hidden": False,
-    "query_timezone": None,
-    "readonly": False,
-    "refresh_interval": None,
-    "preferred_viewer": "dashboards-next",
-    "alert_sync_with_dashboard_filter_enabled": False,
-    "chat_enabled": False,
-    "background_color": None,
-    "crossfilter_enabled": False,
-    "enable_viz_full_screen": True,
-    "filters_bar_collapsed": False,
-    "filters_location_top": True,
-    "load_configuration": "wait",
-    "lookml_link_id": None,
-    "show_filters_bar": True,
-    "show_title": True,
-    "text_tile_text_color": None,
-    "tile_background_color": None,
-    "tile_text_color": None,
-    "title_color": None,
-    "preserve_desktop_layout": False,
+    **_SETTINGS_BASE,
     "description": None,
     "certification_metadata": None,
 }
