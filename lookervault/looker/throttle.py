@@ -8,23 +8,26 @@ The law is congestion control applied to a rate (TCP applies it to a window):
   nothing (slots freed together, retries, a login ending) can burst.
 - Slow start: r begins at RATE_START_PER_S; each success of a request the pacer held back (sent
   about 1/r after the one before) adds RATE_SLOW_START_GAIN: r doubles every quarter second or so.
-- Its end looks one round trip back: a 429 answers a request sent a round trip ago, at a lower
-  rate than now, so the first decrease's basis is the rate in force when the refused request
-  left. Looker's bucket has been empty since the first refusal's send time: until the next
-  decrease, successes per second of send time since then are its rate, the basis when half the
-  last answers are refused (longer than 8 answers, so no halving floor; not across a full
-  per-minute window, which the lock-out handles). Every cut of r (runs included) makes
-  refusals of requests sent before it stale: the same episode.
+- Its end looks one round trip back: a 429 answers a request sent a round trip ago, when r was
+  lower. The first one cuts at once to 0.4 x the rate it left at, or to what Looker served
+  per second since our first send (its burst plus its refill), never below 0.2 x: doubling
+  overshoots by up to several times, and each request sent above Looker's rate is refused.
+  From that refusal's send time on, Looker's bucket is empty; the next 429 (within _JUDGED
+  successes of the cut) left an empty bucket too, so the n successes sent between the two
+  are its refill: with none, 1 / span bounds its rate; with some, the basis is
+  (n + _DRY_TOKENS) / span and the measure ends. Every cut of r (runs included) makes
+  refusals of requests sent before it stale: the same episode. A long Retry-After (a full
+  per-minute window) is left to the lock-out.
 - Episodes: a 429 to a request sent after the last decrease starts one if r is probing beyond
   the ceiling, or within _JUDGED successes of the last decrease (or of the start), or if
   another of the last _JUDGED answers was refused too. Otherwise it is timing noise (a bucket
   of one refuses two requests the network brought closer than its interval) or a ceiling
   Looker no longer serves (a large bucket hid the excess): r keeps its rate, but the ceiling
   drops to it, so r stops climbing and the next 429 starts an episode.
-- Multiplicative decrease, once per episode (it ends slow start): the ceiling becomes what
-  Looker served, successes per second of send time over the last 8 answers if half or more
-  were refused (at most halving: 8 answers tell a rate only roughly, and a stall's burst of
-  refusals tells nothing; larger drops come from runs, below); nearer, a small bucket serves
+- Multiplicative decrease, once per episode: the ceiling becomes what Looker served,
+  successes per second of send time over the last 8 answers if half or more were refused (at
+  most halving: 8 answers tell a rate only roughly, and a stall's burst of refusals tells
+  nothing; larger drops come from runs, below); nearer, a small bucket serves
   less than its rate, so the ceiling is the rate we sent times the share served since the last
   decrease, at most one step (RATE_DECREASE) down.
   r becomes RATE_DECREASE x the ceiling.
@@ -81,6 +84,9 @@ _WINDOW_HINT_S = 5.0  # a lock-out whose Retry-After is this long is a full per-
 _REGROW = 30  # below the ceiling, the gap to it shrinks e-fold per this many successes
 _RUN = 3  # refusals in a row before their span bounds Looker's rate
 _START_LOG = 4096  # slow start's (send time, rate) pairs kept
+_START_CUT, _START_FLOOR = 0.4, 0.2  # the first 429 of slow start: r x this, at most and least
+_DRY_TOKENS = 0.35  # n successes between two refusals: Looker gained n - 1 to n + 1 tokens; a
+# hedge above n, as landing under Looker's rate costs more (the probe beyond is slow) than over
 _HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
 
 
@@ -149,7 +155,7 @@ class AdaptiveLimiter:
         # The end of slow start: since the first refusal's send time Looker's bucket is empty,
         # so successes per second of send time since then are its rate (None: not ending).
         self._dry_from: float | None = None
-        self._dry_ok, self._dry_last = 0, -math.inf  # successes sent since, the last send answered
+        self._dry_sends: list[float] = []  # send times of the successes sent since then
         self._served: deque[float] = deque()  # success times within the last minute
         self._floor, self._floor_until = RATE_MIN_PER_S, -math.inf  # after a lock-out
         self._run_from: float | None = None  # send time of the first refusal of the current run
@@ -170,6 +176,11 @@ class AdaptiveLimiter:
     def slow_start(self) -> bool:
         """Whether the rate still doubles per round (no 429 seen yet, nothing configured)."""
         return self._slow_start
+
+    @property
+    def ceiling(self) -> float:
+        """Looker's rate as the last decrease measured it (inf: none yet)."""
+        return self._ceiling
 
     @property
     def paused_until(self) -> float:
@@ -203,8 +214,9 @@ class AdaptiveLimiter:
         if sent_at is None or sent_at >= self._decreased_at:
             self._ok += 1
         if self._dry_from is not None and sent_at is not None and sent_at >= self._dry_from:
-            self._dry_ok += 1
-            self._dry_last = max(self._dry_last, sent_at)
+            self._dry_sends.append(sent_at)
+        if self._dry_from is not None and not self._slow_start and self._ok > _JUDGED:
+            self._end_dry()  # no 429 within _JUDGED successes of the cut: below Looker's rate
         if not self._held:
             return
         if self._slow_start:
@@ -231,8 +243,9 @@ class AdaptiveLimiter:
         at = now if sent_at is None else sent_at
         self._answers.append((at, False))
         if retry_after is not None and retry_after >= _WINDOW_HINT_S:
-            self._dry_from = None  # a full window, no bucket: the lock-out's law measures it
-        self._note_dry(at)
+            self._end_dry()  # a full window, no bucket: the lock-out's law measures it
+        else:
+            self._note_dry(at)
         self._episode(
             now, at, retry_after, stale=sent_at is not None and sent_at < self._decreased_at
         )
@@ -246,9 +259,17 @@ class AdaptiveLimiter:
         sending = min(self._rate, (len(self._recent) - 1) / span) if span > 0 else self._rate
         if self._slow_start:  # the refused request left at the rate then, a round trip ago
             sending = self._rate_at(at)
+            if retry_after is None or retry_after < _WINDOW_HINT_S:  # a bucket, not a window
+                self._end_slow_start(now, at, sending)
+                return
         if self._ok:
             answers = list(self._answers)  # the last few: what Looker served just now
             refused = sum(not ok for _, ok in answers)
+            served = self._served_since_dry(at)
+            if served is not None:  # ending slow start: what Looker served since it ran dry
+                self._decrease(now, min(sending, served))
+                logger.debug("slow start ending: %.2f requests/s", self._rate)
+                return
             # isolated, below the ceiling, and not right after a decrease: timing noise, or a
             # ceiling Looker no longer serves (a large bucket hid the excess): stop climbing
             if refused < 2 and not self._probed and self._ok >= _JUDGED:
@@ -257,10 +278,7 @@ class AdaptiveLimiter:
                     "isolated 429 at %.2f requests/s: ceiling %.2f", sending, self._ceiling
                 )
                 return
-            dry = self._take_served_since_dry()
-            if refused / len(answers) >= 0.5 and dry is not None:  # ending slow start
-                basis = min(sending, dry)
-            elif refused / len(answers) >= 0.5:  # far above: what it served is its rate
+            if refused / len(answers) >= 0.5:  # far above: what it served is its rate
                 basis = min(sending, max(_served(answers), sending / 2))
             else:  # near: the share served since the last decrease, at most one step down
                 share = 1.0 - self._refused / (self._ok + self._refused)
@@ -277,7 +295,7 @@ class AdaptiveLimiter:
             return
         wait = retry_after if retry_after is not None and math.isfinite(retry_after) else 0.0
         self._pause_until = max(self._pause_until, now + min(max(wait, 0.0), RETRY_AFTER_MAX_S))
-        self._dry_from = None  # everyone pauses: time not sending is no measure of Looker's rate
+        self._end_dry()  # everyone pauses: time not sending is no measure of Looker's rate
         if wait < _WINDOW_HINT_S:  # a storm: wait it out, one usual step
             self._decrease(now, sending)
         else:  # a full window: what it served in the last minute is its pace
@@ -345,32 +363,50 @@ class AdaptiveLimiter:
         return max(self._pause_until, paced, *(now + log.delay(now) for log in self._logs)) - now
 
     def _note_dry(self, at: float) -> None:
-        """A refusal sent at *at*: in slow start, the bucket is empty from the first one on."""
-        if self._slow_start and (self._dry_from is None or at < self._dry_from):
-            if self._dry_from is None:
-                self._dry_ok, self._dry_last, later = 0, -math.inf, math.inf
-            else:  # an earlier refusal answered later: count the successes sent in between
-                later = self._dry_from
-            self._dry_ok += sum(ok and at <= sent < later for sent, ok in self._answers)
+        """A refusal sent at *at*: from the first one on, Looker's bucket is empty."""
+        if self._slow_start and self._dry_from is None:  # the first: the successes sent since
+            self._dry_sends = [sent for sent, ok in self._answers if ok and sent >= at]
             self._dry_from = at
-            self._dry_last = max(self._dry_last, *(sent for sent, _ in self._answers))
-        elif self._dry_from is not None and at >= self._dry_from:
-            self._dry_last = max(self._dry_last, at)
+        elif self._dry_from is not None and at < self._dry_from:  # an earlier one, answered later
+            later = self._dry_from
+            self._dry_sends += [sent for sent, ok in self._answers if ok and at <= sent < later]
+            self._dry_from = at
 
-    def _take_served_since_dry(self) -> float | None:
-        """Looker's rate since its bucket emptied, once: taking it ends the measure (None: none)."""
-        if self._dry_from is None or self._slow_start or self._dry_last <= self._dry_from:
+    def _end_slow_start(self, now: float, at: float, sending: float) -> None:
+        """The first refusal: r was doubling, so it is up to several times Looker's rate; each
+        request sent above that rate until we know it is refused. Cut deep at once: to
+        _START_CUT x the rate it left at, or to what Looker served per second since our first
+        send (its burst and its refill: more than its rate, unless it wasted refills while we
+        ramped up below it), but not below _START_FLOOR x that rate."""
+        first = self._start_rates[0][0] if self._start_rates else at
+        served = self._ok / (at - first) if at > first else math.inf
+        cut = min(_START_CUT, max(_START_FLOOR, served / sending))
+        self._decrease(now, sending, cut=cut)
+        logger.debug("slow start ends at %.2f requests/s: %.2f", sending, self._rate)
+
+    def _served_since_dry(self, at: float) -> float | None:
+        """Ending slow start, a refusal sent at *at* (None: not ending). Looker's bucket was empty
+        when the first refusal left and when this one did: between them it gained k < n + 1
+        tokens, n being the successes sent then. With none, 1 / span bounds its rate from above
+        and the measure goes on; with some, (n + _DRY_TOKENS) / span is its rate, and ends it."""
+        if self._dry_from is None or self._slow_start or at <= self._dry_from:
             return None
-        served = self._dry_ok / (self._dry_last - self._dry_from)
-        self._dry_from = None  # one measure: below it, what Looker serves is what we send
-        return served
+        served = sum(self._dry_from <= sent < at for sent in self._dry_sends)
+        span = at - self._dry_from
+        if not served:
+            return 1.0 / span
+        self._end_dry()  # one measure: below it, what Looker serves is what we send
+        return (served + _DRY_TOKENS) / span
+
+    def _end_dry(self) -> None:
+        self._dry_from, self._dry_sends = None, []
 
     def _rate_at(self, sent: float) -> float:
         """The rate in force when the request sent at *sent* left (slow start only)."""
         at = bisect.bisect_right(self._start_rates, (sent, math.inf))
         return self._start_rates[at - 1][1] if at else self._rate
 
-    def _decrease(self, now: float, basis: float) -> None:
+    def _decrease(self, now: float, basis: float, cut: float = RATE_DECREASE) -> None:
         logger.debug(
             "decrease at %.2f requests/s: ceiling %.2f -> %.2f (%d served, %d refused since the last)",
             self._rate,
@@ -383,7 +419,7 @@ class AdaptiveLimiter:
         self._decreased_at = now
         self._ok = self._refused = 0
         self._ceiling, self._probed = basis, 0
-        self._set_rate(RATE_DECREASE * basis)
+        self._set_rate(cut * basis)
 
     def _set_rate(self, rate: float) -> None:
         if self._clock() < self._floor_until:  # the minute after a lock-out: at its pace

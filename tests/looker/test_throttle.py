@@ -65,6 +65,24 @@ async def simulate(
     return ok, refused
 
 
+async def until_a_decrease(
+    limiter: AdaptiveLimiter, time: FakeTime, server: TokenBucket | SlidingWindow
+) -> None:
+    """Send one request at a time (latency 0) until an answer lowers the rate to RATE_DECREASE x
+    the ceiling: an ordinary decrease, not the deep cut that ends slow start."""
+    while True:
+        before = limiter.current_rate
+        sent = await limiter.acquire()
+        if server.admit():
+            limiter.on_success(sent_at=sent)
+        else:
+            limiter.on_rate_limited(server.wait(), sent_at=sent)
+        if limiter.current_rate < before and limiter.current_rate == pytest.approx(
+            RATE_DECREASE * limiter.ceiling
+        ):
+            return
+
+
 def steady_rate(ok: list[float], since: float, until: float) -> float:
     return sum(1 for t in ok if since <= t < until) / (until - since)
 
@@ -314,9 +332,8 @@ async def test_regrowth_is_counted_in_answers_not_seconds(rate: float) -> None:
     time = FakeTime()
     limiter = make(time)
     server = TokenBucket(rate, 1, time)
-    while limiter.slow_start:
-        await simulate(limiter, time, server, 1 / rate)
-    ceiling = limiter.current_rate / RATE_DECREASE
+    await until_a_decrease(limiter, time, server)
+    ceiling = limiter.ceiling
     answers = 0
     while limiter.current_rate < 0.99 * ceiling:
         sent = await limiter.acquire()
@@ -332,9 +349,8 @@ async def test_an_episode_costs_seconds_not_minutes() -> None:
     time = FakeTime()
     limiter = make(time)
     server = TokenBucket(40, 10, time)
-    while limiter.slow_start:
-        await simulate(limiter, time, server, 0.1)
-    ceiling = limiter.current_rate / RATE_DECREASE
+    await until_a_decrease(limiter, time, server)
+    ceiling = limiter.ceiling
     await simulate(limiter, time, TokenBucket(1e9, None, time), 3)
     assert limiter.current_rate >= 0.97 * ceiling
     assert limiter.current_rate <= 1.05 * ceiling
