@@ -40,6 +40,8 @@ class TypeState:
     finished: anyio.Event = field(default_factory=anyio.Event)
     # Items listed but answering 404 (explores): kept as they were, never marked gone.
     unavailable: list[str] = field(default_factory=list)
+    # Held while one page's items are handed out for fetching by id (backup/details.py).
+    details_turn: anyio.Lock = field(default_factory=anyio.Lock)
 
     def __post_init__(self) -> None:
         self.idle.set()  # nothing sent yet: nothing to wait for

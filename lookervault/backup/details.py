@@ -27,7 +27,14 @@ class Details(NamedTuple):
 
 
 async def fetch_details(job: TypeJob, ids: list[str]) -> Details:
-    """Fetch every item by id, as many at once as the client lets requests be in flight."""
+    """Fetch every item by id, as many at once as the client lets requests be in flight.
+
+    A type's pages take turns: the next page's items are asked once this page's are all
+    asked, so pages finish (and are committed) one after the other, not all together at the
+    type's end, where their commits stood between the last answer and the logout (S2).
+    """
+    if not ids:
+        return Details()
     ct = job.ct
     items: list[ItemRecord] = []
     failures: list[Failure] = []
@@ -49,18 +56,22 @@ async def fetch_details(job: TypeJob, ids: list[str]) -> Details:
             items.append(record(ct, wanted, content, fields))
 
     todo = iter(ids)
+    handed_out = anyio.Event()
 
     async def worker() -> None:
         for wanted in todo:
             await one(wanted)
+        handed_out.set()
 
     # As many workers as the client has requests in flight, not a task per id: a page of looks
     # started a hundred tasks that mostly waited for a slot (task spawning was 3 % of S1's CPU).
     workers = min(len(ids), job.run.client.concurrency)
     with as_leaves():  # one item each: the pages and listings of other types go first
         async with anyio.create_task_group() as tg:
-            for _ in range(workers):
-                tg.start_soon(worker)
+            async with job.state.details_turn:
+                for _ in range(workers):
+                    tg.start_soon(worker)
+                await handed_out.wait()
     return Details(tuple(items), tuple(failures), tuple(gone))
 
 

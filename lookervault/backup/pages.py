@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from lookervault.backup.context import TypeJob
 from lookervault.backup.details import fetch_details, retry_failed_items
 from lookervault.backup.items import error_line, item_id, record
 from lookervault.backup.listing import stop_forbidden, stop_type
-from lookervault.backup.reconcile import Listing, list_before, reconcile
+from lookervault.backup.reconcile import Listing, ListingAfter, list_before, reconcile
 from lookervault.backup.sizing import PageSizer, fetch_sized_page
 from lookervault.content import ListSource
 from lookervault.errors import (
@@ -122,17 +122,41 @@ async def back_up_list(job: TypeJob, source: ListSource) -> None:
         # The id listing runs beside the first pages: it tells the page workers where to stop,
         # and reconciliation what to look for.
         listing = Listing()
+        after = ListingAfter(job, source, listing.trail)
         async with anyio.create_task_group() as tg:
             tg.start_soon(list_before, job, source, listing)
+            paged: list[anyio.Event] = []
             for variant in source.variants:
-                tg.start_soon(_fetch_variant, pages, variant, listing)
+                paged.append(anyio.Event())
+                tg.start_soon(_fetch_variant, pages, variant, listing, paged[-1])
+            if job.ct.fetch_detail:
+                tg.start_soon(_list_after_paging, job, listing, paged, after)
         # Every page is answered (its batch may still wait for a writer): the listing after
         # the pages goes now, beside the last commits, not after them.
         if listing.ok and not job.run.outcomes.stopped(job.name):
-            await reconcile(job, source, listing.trail)
+            await reconcile(job, source, after)
 
 
-async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: Listing) -> None:
+async def _list_after_paging(
+    job: TypeJob, listing: Listing, paged: list[anyio.Event], after: ListingAfter
+) -> None:
+    """Items fetched by id: the listing after the pages goes once every page is answered.
+
+    Their last page's items still take several round trips by id (behind other types' leaves):
+    the listing goes beside them, not after them (one round trip less at the type's end,
+    benchmark S2). It is still taken after paging: an item that answers 404 by id after it
+    was listed is decided by a fresh listing, as any 404 still listed is (orphans.py).
+    """
+    await listing.ready.wait()
+    for event in paged:
+        await event.wait()
+    if listing.ok and not job.run.outcomes.stopped(job.name):
+        await after.take()
+
+
+async def _fetch_variant(
+    pages: _ListJob, variant: Mapping[str, str], listing: Listing, paged: anyio.Event
+) -> None:
     """Page through one variant with several pages in flight, as far as the id listing counted.
 
     The first page goes out at once; other pages wait for the id listing, whose count says
@@ -142,13 +166,34 @@ async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: L
     does not end paging: a first page shorter than the listing's count reveals a server that
     caps `limit`, and the offsets then step by that cap (what a capped page still leaves out,
     on a resumed run for one, is fetched by reconciliation). Without a count (the listing failed or was
-    forbidden) the type or variant is stopped and nothing more is asked.
+    forbidden) the type or variant is stopped and nothing more is asked. `paged` is set once
+    every page up to the listing's count is answered (their items may still be fetched by id).
     """
     vkey = variant_key(variant)
     job, size = pages.job, pages.page_size
     cursor = PageCursor(size, None)
     known, first_page = anyio.Event(), anyio.Event()
     first_length: list[int | None] = []
+    asking = 0  # pages asked and not answered yet
+
+    def check_paged() -> None:
+        if known.is_set() and not asking and cursor.pages_left() == 0:
+            paged.set()
+
+    def asked() -> Callable[[], None]:
+        """Count a page as asked; the answer (called once or more) counts it answered."""
+        nonlocal asking
+        asking += 1
+        pending = [True]
+
+        def answered() -> None:
+            nonlocal asking
+            if pending:
+                pending.clear()
+                asking -= 1
+                check_paged()
+
+        return answered
 
     async def learn_end() -> None:
         await listing.ready.wait()
@@ -165,6 +210,7 @@ async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: L
         # the first short or failed page, so every step either reads a full page or ends.
         known.set()
         listing.notify()
+        check_paged()
 
     def counted_ahead() -> bool:
         """The next page is one whose ids the listing has counted, and no cap is in sight."""
@@ -182,7 +228,11 @@ async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: L
             if job.run.outcomes.stopped(job.name, vkey):
                 break
             if Checkpoint.page(vkey, offset) not in pages.done:
-                length = await _fetch_page(pages, _Page(variant, offset))
+                answered = asked()
+                try:
+                    length = await _fetch_page(pages, _Page(variant, offset), answered)
+                finally:
+                    answered()
                 if offset == 0:
                     first_length.append(length)
                 if listing.ready.is_set() and listing.counts is None and (length or 0) < size:
@@ -193,26 +243,37 @@ async def _fetch_variant(pages: _ListJob, variant: Mapping[str, str], listing: L
             await my_turn()  # ahead of the listing: only pages it has counted
         first_page.set()
         listing.notify()
+        check_paged()
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(learn_end)
-        for i in range(job.run.options.concurrency):
-            tg.start_soon(worker, i == 0)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(learn_end)
+            for i in range(job.run.options.concurrency):
+                tg.start_soon(worker, i == 0)
+    finally:
+        paged.set()
 
 
-async def _fetch_page(pages: _ListJob, page: _Page) -> int | None:
-    """Fetch one page and send it as one batch; returns its length, None when it failed."""
+async def _fetch_page(
+    pages: _ListJob, page: _Page, answered: Callable[[], None] = lambda: None
+) -> int | None:
+    """Fetch one page and send it as one batch; returns its length, None when it failed.
+
+    `answered` is called once the page itself is answered, before its items are fetched by id.
+    """
     if page.checkpoint in pages.done:
         return None
     slot = await pages.job.run.memory.hold(pages.job.name)
     try:
-        return await _fetch_held(pages, page, slot)
+        return await _fetch_held(pages, page, slot, answered)
     finally:
         if not slot.handed_over:
             slot.release()
 
 
-async def _fetch_held(pages: _ListJob, page: _Page, slot: PageSlot) -> int | None:
+async def _fetch_held(
+    pages: _ListJob, page: _Page, slot: PageSlot, answered: Callable[[], None]
+) -> int | None:
     job, key = pages.job, page.checkpoint
     try:
         client, path, params = job.run.client, pages.source.path, pages.params(page)
@@ -220,6 +281,7 @@ async def _fetch_held(pages: _ListJob, page: _Page, slot: PageSlot) -> int | Non
             body = (await client.get_page(path, params)).items
         else:  # in chunks the sizer allows; a chunk longer than asked raises PagingError
             body = await fetch_sized_page(client, path, params, pages.sizer)
+        answered()
         batch = await _page_batch(job, body, key)
     except ForbiddenError as exc:
         await stop_forbidden(job, pages.source, key.variant, exc)

@@ -16,7 +16,7 @@ from lookervault.content import ListSource, id_sort_key
 from lookervault.vault.ledger import AFTER, BEFORE
 from lookervault.vault.records import Batch
 
-__all__ = ["Listing", "list_before", "reconcile"]
+__all__ = ["Listing", "ListingAfter", "list_before", "reconcile"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,23 +63,42 @@ async def list_before(job: TypeJob, source: ListSource, listing: Listing) -> Non
         job.run.progress.add_total(job.name, total)
 
 
-async def reconcile(
-    job: TypeJob, source: ListSource, trail: dict[str, list[int]] | None = None
-) -> None:
-    """Fetch what paging missed while content moved; record what vanished during the run.
+class ListingAfter:
+    """The id listing after the pages, taken once: by whoever asks first, the others wait for it.
 
-    `trail`: the offsets the first listing read, which the second asks at once.
+    A type whose items are fetched one by one asks for it as soon as its last page is answered,
+    beside those fetches (`pages.py`): it is then no round trip of its own at the type's end.
+    `trail`: the offsets the first listing read, which this one asks at once.
     """
+
+    def __init__(
+        self, job: TypeJob, source: ListSource, trail: dict[str, list[int]] | None = None
+    ) -> None:
+        self._job, self._source, self._trail = job, source, trail
+        self._asked = False
+        self._done = anyio.Event()
+        self.counts: dict[str, int] | None = None
+
+    async def take(self) -> None:
+        """List the ids now, unless already asked (then wait for that listing)."""
+        if self._asked:
+            await self._done.wait()
+            return
+        self._asked = True
+        try:
+            self.counts = await list_ids(self._job, self._source, AFTER, trail=self._trail)
+        finally:
+            self._done.set()
+
+
+async def reconcile(job: TypeJob, source: ListSource, after: ListingAfter) -> None:
+    """Fetch what paging missed while content moved; record what vanished during the run."""
     # The second listing needs no commits; the comparison needs them all.
-    listed: list[dict[str, int] | None] = []
-
-    async def list_after() -> None:
-        listed.append(await list_ids(job, source, AFTER, trail=trail))
-
     async with anyio.create_task_group() as tg:
-        tg.start_soon(list_after)
+        tg.start_soon(after.take)
         await job.state.idle.wait()
-    if listed[0] is None:
+    counts = after.counts
+    if counts is None:
         return
     ledger = job.run.ledger
     missing, vanished = await job.run.in_ledger(ledger.compare, job.name, job.run.run_id)
@@ -87,8 +106,8 @@ async def reconcile(
     details = await fetch_details(job, missing) if missing else Details()
     not_found, recheck_failures = await settle_not_found(job, source, [i for _, i in details.gone])
     await job.run.in_ledger(ledger.forget, job.name)
-    after = listed[0]
-    unlisted = await check_unlisted(job, vanished, {*missing, *not_found}, sum(after.values()))
+    listed = sum(counts.values())
+    unlisted = await check_unlisted(job, vanished, {*missing, *not_found}, listed)
     details = Details(
         (*details.items, *unlisted.items),
         (*details.failures, *recheck_failures, *unlisted.failures),
