@@ -17,6 +17,7 @@ import httpx
 
 from lookervault import package_version
 from lookervault.config import CONNECTIONS_PER_POOL, KEEPALIVE_EXPIRY_S
+from lookervault.looker.transport import asyncio_transport
 
 __all__ = ["PooledClients", "open_pooled_clients"]
 
@@ -68,7 +69,8 @@ def open_pooled_clients(
     concurrency: int,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> PooledClients:
-    """The pools of one Looker session: JSON accepted, redirects never followed, keep-alive on."""
+    """The pools of one Looker session: JSON accepted, redirects never followed, keep-alive on,
+    connections on asyncio itself (lookervault.looker.transport) unless a transport is given."""
     # One TLS context for every pool: each costs a read of the CA bundle and a few MB.
     tls = httpx.create_ssl_context(verify=verify_ssl)
 
@@ -89,7 +91,7 @@ def open_pooled_clients(
             verify=tls,
             follow_redirects=False,
             http2=False,
-            transport=transport,
+            transport=transport or asyncio_transport(tls=tls, limits=limits),
         )
 
     # An injected transport (tests) has no pool to spread over.
