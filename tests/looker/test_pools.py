@@ -6,7 +6,7 @@ import anyio
 import httpx
 import pytest
 
-from lookervault.looker.pools import PooledClients
+from lookervault.looker.pools import PooledClients, open_pooled_clients
 
 
 class _Recorder:
@@ -73,3 +73,41 @@ async def test_busy_count_released_after_an_error() -> None:
     answers = [(await pools.request("GET", "/")).text for _ in range(3)]
     await pools.aclose()
     assert answers == ["0", "0", "0"]
+
+
+@pytest.mark.anyio
+async def test_cookies_are_kept_but_only_answers_that_set_one_are_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An answer with Set-Cookie still puts its cookie in the jar, and the next request sends
+    it; answers without one never reach httpx's (costly) cookie parsing."""
+    parsed: list[str] = []
+    original = httpx.Cookies.extract_cookies
+
+    def counting(self: httpx.Cookies, response: httpx.Response) -> None:
+        parsed.append(response.request.url.path)
+        original(self, response)
+
+    monkeypatch.setattr(httpx.Cookies, "extract_cookies", counting)
+    sent: list[str | None] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("cookie"))
+        if request.url.path == "/sticky":
+            return httpx.Response(200, headers={"Set-Cookie": "lb=node2; Path=/"}, json={})
+        return httpx.Response(200, json={})
+
+    http = open_pooled_clients(
+        "http://looker.test",
+        timeout=5,
+        verify_ssl=True,
+        concurrency=1,
+        transport=httpx.MockTransport(answer),
+    )
+    try:
+        for path in ("/plain", "/sticky", "/plain", "/plain"):
+            assert (await http.request("GET", path)).status_code == 200
+    finally:
+        await http.aclose()
+    assert parsed == ["/sticky"]
+    assert sent == [None, None, "lb=node2", "lb=node2"]
