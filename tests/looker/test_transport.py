@@ -84,6 +84,8 @@ def test_bodies_arrive_whole_over_one_kept_alive_connection(uvloop: bool) -> Non
                 answer = await http.get(f"/item/{index}")
                 assert answer.status_code == 200
                 assert answer.content == body
+                # httpx's pool really connects through our backend (not anyio's streams)
+                assert type(answer.extensions["network_stream"]).__name__ == "_Connection"
         assert connections == 1
 
     _run(test, uvloop)
