@@ -32,8 +32,7 @@ import orjson
 from lookervault.config import API_PATH, DEFAULT_PAGE_SIZE, ID_LISTING_PAGE_SIZE
 from lookervault.content import CONTENT_TYPES, ChildSource, ContentType, ListSource
 from lookervault.looker.listing import total_count
-from lookervault.looker.pools import PooledClients, SetCookiesOnly
-from lookervault.looker.transport import asyncio_transport
+from lookervault.looker.pools import PooledClients, open_client
 
 __all__ = ["drain", "login", "login_form", "plan_requests", "token_of"]
 
@@ -203,16 +202,7 @@ async def drain(
 
     def make(connections: int) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        transport = asyncio_transport(tls=tls, limits=limits)
-        client = httpx.AsyncClient(
-            base_url=base_url,
-            headers=headers,
-            limits=limits,
-            timeout=_TIMEOUT_S,
-            transport=transport,
-        )
-        client._cookies = SetCookiesOnly()  # as the extract's (lookervault.looker.pools)
-        return client
+        return open_client(base_url, headers=headers, timeout=_TIMEOUT_S, tls=tls, limits=limits)
 
     # The extractor's own spread over small pools (lookervault.looker.pools) and its transport
     # (lookervault.looker.transport), so the drain stays the fastest way this machine's httpx can

@@ -1,8 +1,8 @@
 """httpx's transport with connections that are plain asyncio protocols, not anyio streams.
 
 httpcore reaches the network through anyio when it runs under asyncio, and anyio wraps every
-read and write of a connection in a cancel scope with a checkpoint: about a fifth of the CPU an
-httpx request costs at latency 0, where the extract is bound by its own CPU (benchmark S1). A
+read and write of a connection in a cancel scope with a checkpoint: 13 % of the CPU an httpx
+request costs at latency 0, where the extract is bound by its own CPU (benchmarks.transport_cpu). A
 connection here is an `asyncio.Protocol` that buffers what the socket delivers; a read takes
 what is buffered or waits for more, a write hands the bytes to the transport and waits only when
 the transport's buffer is full. Timeouts, cancellation and httpcore's errors are as before:
