@@ -1,14 +1,17 @@
 """The real AdaptiveLimiter against simulated Lookers, in virtual time: the slow start's cost.
 
 `uv run python -m benchmarks.throttle_sim [--cells R40-B10@100,...] [--seeds 3] [--json PATH]
-[--law module:Class]`
+[--law module:Class | --fixed F]`
 
 N = 32 tasks (the CLI's concurrency) each loop: acquire a paced slot, travel half a round trip,
 be judged by the server (the mock's own TokenBucket or SlidingWindow, on arrival), travel back,
 report to the limiter (on_success / on_rate_limited with sent_at and the server's Retry-After).
 A refused task waits as the client's retry loop does (stamina: Retry-After if given, else
 RETRY_WAIT_INITIAL_S x 2^k + up to 1 s of jitter) and sends the same request again. Each round
-trip is drawn uniformly from the cell's range (seeded).
+trip is drawn uniformly from the cell's range (seeded). The range "jit" is loopback as S9 meets
+it on the shared 2-core machine: requests paced 1/r apart reach the mock up to about 2 ms
+closer or further apart (`benchmarks.arrival_gaps`), which is what a bucket of one judges.
+`--fixed F` paces at F x R and learns nothing (the rate driver's FixedLimiter): the yardstick.
 
 Virtual time: an asyncio loop whose clock jumps to the next timer instead of waiting for it, so
 anyio.sleep and the limiter's pacing run as they do for real, in a fraction of the time. Per
@@ -37,6 +40,7 @@ from typing import Any
 
 import anyio
 
+from benchmarks.rate_driver import FixedLimiter
 from lookervault.config import RETRY_WAIT_INITIAL_S, RETRY_WAIT_MAX_S
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.mock.limits import SlidingWindow, TokenBucket
@@ -49,6 +53,7 @@ _UNLIMITED_WINDOW_S = 5.0
 _TOLD_RATE = 100_000.0
 _LATENCIES = {  # round trip ranges, seconds
     "loop": (0.0001, 0.0003),
+    "jit": (0.0005, 0.0045),  # one way 0.25-2.25 ms: arrivals +-2 ms around their pace
     "20": (0.015, 0.025),
     "100": (0.08, 0.12),
 }
@@ -150,6 +155,8 @@ CELLS = [
             for name in ("R5-B1", "R5-B5", "R40-B1", "R200-B1", "R200-B50")
         ),
         ("R5-B20", "100"),
+        ("R40-B1", "jit"),
+        ("R200-B1", "jit"),
         ("W300", "100"),
         ("unlimited", "100"),
     )
@@ -232,8 +239,19 @@ async def _run(
     )
 
 
-def run_cell(cell: Cell, seed: int, law: type[AdaptiveLimiter] = AdaptiveLimiter) -> Outcome:
-    """One run of *cell* with the limiter (*law*) at its defaults."""
+def run_cell(
+    cell: Cell,
+    seed: int,
+    law: type[AdaptiveLimiter] = AdaptiveLimiter,
+    *,
+    fixed: float | None = None,
+) -> Outcome:
+    """One run of *cell* with the limiter (*law*) at its defaults, or paced at *fixed* x R."""
+    if fixed is not None:
+        if cell.rate is None:
+            raise ValueError("a fixed pace is a share of a limited cell's rate")
+        rate = fixed * cell.rate
+        return simulate(lambda clock: _run(clock, cell, seed, told=rate, law=FixedLimiter))
     outcome = simulate(lambda clock: _run(clock, cell, seed, law=law))
     if cell.rate is not None:
         return outcome
@@ -256,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None, help="write every run here")
     parser.add_argument("--law", default="", help="module:Class, an AdaptiveLimiter subclass")
+    parser.add_argument("--fixed", type=float, default=None, help="pace at this share of R")
     args = parser.parse_args(argv)
     law = AdaptiveLimiter
     if args.law:
@@ -264,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("lookervault").setLevel(logging.ERROR)  # the law's warnings, per episode
     wanted = [c for c in args.cells.split(",") if c]
     cells = [c for c in CELLS if not wanted or c.label in wanted]
+    if args.fixed is not None:
+        cells = [c for c in cells if c.rate is not None]
     cells += [make_cell(*w.split("@")) for w in wanted if w not in {c.label for c in CELLS}]
     print(
         "| cell | achieved / allowed | 429 share | 429s | s to 0.9 R (unlimited: to 32 in flight) |"
@@ -271,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | ---: | ---: | ---: | ---: |")
     rows: dict[str, list[dict[str, Any]]] = {}
     for cell in cells:
-        outcomes = [run_cell(cell, seed, law) for seed in range(1, args.seeds + 1)]
+        outcomes = [
+            run_cell(cell, seed, law, fixed=args.fixed) for seed in range(1, args.seeds + 1)
+        ]
         rows[cell.label] = [o.__dict__ for o in outcomes]
         reached = [o.to_90 for o in outcomes]
         to_90 = (

@@ -51,3 +51,17 @@ def test_a_bucket_is_never_beaten() -> None:
     outcome = run_cell(cell, 1, law=AdaptiveLimiter)
     assert outcome.achieved <= 1 + 5 / (5 * cell.seconds) + 1e-9
     assert outcome.refused > 0  # slow start found the limit
+
+
+def test_arrival_jitter_is_what_a_bucket_of_one_refuses() -> None:
+    """With arrivals +-2 ms around their pace ("jit"), a fixed pace leaving 2.7 ms of margin
+    under 1/R (0.9 x 40/s) is never refused, one leaving 1.3 ms (0.95 x) is refused often, and at
+    200/s even 0.9 x R (0.56 ms of margin) is refused about every fourth time."""
+    cell = make_cell("R40-B1", "jit")
+    held = run_cell(cell, 1, fixed=0.9)
+    assert held.refused == 0 and held.achieved == pytest.approx(0.9, abs=0.01)
+    assert run_cell(cell, 1, fixed=0.95).refused_share > 0.02
+    fast = run_cell(make_cell("R200-B1", "jit"), 1, fixed=0.9)
+    assert 0.15 < fast.refused_share < 0.35
+    with pytest.raises(ValueError, match="limited"):
+        run_cell(make_cell("unlimited", "jit"), 1, fixed=0.9)
