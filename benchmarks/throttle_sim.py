@@ -283,9 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("lookervault").setLevel(logging.ERROR)  # the law's warnings, per episode
     wanted = [c for c in args.cells.split(",") if c]
     cells = [c for c in CELLS if not wanted or c.label in wanted]
-    if args.fixed is not None:
-        cells = [c for c in cells if c.rate is not None]
     cells += [make_cell(*w.split("@")) for w in wanted if w not in {c.label for c in CELLS}]
+    if args.fixed is not None:  # a share of R: the unlimited cell has none
+        cells = [c for c in cells if c.rate is not None]
     print(
         "| cell | achieved / allowed | 429 share | 429s | s to 0.9 R (unlimited: to 32 in flight) |"
     )
