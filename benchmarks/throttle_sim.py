@@ -273,8 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cells", default="", help="e.g. R40-B10@100,R5-B20@loop (default: all)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None, help="write every run here")
-    parser.add_argument("--law", default="", help="module:Class, an AdaptiveLimiter subclass")
-    parser.add_argument("--fixed", type=float, default=None, help="pace at this share of R")
+    limiter = parser.add_mutually_exclusive_group()  # a fixed pace has no law
+    limiter.add_argument("--law", default="", help="module:Class, an AdaptiveLimiter subclass")
+    limiter.add_argument("--fixed", type=float, default=None, help="pace at this share of R")
     args = parser.parse_args(argv)
     law = AdaptiveLimiter
     if args.law:
