@@ -45,6 +45,7 @@ class Flags:
     rate_limit_per_second: float | None = None
     resume: bool = False
     types: tuple[str, ...] = ()
+    relearn_rate: bool = False
 
     def args(self) -> list[str]:
         out: list[str] = list(self.types)
@@ -56,6 +57,8 @@ class Flags:
             out += ["--rate-limit-per-second", str(self.rate_limit_per_second)]
         if self.resume:
             out.append("--resume")
+        if self.relearn_rate:
+            out.append("--relearn-rate")
         return out
 
 

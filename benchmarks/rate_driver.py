@@ -8,6 +8,8 @@ end of each second, and when each 429 came (seconds into the run: the slow start
 steady state's). `--fixed-rate F` paces at F requests/s and never adapts: the best fixed pace
 this stack holds under a limit is the yardstick for the adaptive law. `--log-decisions` writes
 the limiter's decisions (each decrease with its ceiling and basis, each isolated 429) to stderr.
+`--resume-from '{"rate": R, "ceiling": C}'` starts the limiter from a memory, as the next backup
+into the same vault starts from what the last one learned (printed as "learned").
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import orjson
 from lookervault.config import DEFAULT_CONCURRENCY
 from lookervault.errors import LookerVaultError
 from lookervault.looker.client import LookerClient
+from lookervault.looker.learned_rate import LearnedRate
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
 from lookervault.settings import ConnectionSettings
@@ -44,15 +47,21 @@ class FixedLimiter(AdaptiveLimiter):
 
 
 async def drive(
-    seconds: float, concurrency: int, fixed_rate: float | None = None
+    seconds: float,
+    concurrency: int,
+    fixed_rate: float | None = None,
+    resume_from: LearnedRate | None = None,
 ) -> dict[str, Any]:
-    """Fetch for *seconds*; successes per 1-second bin, 429 times, failures, the rate per second."""
+    """Fetch for *seconds*; successes per 1-second bin, 429 times, failures, the rate per second,
+    and what the limiter learned (*resume_from*: the memory it starts from, as a next run's)."""
     settings = ConnectionSettings(
         base_url=os.environ["LOOKERSDK_BASE_URL"],
         client_id=os.environ["LOOKERSDK_CLIENT_ID"],
         client_secret=os.environ["LOOKERSDK_CLIENT_SECRET"],
     )
     limiter = FixedLimiter(per_second=fixed_rate) if fixed_rate else AdaptiveLimiter()
+    if resume_from is not None:
+        limiter.resume(resume_from)
     metrics = Metrics()
     bins = [0] * math.ceil(seconds)
     rates: list[float] = []
@@ -102,6 +111,7 @@ async def drive(
         "final_rate": round(limiter.current_rate, 2),
         "rate_per_second": rates,
         "limited_at": limited_at,
+        "learned": learned.as_dict() if (learned := limiter.learned()) else None,
     }
 
 
@@ -111,7 +121,15 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     parser.add_argument("--fixed-rate", type=float, default=None)
     parser.add_argument("--log-decisions", action="store_true")
+    parser.add_argument(
+        "--resume-from", default=None, help='a memory, as a run keeps it: {"rate": R, "ceiling": C}'
+    )
     args = parser.parse_args()
+    resume_from = None
+    if args.resume_from:
+        resume_from = LearnedRate.from_dict(orjson.loads(args.resume_from))
+        if resume_from is None:
+            parser.error(f"--resume-from: not a memory: {args.resume_from}")
     if args.log_decisions:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(relativeCreated)9.0f ms  %(message)s"))
@@ -119,7 +137,12 @@ def main() -> int:
         decisions.setLevel(logging.DEBUG)
         decisions.addHandler(handler)
     report = anyio.run(
-        drive, args.seconds, args.concurrency, args.fixed_rate, backend_options={"use_uvloop": True}
+        drive,
+        args.seconds,
+        args.concurrency,
+        args.fixed_rate,
+        resume_from,
+        backend_options={"use_uvloop": True},
     )
     sys.stdout.write(orjson.dumps(report).decode() + "\n")
     return 0

@@ -98,20 +98,30 @@ def _selected(smoke: bool) -> list[Cell]:
     return cells
 
 
-def _drive(server: MockServer, seconds: float, fixed_rate: float | None = None) -> dict[str, Any]:
+def _drive(
+    server: MockServer,
+    seconds: float,
+    fixed_rate: float | None = None,
+    resume_from: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "benchmarks.rate_driver", "--seconds", str(seconds)]
     if fixed_rate:
         cmd += ["--fixed-rate", str(fixed_rate)]
+    if resume_from:
+        cmd += ["--resume-from", orjson.dumps(resume_from).decode()]
     done = subprocess.run(cmd, env=server.env(), capture_output=True, check=False)
     if done.returncode:
         raise RuntimeError(f"rate driver failed: {done.stderr.decode(errors='replace')[-800:]}")
     return orjson.loads(done.stdout.splitlines()[-1])
 
 
-def _run_cell(cell: Cell, capacity: float | None) -> dict[str, Any]:
+def run_cell(
+    cell: Cell, capacity: float | None, resume_from: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One cell on a fresh mock; *resume_from*: the limiter starts from that memory."""
     load_before = os.getloadavg()[0]
     with MockServer(dataset(_DATASET), cell.knobs) as server:
-        report = _drive(server, cell.seconds)
+        report = _drive(server, cell.seconds, resume_from=resume_from)
         stats = server.stats()
     ok_per_s = report["ok"] / cell.seconds
     admitted_per_s = (report["ok"] + stats["faults"] + stats["drops"]) / cell.seconds
@@ -135,6 +145,7 @@ def _run_cell(cell: Cell, capacity: float | None) -> dict[str, Any]:
         "rate_per_second": report["rate_per_second"],
         "limited_at": report["limited_at"],
         "limited_in_start": sum(t < _START_S for t in report["limited_at"]),
+        "learned": report.get("learned"),
     }
     figures["met"] = figures["achieved_over_allowed"] >= _GOAL_RATIO and share < _GOAL_429
     logger.info(
@@ -236,7 +247,7 @@ def s9_rate_grid(ctx: Context, _sizes: object) -> dict[str, Any]:
     capacity_s = min(_CAPACITY_S, cells[0].seconds) if cells else _CAPACITY_S
     figures["capacity_per_s"] = _capacity(capacity_s)
     logger.info("S9 client capacity: %s requests/s", figures["capacity_per_s"])
-    figures["cells"] = [_run_cell(c, figures["capacity_per_s"]) for c in cells]
+    figures["cells"] = [run_cell(c, figures["capacity_per_s"]) for c in cells]
     figures["fixed_sweeps"] = {}
     if not ctx.smoke and os.environ.get("LOOKERVAULT_BENCH_SWEEP", "1") != "0":
         for cell, c in zip(cells, figures["cells"], strict=True):

@@ -163,6 +163,19 @@ def _rows(s: dict[str, Any]) -> list[tuple[str, str, Any, str, bool | None]]:
                         None,
                     )
                 )
+            if "second_night" in v:
+                night = v["second_night"]
+                rows.append(
+                    (
+                        "S2",
+                        f"{key}, second night: achieved / ideal resumed from the first's pace;"
+                        " with --relearn-rate",
+                        f"{_fmt(night['resumed']['achieved_over_ideal'])};"
+                        f" {_fmt(night['relearned']['achieved_over_ideal'])}",
+                        "",
+                        None,
+                    )
+                )
     if "S3" in s:
         for key in ("adaptive", "told_rate"):
             v = s["S3"][key]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from benchmarks.harness import (
     medians,
     ratio,
     record_of,
+    remove_tree,
 )
 from benchmarks.mockserver import MockKnobs, MockServer
 from benchmarks.process import run_measured
@@ -250,7 +252,41 @@ def s2_latency(ctx: Context, sz: Sizes) -> dict[str, Any]:
             **_latency_figures(paced_summary, DEFAULT_CONCURRENCY),
             "runs": paced,
         }
+    out["all_types"]["second_night"] = _second_night(ctx, sz.s2, DEFAULT)
     out["goal"] = "achieved / ideal >= 0.9"
+    return out
+
+
+def _second_night(ctx: Context, name: str, flags: Flags) -> dict[str, Any]:
+    """The next backup into the same vault, its limiter resumed from what the first one learned
+    (backup/pace.py), beside the same run told `--relearn-rate`; the two alternate in order."""
+    arms: dict[str, list[dict[str, Any]]] = {"resumed": [], "relearned": []}
+    for round_ in range(ctx.runs):
+        first = ctx.scratch("first-night")
+        ctx.run_extract(name, SLOW, flags, label="S2 first night", db=first / "vault.db")
+        order = [("resumed", flags), ("relearned", replace(flags, relearn_rate=True))]
+        for arm, arm_flags in order[:: -1 if round_ % 2 else 1]:
+            folder = ctx.scratch(f"second-night-{arm}")
+            for path in first.iterdir():
+                shutil.copy2(path, folder / path.name)
+            record = ctx.run_extract(
+                name, SLOW, arm_flags, label=f"S2 second night {arm}", db=folder / "vault.db"
+            )
+            arms[arm].append(record)
+            remove_tree(folder)
+        remove_tree(first)
+    out: dict[str, Any] = {}
+    for arm, records in arms.items():
+        summary = _summary(records)
+        out[arm] = {
+            **summary,
+            **_latency_figures(summary, DEFAULT_CONCURRENCY),
+            "runs": records,
+        }
+    out["resumed_over_relearned"] = ratio(
+        out["resumed"]["achieved_over_ideal"] or 0, out["relearned"]["achieved_over_ideal"] or 0
+    )
+    logger.info("S2 second night: resumed / relearned %s", out["resumed_over_relearned"])
     return out
 
 

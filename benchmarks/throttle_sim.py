@@ -42,6 +42,7 @@ import anyio
 
 from benchmarks.rate_driver import FixedLimiter
 from lookervault.config import RETRY_WAIT_INITIAL_S, RETRY_WAIT_MAX_S
+from lookervault.looker.learned_rate import LearnedRate
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.mock.limits import SlidingWindow, TokenBucket
 
@@ -259,6 +260,31 @@ def run_cell(
     return Outcome(outcome.achieved / told.achieved, 0.0, outcome.to_90, 0, outcome.answers)
 
 
+def run_nights(
+    cell: Cell, seed: int, law: type[AdaptiveLimiter] = AdaptiveLimiter
+) -> tuple[Outcome, Outcome, LearnedRate]:
+    """A first run of *cell*, then a second one resumed from what the first learned (as the
+    next backup into the same vault starts): both outcomes, and the memory handed on."""
+    limiters: list[AdaptiveLimiter] = []
+
+    class Kept(law):  # the first run's limiter, kept for what it learned
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            limiters.append(self)
+
+    first = run_cell(cell, seed, Kept)
+    learned = limiters[0].learned()
+    if learned is None:
+        raise ValueError("the first night's limiter learned nothing")
+
+    class Resumed(law):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.resume(learned)
+
+    return first, run_cell(cell, seed, Resumed), learned
+
+
 def _fmt_span(values: list[float], digits: int = 3) -> str:
     low, high = min(values), max(values)
     return (
@@ -276,7 +302,14 @@ def main(argv: list[str] | None = None) -> int:
     limiter = parser.add_mutually_exclusive_group()  # a fixed pace has no law
     limiter.add_argument("--law", default="", help="module:Class, an AdaptiveLimiter subclass")
     limiter.add_argument("--fixed", type=float, default=None, help="pace at this share of R")
+    parser.add_argument(
+        "--night",
+        action="store_true",
+        help="each cell twice: the second run resumes from what the first learned",
+    )
     args = parser.parse_args(argv)
+    if args.night and args.fixed is not None:
+        parser.error("--night compares the law with itself; --fixed has no law")
     law = AdaptiveLimiter
     if args.law:
         module, name = args.law.split(":")
@@ -287,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     cells += [make_cell(*w.split("@")) for w in wanted if w not in {c.label for c in CELLS}]
     if args.fixed is not None:  # a share of R: the unlimited cell has none
         cells = [c for c in cells if c.rate is not None]
+    if args.night:
+        _print_nights(cells, args.seeds, law, args.json)
+        return 0
     print(
         "| cell | achieved / allowed | 429 share | 429s | s to 0.9 R (unlimited: to 32 in flight) |"
     )
@@ -315,6 +351,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0
+
+
+def _print_nights(
+    cells: list[Cell], seeds: int, law: type[AdaptiveLimiter], json_path: Path | None
+) -> None:
+    print("| cell | first run | 429 share | second run | 429 share | memory (rate / ceiling) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for cell in cells:
+        nights = [run_nights(cell, seed, law) for seed in range(1, seeds + 1)]
+        rows[cell.label] = [
+            {"first": a.__dict__, "second": b.__dict__, "memory": m.as_dict()} for a, b, m in nights
+        ]
+        memory = ", ".join(
+            f"{m.rate:.0f} / {'none' if m.ceiling is None else f'{m.ceiling:.1f}'}"
+            for _, _, m in nights
+        )
+        print(
+            f"| {cell.label} | {_fmt_span([a.achieved for a, _, _ in nights])}"
+            f" | {_fmt_span([100 * a.refused_share for a, _, _ in nights], 1)} %"
+            f" | {_fmt_span([b.achieved for _, b, _ in nights])}"
+            f" | {_fmt_span([100 * b.refused_share for _, b, _ in nights], 1)} % | {memory} |",
+            flush=True,
+        )
+    if json_path:
+        json_path.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ __all__ = [
     "RATE_EPISODE_SAMPLES",
     "RATE_GAIN",
     "RATE_MIN_PER_S",
+    "RATE_MEMORY_MAX_AGE_DAYS",
     "RATE_SLOW_START_GAIN",
     "RATE_START_PER_S",
     "RETRY_AFTER_MAX_S",
@@ -109,6 +110,9 @@ RATE_GAIN = 0.00025  # per held-back success probing beyond the ceiling: r x (1 
 RATE_DECREASE = 0.9  # r = this x the ceiling (what Looker served), once per episode of 429s
 RATE_EPISODE_SAMPLES = 200  # the probe step grows by RATE_GAIN per this many 429-free successes
 RATE_MIN_PER_S = 0.2  # never throttle below this, so a backup always progresses
+# The next run starts at the pace the last run against the same Looker learned, when that run
+# finished within this many days (a nightly or weekly cron, with a missed week to spare).
+RATE_MEMORY_MAX_AGE_DAYS = 14
 
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "on"})
 _FALSE = frozenset({"no", "n", "false", "f", "0", "off"})

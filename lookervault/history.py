@@ -10,7 +10,7 @@ from typing import Any
 
 from lookervault import jsonio
 from lookervault.errors import UsageError
-from lookervault.metrics import requests_by_type, unavailable_by_type
+from lookervault.metrics import PACE_KEY, requests_by_type, unavailable_by_type
 from lookervault.vault.queries import ItemRow, ItemVersion, RunRecord
 from lookervault.vault.store import Vault
 
@@ -72,6 +72,9 @@ class RunSummary:
     outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
     # {type: ids listed but answering 404}: explores Looker lists yet will not render
     unavailable: dict[str, int] = field(default_factory=dict)
+    # {"rate", "ceiling"}: the pace its limiter learned, where the next run starts (backup/pace.py;
+    # None: a configured rate, or a run of an earlier release)
+    pace: dict[str, float | None] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -119,7 +122,20 @@ def _summary(vault: Vault, run: RunRecord, stored_bytes: int) -> RunSummary:
         requests_by_type=requests_by_type(run.stats) if isinstance(run.stats, dict) else {},
         outcomes=(run.stats or {}).get("outcomes") or {},
         unavailable=unavailable_by_type(run.stats) if isinstance(run.stats, dict) else {},
+        pace=_pace(run),
     )
+
+
+def _pace(run: RunRecord) -> dict[str, float | None] | None:
+    """The run's learned pace as stored (`LearnedRate.as_dict`), or None: nothing usable."""
+    pace = run.stats.get(PACE_KEY) if isinstance(run.stats, dict) else None
+    if not isinstance(pace, dict) or not isinstance(pace.get("rate"), int | float):
+        return None
+    ceiling = pace.get("ceiling")
+    return {
+        "rate": float(pace["rate"]),
+        "ceiling": float(ceiling) if isinstance(ceiling, int | float) else None,
+    }
 
 
 def item_json(row: ItemRow, content_type: str) -> dict[str, Any]:

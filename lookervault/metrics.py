@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 
 __all__ = [
+    "PACE_KEY",
     "REQUESTS_PREFIX",
     "UNAVAILABLE_PREFIX",
     "Metrics",
@@ -19,6 +20,8 @@ __all__ = [
 REQUESTS_PREFIX = "requests:"
 # unavailable:<content type> counts ids listed but answering 404 (explores): not gone, not failed.
 UNAVAILABLE_PREFIX = "unavailable:"
+# A run's stats keep what its rate limiter learned under this key (backup/pace.py).
+PACE_KEY = "limiter"
 
 
 class Metrics:

@@ -34,6 +34,7 @@ class ExtractOptions:
     exclude: tuple[str, ...] = ()  # types left out on purpose (--exclude)
     shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD  # see backup/shrink.py
     accept_shrink: bool = False  # a listing that shrank past the threshold marks items gone
+    relearn_rate: bool = False  # slow start afresh, not from the last run's pace (backup/pace.py)
 
     def as_dict(self) -> dict[str, Any]:
         """The options as recorded in the vault's runs table (no secrets here)."""
@@ -52,4 +53,5 @@ class ExtractOptions:
             "exclude": list(self.exclude),
             "shrink_threshold": self.shrink_threshold,
             "accept_shrink": self.accept_shrink,
+            "relearn_rate": self.relearn_rate,
         }

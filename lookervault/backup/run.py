@@ -31,6 +31,7 @@ from lookervault.backup.instance import check_same_instance
 from lookervault.backup.job import back_up_type
 from lookervault.backup.options import ExtractOptions
 from lookervault.backup.outcomes import EXCLUDED, RunOutcomes, is_skipped
+from lookervault.backup.pace import describe, recall, remember
 from lookervault.backup.preflight import Preflight, start_session
 from lookervault.backup.selection import Selection, select_types
 from lookervault.backup.shrink import hold_shrinking_types
@@ -41,6 +42,7 @@ from lookervault.config import (
 from lookervault.content import ContentType
 from lookervault.errors import LookerVaultError, RequestBudgetError
 from lookervault.looker.client import LookerClient
+from lookervault.looker.learned_rate import LearnedRate
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics, requests_by_type, unavailable_by_type
 from lookervault.progress import NullProgress, Progress
@@ -266,11 +268,14 @@ async def extract(
     progress: Progress | None = None,
     transport: Any = None,
     handle_signals: bool = False,
+    pace: LearnedRate | None = None,
 ) -> ExtractResult:
     """Back up the content types in `options` from the Looker at `settings` into `vault`.
 
     `vault` is an open Vault, or a callable opening one (a context manager): it is called only
     once Looker has accepted the login, so a refused connection or secret creates no file.
+    `pace`: what the vault's last run learned, read before (`backup.pace.recall_before`), so the
+    session's first requests start from it too; else it is read once the vault is open.
 
     Raises:
         LookerVaultError: connection, authentication or vault problems that stop the run.
@@ -280,6 +285,8 @@ async def extract(
     limiter = AdaptiveLimiter(
         per_second=options.rate_limit_per_second, per_minute=options.rate_limit_per_minute
     )
+    if pace is not None and not options.relearn_rate:
+        _resume(limiter, pace)
     progress = progress or NullProgress()
     client = LookerClient(
         settings,
@@ -303,6 +310,9 @@ async def extract(
                         opened.looker_urls(),
                         allow_other=options.allow_other_instance,
                     )
+                    if pace is None and not options.relearn_rate:
+                        if learned := recall(opened, settings.base_url):
+                            _resume(limiter, learned)
                     run_id = await _open_run(opened, settings, options, versions)
                     opened.record_access(run_id, found.run_access)
                     status, counts, failures, outcomes = await _run_and_close(
@@ -321,6 +331,14 @@ async def extract(
     snapshot, elapsed = metrics.snapshot(), metrics.elapsed()
     return ExtractResult(
         run_id, status, counts, failures, snapshot, elapsed, found.run_access, outcomes
+    )
+
+
+def _resume(limiter: AdaptiveLimiter, learned: LearnedRate) -> None:
+    limiter.resume(learned)
+    logger.info(
+        "starting from the pace the last run learned: %s (--relearn-rate starts afresh)",
+        describe(learned),
     )
 
 
@@ -363,7 +381,12 @@ async def _run_and_close(
     finally:
         counts = {ct.name: vault.count_items(ct.name, run_id=run_id) for ct in types}
         report = outcomes.report([*counts, *selection.excluded], failures)
-        stats = {**metrics.snapshot(), "elapsed_s": round(metrics.elapsed(), 3), "outcomes": report}
+        stats = {
+            **metrics.snapshot(),
+            "elapsed_s": round(metrics.elapsed(), 3),
+            "outcomes": report,
+            **remember(client.limiter),
+        }
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(
                 lambda: vault.finish_run(run_id, status=status, counts=counts, stats=stats)

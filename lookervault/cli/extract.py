@@ -101,6 +101,7 @@ def extract_command(
         DEFAULT_SHRINK_THRESHOLD
     ),
     accept_shrink: Flag = False,
+    relearn_rate: Flag = False,
     verbose: Annotated[int, Parameter(name=["--verbose", "-v"], count=True)] = 0,
     quiet: Flag = False,
     common: Annotated[ExtractFlags, FLAT] = _EXTRACT,
@@ -139,6 +140,9 @@ def extract_command(
         its unseen items (not marked gone) and makes the run partial.
     accept_shrink
         Confirm that a listing that shrank past --shrink-threshold is real: mark the rest gone.
+    relearn_rate
+        Find Looker's pace from a slow start, as a first run does, instead of starting at
+        the pace the vault's last run against this Looker learned (within 14 days).
     verbose
         Debug logging, secrets redacted; twice (-v -v) adds the HTTP libraries' wire logs.
     quiet
@@ -150,6 +154,7 @@ def extract_command(
         import anyio
 
         from lookervault.backup.malloc import release_large_buffers
+        from lookervault.backup.pace import recall_before
         from lookervault.backup.run import ExtractOptions, extract
         from lookervault.cli.logs import configure_logging
         from lookervault.content import check_names
@@ -183,12 +188,14 @@ def extract_command(
             exclude=check_names(exclude),
             shrink_threshold=shrink_threshold,
             accept_shrink=accept_shrink,
+            relearn_rate=relearn_rate,
         )
         if requests.plan:
             from lookervault.cli.plan import print_plan
 
             return print_plan(settings, options, as_json=common.json)
         Vault.check_path(common.db)
+        pace = None if relearn_rate else recall_before(common.db, settings.base_url)
         progress = make_progress(quiet=quiet, is_terminal=sys.stderr.isatty())
         release_large_buffers()
         # The vault is opened only once Looker accepted the login (see `_open_locked`).
@@ -199,6 +206,7 @@ def extract_command(
                 options,
                 progress=progress,
                 handle_signals=True,
+                pace=pace,
             ),
             backend="asyncio",
             backend_options={"use_uvloop": True},

@@ -106,6 +106,7 @@ def _one_run(s: RunSummary, common: RunsFlags) -> int:
     details += [[f"  {name}", str(count)] for name, count in s.counts.items()]
     details += [["requests", str(s.requests)]]
     details += [[f"  {name}", str(count)] for name, count in s.requests_by_type.items()]
+    details += [["pace", _pace(s.pace)]]
     print(f"run {s.run_id}")
     print("\n".join(columns(details)))
     for line in outcome_lines(s.outcomes):
@@ -115,6 +116,15 @@ def _one_run(s: RunSummary, common: RunsFlags) -> int:
     for failure in s.failures:
         print(f"failed: {failure['content_type']} {failure['key']}: {failure['error']}")
     return ExitCode.OK
+
+
+def _pace(pace: dict[str, float | None] | None) -> str:
+    """What the run's limiter learned, where the next run against this Looker starts."""
+    if pace is None:
+        return "-"
+    rate, ceiling = pace["rate"] or 0.0, pace["ceiling"]
+    limit = "Looker refused none" if ceiling is None else f"Looker's limit about {ceiling:.1f}/s"
+    return f"{rate:.1f} requests/s at the end ({limit})"
 
 
 def list_command(

@@ -47,6 +47,14 @@ The law is congestion control applied to a rate (TCP applies it to a window):
 - The configured limits are hard: r never exceeds them, and exact logs of send times keep every
   1-second (60-second) window at ``per_second`` (``per_minute``) requests or fewer.
 - A login is urgent: it takes the next paced slot ahead of the requests waiting for it.
+- Memory between runs (as TCP caches a path's slow-start threshold): a run's limiter ends with
+  what it learned (`learned`), which the vault keeps, and the next run against the same Looker
+  starts from it (`resume`), RESUME_SHARE x the way there: two doublings of slow start. With a
+  ceiling (Looker refused), slow start slows down at RATE_DECREASE x it (the threshold): past
+  it r doubles in _RAMP_S seconds, and twice as fast each _RAMP_S more, so a limit raised since
+  is found in seconds. Slow start's end is a first run's, but its cut never goes below the
+  threshold (a bucket hides how far past its rate r went). Without a ceiling, slow start goes
+  on from the last rate.
 
 Not thread-safe: call it from the event loop only (the client does).
 """
@@ -71,8 +79,10 @@ from lookervault.config import (
     RATE_START_PER_S,
     RETRY_AFTER_MAX_S,
 )
+from lookervault.looker.learned_rate import LearnedRate
+from lookervault.looker.send_log import SendLog
 
-__all__ = ["AdaptiveLimiter", "SendLog"]
+__all__ = ["AdaptiveLimiter"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,27 +98,9 @@ _START_CUT, _START_FLOOR = 0.4, 0.2  # the first 429 of slow start: r x this, at
 _DRY_TOKENS = 0.35  # n successes between two refusals: Looker gained n - 1 to n + 1 tokens; a
 # hedge above n, as landing under Looker's rate costs more (the probe beyond is slow) than over
 _HELD_GAP = 1.5  # a send this many pacing intervals after the last one was not held back
-
-
-class SendLog:
-    """The last *count* send times: no window of *period* seconds may hold more than *count*."""
-
-    def __init__(self, count: float, period: float) -> None:
-        if count < 1:  # fewer than one per period: one per stretched period
-            period, count = period / count, 1.0
-        self.count = int(count)
-        self.period = period
-        self._times: deque[float] = deque(maxlen=self.count)
-
-    def delay(self, now: float) -> float:
-        """Seconds until one more request fits (0 or less: now)."""
-        if len(self._times) < self.count:
-            return 0.0
-        return self._times[0] + self.period - now
-
-    def record(self, now: float) -> None:
-        """Note a request sent at *now*."""
-        self._times.append(now)
+# A resumed slow start begins at this x the last run's final rate, or x its threshold
+RESUME_SHARE = 0.25
+_RAMP_S = 2.0  # past the last run's ceiling r doubles in this many seconds, then twice as fast
 
 
 class AdaptiveLimiter:
@@ -141,6 +133,8 @@ class AdaptiveLimiter:
         self._configured = _combined_rate(per_second, per_minute)
         self._rate = self._configured or RATE_START_PER_S
         self._slow_start = self._configured is None
+        self._threshold = math.inf  # slow start ends here, short of the last run's ceiling
+        self._ramp_from: float | None = None  # when slow start passed it (slower from there)
         self._queue = anyio.Lock()  # FIFO: one waiter sleeps, the others queue behind it
         self._last_sent = self._slot = -math.inf
         self._held = False  # whether the last request had to wait for its slot
@@ -219,8 +213,14 @@ class AdaptiveLimiter:
             self._end_dry()  # no 429 within _JUDGED successes of the cut: below Looker's rate
         if not self._held:
             return
+        if self._slow_start and self._ramp_from is not None:  # past the last run's ceiling
+            speed = 2.0 ** ((now - self._ramp_from) / _RAMP_S) * 0.25 / _RAMP_S
+            self._set_rate(self._rate + RATE_SLOW_START_GAIN * min(1.0, speed))
+        elif self._slow_start:
+            self._set_rate(min(self._rate + RATE_SLOW_START_GAIN, self._threshold))
+            if self._rate >= self._threshold:  # near the last run's ceiling: slower from here
+                self._ramp_from = now
         if self._slow_start:
-            self._set_rate(self._rate + RATE_SLOW_START_GAIN)
             return
         # per answer, not per second: the gap to the ceiling shrinks e-fold per _REGROW answers
         gap = (self._ceiling - self._rate) / _REGROW
@@ -332,6 +332,36 @@ class AdaptiveLimiter:
             "%d refused in a row over %.3f s: %.2f requests/s", self._run, span, self._rate
         )
 
+    def learned(self) -> LearnedRate | None:
+        """What this limiter learned of Looker's pace, for the next run (None: a configured
+        rate, which learns nothing). A rate probed past the ceiling without a 429 is the
+        ceiling now: Looker served it."""
+        if self._configured is not None:
+            return None
+        ceiling = self._ceiling
+        if math.isinf(ceiling):  # none of its own: the one it resumed from, if any, holds
+            ceiling = self._threshold / RATE_DECREASE
+        return LearnedRate(self._rate, None if math.isinf(ceiling) else max(ceiling, self._rate))
+
+    def resume(self, learned: LearnedRate) -> None:
+        """Start from what the last run against this Looker learned (see the module docstring).
+
+        Only before this limiter has learned anything itself, and never with a configured rate.
+        """
+        if self._configured is not None or not self._slow_start or self._dry_from is not None:
+            return
+        if learned.ceiling is not None:
+            self._threshold = RATE_DECREASE * learned.ceiling
+            start = max(self._rate, RESUME_SHARE * self._threshold)
+            self._set_rate(min(start, self._threshold))
+        else:
+            self._set_rate(max(self._rate, RESUME_SHARE * learned.rate))
+        logger.debug(
+            "resuming from the last run: %.2f requests/s (ceiling %s)",
+            self._rate,
+            "none" if learned.ceiling is None else f"{learned.ceiling:.2f}",
+        )
+
     def __repr__(self) -> str:
         return f"<AdaptiveLimiter rate={self._rate:.2f} configured={self._configured!r}>"
 
@@ -381,6 +411,9 @@ class AdaptiveLimiter:
         first = self._start_rates[0][0] if self._start_rates else at
         served = self._ok / (at - first) if at > first else math.inf
         cut = min(_START_CUT, max(_START_FLOOR, served / sending))
+        if self._ramp_from is not None:  # past the last run's ceiling: back to it at most
+            cut = min(RATE_DECREASE, max(cut, self._threshold / sending))
+            self._ramp_from = None
         self._decrease(now, sending, cut=cut)
         logger.debug("slow start ends at %.2f requests/s: %.2f", sending, self._rate)
 

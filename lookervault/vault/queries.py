@@ -249,6 +249,16 @@ class VaultQueries:
             row = conn.execute(_SELECT_RUNS + ' WHERE "run_id" = ?', (run_id,)).fetchone()
         return None if row is None else _run_record(row)
 
+    def last_finished_run(self, looker_url: str) -> RunRecord | None:
+        """The latest run against *looker_url* that finished (its stats are final), or None."""
+        sql = (
+            _SELECT_RUNS + ' WHERE "looker_url" = ? AND "finished_at" IS NOT NULL '
+            'ORDER BY "run_id" DESC LIMIT 1'
+        )
+        with self._using("read runs") as conn:
+            row = conn.execute(sql, (looker_url,)).fetchone()
+        return None if row is None else _run_record(row)
+
     def run_ids(self) -> list[int]:
         """Every run's id, oldest first."""
         with self._using("read runs") as conn:

@@ -301,6 +301,10 @@ class Vault:
         """The distinct Looker base URLs this vault's runs were extracted from, oldest first."""
         return self.queries.looker_urls()
 
+    def last_finished_run(self, looker_url: str) -> RunRecord | None:
+        """The latest run against the Looker at *looker_url* that finished, or None."""
+        return self.queries.last_finished_run(_strip_userinfo(looker_url))
+
     def finish_run(self, run_id: int, *, status: str, counts: dict[str, int], stats: dict) -> None:
         """Close a run with its final status, item counts and request statistics."""
         if status not in RUN_STATUSES:

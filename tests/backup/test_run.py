@@ -15,6 +15,9 @@ import pytest
 from lookervault.backup.context import Queued
 from lookervault.backup.run import ExtractOptions, _waiting_batches, extract
 from lookervault.content import CONTENT_TYPES
+from lookervault.looker.learned_rate import LearnedRate
+from lookervault.looker.throttle import AdaptiveLimiter
+from lookervault.metrics import PACE_KEY
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.mock.data import generate
 from lookervault.settings import ConnectionSettings
@@ -253,3 +256,50 @@ async def test_a_writer_takes_the_batches_waiting_behind_the_next_one() -> None:
         assert await _waiting_batches(receive) == queued[:1]
         with pytest.raises(anyio.EndOfStream):
             await _waiting_batches(receive)
+
+
+@pytest.mark.parametrize("relearn", [False, True])
+async def test_the_next_run_resumes_from_the_pace_the_last_one_learned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, relearn: bool
+) -> None:
+    """Each run keeps what its limiter learned in its stats; the next run against the same
+    Looker starts from it, unless told to relearn. Both back up everything."""
+    resumed: list[LearnedRate] = []
+    original = AdaptiveLimiter.resume
+
+    def spy(self: AdaptiveLimiter, learned: LearnedRate) -> None:
+        resumed.append(learned)
+        original(self, learned)
+
+    monkeypatch.setattr(AdaptiveLimiter, "resume", spy)
+    mock = MockLooker(MockOptions(preset="tiny"))
+    db = tmp_path / "v.db"
+    await _extract(mock, db)
+    assert resumed == []  # a first run has nothing to resume from
+    with Vault(db) as vault:
+        first = LearnedRate.from_dict(vault.runs()[-1].stats[PACE_KEY])
+    assert first is not None and first.rate > 0
+    caplog.set_level("INFO", logger="lookervault.backup.run")
+    result = await _extract(mock, db, relearn_rate=relearn)
+    assert result.status == "complete"
+    said = [r.getMessage() for r in caplog.records if "pace the last run learned" in r.message]
+    assert said == (
+        []
+        if relearn
+        else [
+            f"starting from the pace the last run learned: {first.rate:.1f} requests/s at its end, no limit met (--relearn-rate starts afresh)"
+        ]
+    )
+    assert_vault_equals(db, mock.ground_truth_hashes())
+    assert resumed == ([] if relearn else [first])
+    with Vault(db) as vault:
+        runs = vault.runs()
+    assert runs[-1].options["relearn_rate"] is relearn
+    assert LearnedRate.from_dict(runs[-1].stats[PACE_KEY]) is not None
+
+
+async def test_a_configured_rate_leaves_no_memory(tmp_path: Path) -> None:
+    mock = MockLooker(MockOptions(preset="tiny"))
+    await _extract(mock, tmp_path / "v.db", rate_limit_per_second=500.0)
+    with Vault(tmp_path / "v.db") as vault:
+        assert PACE_KEY not in vault.runs()[-1].stats

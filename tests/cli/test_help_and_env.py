@@ -186,3 +186,36 @@ def test_list_without_type_names_the_types(
     err = capsys.readouterr().err
     assert err.startswith("error: list needs a content type") and err.count("\n") == 1
     assert all(ct.name in err for ct in CONTENT_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("stored", "line", "pace"),
+    [
+        (
+            {"rate": 36.4, "ceiling": 40.25},
+            "pace 36.4 requests/s at the end (Looker's limit about 40.2/s)",
+            {"rate": 36.4, "ceiling": 40.25},
+        ),
+        (
+            {"rate": 1200, "ceiling": None},
+            "pace 1200.0 requests/s at the end (Looker refused none)",
+            {"rate": 1200.0, "ceiling": None},
+        ),
+        (None, "pace -", None),  # a configured rate, or a run of an earlier release
+        ("garbled", "pace -", None),
+    ],
+)
+def test_runs_shows_the_pace_the_next_run_starts_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stored: object, line: str, pace: object
+) -> None:
+    path = tmp_path / "v.db"
+    with Vault(path) as vault:
+        run_id = vault.start_run(
+            options={}, looker_url="u", looker_release=None, api_version=None, tool_version="0"
+        )
+        stats = {"elapsed_s": 1.0} if stored is None else {"elapsed_s": 1.0, "limiter": stored}
+        vault.finish_run(run_id, status="complete", counts={}, stats=stats)
+    assert _cli("runs", "--db", str(path), "--run", "1") == 0
+    assert line.split() in [row.split() for row in capsys.readouterr().out.splitlines()]
+    assert _cli("runs", "--db", str(path), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["runs"][0]["pace"] == pace

@@ -75,3 +75,10 @@ def test_fixed_limiter_learns_nothing_from_answers() -> None:
     limiter.on_success(sent_at=limiter.now())
     assert limiter.current_rate == 40
     assert limiter.paused_until < limiter.now()
+
+
+def test_rate_nights_names_the_cells_it_knows() -> None:
+    from benchmarks.rate_nights import run_nights
+
+    with pytest.raises(SystemExit, match="no grid cell 'R9-B9'; one of R5-B1"):
+        run_nights("R9-B9", 1, 8.0)

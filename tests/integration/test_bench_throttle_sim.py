@@ -7,7 +7,15 @@ import time
 import anyio
 import pytest
 
-from benchmarks.throttle_sim import TASKS, VirtualClock, make_cell, run_cell, simulate
+from benchmarks.throttle_sim import (
+    TASKS,
+    VirtualClock,
+    main,
+    make_cell,
+    run_cell,
+    run_nights,
+    simulate,
+)
 from lookervault.looker.throttle import AdaptiveLimiter
 
 pytestmark = pytest.mark.integration
@@ -65,3 +73,23 @@ def test_arrival_jitter_is_what_a_bucket_of_one_refuses() -> None:
     assert 0.15 < fast.refused_share < 0.35
     with pytest.raises(ValueError, match="limited"):
         run_cell(make_cell("unlimited", "jit"), 1, fixed=0.9)
+
+
+@pytest.mark.parametrize("name", ["R40-B1@jit", "R200-B50@jit", "unlimited@100"])
+def test_the_second_night_starts_from_what_the_first_learned(name: str) -> None:
+    """Resumed from the first run's memory, the second run is served more (unlimited: answers
+    more in its first 5 s), with no more 429s; the memory is the server's rate."""
+    cell = make_cell(*name.split("@"))
+    first, second, memory = run_nights(cell, 1)
+    assert second.achieved > first.achieved
+    assert second.refused_share <= first.refused_share + 0.001
+    if cell.rate is None:
+        assert memory.ceiling is None and memory.rate > TASKS / 0.1
+    else:
+        assert memory.ceiling is not None and 0.7 * cell.rate < memory.ceiling < 1.1 * cell.rate
+
+
+def test_a_fixed_pace_has_no_second_night(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--night", "--fixed", "0.9", "--cells", "R40-B1@jit"])
+    assert "--fixed has no law" in capsys.readouterr().err

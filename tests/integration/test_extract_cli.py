@@ -234,3 +234,26 @@ def test_ctrl_c_stops_cleanly_with_130_and_resume_completes(tmp_path: Path) -> N
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["run_id"] == 1
     assert_vault_equals(db, mock.ground_truth_hashes())
+
+
+def test_the_next_extract_starts_from_the_pace_the_last_one_learned(served, tmp_path: Path) -> None:
+    """The second run reads the first's pace before its login (so the log says so before the
+    run starts); `--relearn-rate` starts afresh. Each run backs up everything."""
+    mock, base_url = served
+    db = tmp_path / "v.db"
+    first = _run(base_url, "--db", str(db))
+    assert first.returncode == 0, first.stderr
+    assert "pace the last run learned" not in first.stderr
+    second = _run(base_url, "--db", str(db))
+    assert second.returncode == 0, second.stderr
+    lines = second.stderr.splitlines()
+    said = [
+        i for i, line in enumerate(lines) if "starting from the pace the last run learned" in line
+    ]
+    started = [i for i, line in enumerate(lines) if "started run 2" in line]
+    assert len(said) == 1 and started and said[0] < started[0], second.stderr
+    assert "no limit met (--relearn-rate starts afresh)" in lines[said[0]]
+    third = _run(base_url, "--db", str(db), "--relearn-rate")
+    assert third.returncode == 0, third.stderr
+    assert "pace the last run learned" not in third.stderr
+    assert_vault_equals(db, mock.ground_truth_hashes())

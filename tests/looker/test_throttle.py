@@ -7,7 +7,9 @@ import anyio.lowlevel
 import pytest
 
 from lookervault.config import RATE_DECREASE, RATE_EPISODE_SAMPLES, RATE_START_PER_S
-from lookervault.looker.throttle import AdaptiveLimiter, SendLog
+from lookervault.looker.learned_rate import LearnedRate
+from lookervault.looker.send_log import SendLog
+from lookervault.looker.throttle import RESUME_SHARE, AdaptiveLimiter
 from lookervault.mock.limits import SlidingWindow, TokenBucket
 
 
@@ -408,3 +410,143 @@ async def test_login_skips_the_queue_but_keeps_the_pace() -> None:
     assert names.index("login") < names.index("queued-2")
     times = [at for _, at in order]
     assert all(b - a >= 1.0 - 1e-9 for a, b in zip(times, times[1:], strict=False))
+
+
+# --- memory between runs ---------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_learned_ceiling_is_reached_in_two_doublings_with_no_429() -> None:
+    """A run that measured a bucket of 40/s hands the next run its ceiling: slow start begins a
+    quarter of the way and stops at RATE_DECREASE x the ceiling, where a first run overshoots
+    and pays a 429 and a deep cut. The second run is served more, with fewer 429s."""
+    time = FakeTime()
+    first = make(time)
+    first_ok, first_refused = await simulate(first, time, TokenBucket(40, 10, time), 20.0)
+    learned = first.learned()
+    assert learned is not None and learned.ceiling is not None
+    assert 0.8 * 40 <= learned.ceiling <= 1.1 * 40
+
+    time = FakeTime()
+    second = make(time)
+    second.resume(learned)
+    assert second.slow_start
+    assert second.current_rate == pytest.approx(RESUME_SHARE * RATE_DECREASE * learned.ceiling)
+    ok, refused = await simulate(second, time, TokenBucket(40, 10, time), 20.0)
+    assert len(ok) > len(first_ok)
+    assert refused < first_refused
+    assert steady_rate(ok, time.now - 20, time.now) >= 0.85 * 40
+    assert not second.slow_start
+
+
+@pytest.mark.anyio
+async def test_past_the_learned_threshold_slow_start_slows_down() -> None:
+    """Slow start climbs to RATE_DECREASE x the last run's ceiling as a first run does, then
+    doubles in seconds, not quarter seconds: a limit still there is met barely past it."""
+    time = FakeTime()
+    limiter = make(time)
+    limiter.resume(LearnedRate(rate=36.0, ceiling=40.0))
+    threshold = RATE_DECREASE * 40.0
+    unlimited = TokenBucket(1e9, None, time)
+    while limiter.current_rate < threshold:
+        await simulate(limiter, time, unlimited, 0.05)
+    assert limiter.current_rate == pytest.approx(threshold)
+    await simulate(limiter, time, unlimited, 0.5)
+    assert limiter.slow_start
+    assert threshold < limiter.current_rate < 1.3 * threshold  # a first run's: x4 by now
+
+
+@pytest.mark.anyio
+async def test_a_limit_lowered_since_ends_slow_start_as_on_a_first_run() -> None:
+    """Others share the budget now: the resumed slow start meets the lower limit, cuts, and
+    lands under it as a first run does."""
+    time = FakeTime()
+    limiter = make(time)
+    limiter.resume(LearnedRate(rate=36.0, ceiling=40.0))
+    ok, refused = await simulate(limiter, time, TokenBucket(10, 1, time), 20.0)
+    assert refused <= 6
+    assert steady_rate(ok, time.now - 10, time.now) >= 0.8 * 10
+    assert limiter.current_rate <= 10
+
+
+@pytest.mark.anyio
+async def test_a_limit_raised_since_is_found_in_seconds() -> None:
+    """The memory is a start, not a cap: past the old ceiling the rate keeps ramping, faster
+    the longer no 429 comes, and what this run learns is the higher rate."""
+    time = FakeTime()
+    limiter = make(time)
+    limiter.resume(LearnedRate(rate=4.5, ceiling=5.0))
+    ok, _ = await simulate(limiter, time, TokenBucket(200, 50, time), 15.0)
+    assert steady_rate(ok, time.now - 5, time.now) >= 0.8 * 200
+    learned = limiter.learned()
+    assert learned is not None and learned.ceiling is not None and learned.ceiling > 150
+
+
+def test_what_a_run_learns_carries_the_memory_it_resumed_from() -> None:
+    """A short run still in its resumed slow start hands the same ceiling on, not none."""
+    time = FakeTime()
+    limiter = make(time)
+    limiter.resume(LearnedRate(rate=36.0, ceiling=40.0))
+    learned = limiter.learned()
+    assert learned is not None and learned.ceiling == pytest.approx(40.0)
+
+
+def test_no_429_last_run_means_slow_start_from_its_rate() -> None:
+    time = FakeTime()
+    limiter = make(time)
+    limiter.resume(LearnedRate(rate=300.0, ceiling=None))
+    assert limiter.slow_start
+    assert limiter.current_rate == pytest.approx(RESUME_SHARE * 300)
+    assert limiter.learned() == LearnedRate(limiter.current_rate, None)
+    low = make(time)
+    low.resume(LearnedRate(rate=1.0, ceiling=None))  # a short last run: never below the start
+    assert low.current_rate == RATE_START_PER_S
+
+
+def test_a_ceiling_under_the_start_rate_is_where_the_run_starts() -> None:
+    time = FakeTime()
+    limiter = make(time)
+    limiter.resume(LearnedRate(rate=0.9, ceiling=1.0))  # a per-minute window of 60
+    assert limiter.current_rate == pytest.approx(RATE_DECREASE * 1.0)
+
+
+def test_a_configured_rate_neither_learns_nor_resumes() -> None:
+    time = FakeTime()
+    limiter = make(time, per_second=25)
+    assert limiter.learned() is None
+    limiter.resume(LearnedRate(rate=300.0, ceiling=200.0))
+    assert limiter.current_rate == 25
+
+
+def test_memory_is_ignored_once_the_run_has_learned_for_itself() -> None:
+    time = FakeTime()
+    limiter = make(time)
+    limiter.on_rate_limited(None, sent_at=time.now)  # slow start ends here
+    rate = limiter.current_rate
+    limiter.resume(LearnedRate(rate=300.0, ceiling=200.0))
+    assert limiter.current_rate == rate
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        None,
+        "fast",
+        [],
+        {},
+        {"rate": 0},
+        {"rate": -3.0},
+        {"rate": True},
+        {"rate": float("inf")},
+        {"rate": float("nan")},
+        {"rate": 5.0, "ceiling": "high"},
+        {"rate": 5.0, "ceiling": 0},
+    ],
+)
+def test_a_stored_memory_that_is_not_one_reads_as_none(stored: object) -> None:
+    assert LearnedRate.from_dict(stored) is None
+
+
+def test_a_memory_round_trips_through_its_stats_entry() -> None:
+    for learned in (LearnedRate(12.5, 14.25), LearnedRate(900.0, None)):
+        assert LearnedRate.from_dict(learned.as_dict()) == learned

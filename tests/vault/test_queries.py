@@ -189,3 +189,25 @@ def test_broken_references_reported(vault: Vault) -> None:
     assert ("run rows pointing nowhere", "run 1 item 1") in vault.queries.dangling_references()
     _tamper(vault, 'INSERT INTO "checkpoints" VALUES (42, "dashboards", "k", "now")')
     assert vault.queries.foreign_key_check() == [ForeignKeyViolation("checkpoints", None, "runs")]
+
+
+def test_last_finished_run_is_the_latest_finished_one_against_that_looker(vault: Vault) -> None:
+    def run(url: str, *, finish: bool) -> int:
+        run_id = vault.start_run(
+            options={}, looker_url=url, looker_release=None, api_version=None, tool_version="0"
+        )
+        if finish:
+            vault.finish_run(run_id, status="complete", counts={}, stats={"requests": run_id})
+        return run_id
+
+    url = "https://looker.example.com"
+    assert vault.last_finished_run(url) is None
+    first = run(url, finish=True)
+    second = run(url, finish=True)
+    run("https://other.example.com", finish=True)
+    run(url, finish=False)  # still running: its stats are not final
+    last = vault.last_finished_run(url)
+    assert last is not None and last.run_id == second != first
+    assert last.stats["requests"] == second
+    # the URL is matched as the vault stores it: without credentials in it
+    assert vault.last_finished_run("https://me:pw@looker.example.com") == last
