@@ -44,7 +44,7 @@ def recall_before(db: Path, looker_url: str) -> LearnedRate | None:
     try:
         with Vault(db) as vault:
             return recall(vault, looker_url)
-    except LookerVaultError:
+    except (LookerVaultError, OSError):
         return None
 
 
