@@ -27,8 +27,8 @@ import orjson
 
 from lookervault.config import DEFAULT_CONCURRENCY
 from lookervault.errors import LookerVaultError
+from lookervault.learned_rate import LearnedRate
 from lookervault.looker.client import LookerClient
-from lookervault.looker.learned_rate import LearnedRate
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics
 from lookervault.settings import ConnectionSettings

@@ -42,7 +42,7 @@ import anyio
 
 from benchmarks.rate_driver import FixedLimiter
 from lookervault.config import RETRY_WAIT_INITIAL_S, RETRY_WAIT_MAX_S
-from lookervault.looker.learned_rate import LearnedRate
+from lookervault.learned_rate import LearnedRate
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.mock.limits import SlidingWindow, TokenBucket
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from lookervault import jsonio
 from lookervault.errors import UsageError
+from lookervault.learned_rate import LearnedRate
 from lookervault.metrics import PACE_KEY, requests_by_type, unavailable_by_type
 from lookervault.vault.queries import ItemRow, ItemVersion, RunRecord
 from lookervault.vault.store import Vault
@@ -127,15 +128,10 @@ def _summary(vault: Vault, run: RunRecord, stored_bytes: int) -> RunSummary:
 
 
 def _pace(run: RunRecord) -> dict[str, float | None] | None:
-    """The run's learned pace as stored (`LearnedRate.as_dict`), or None: nothing usable."""
-    pace = run.stats.get(PACE_KEY) if isinstance(run.stats, dict) else None
-    if not isinstance(pace, dict) or not isinstance(pace.get("rate"), int | float):
-        return None
-    ceiling = pace.get("ceiling")
-    return {
-        "rate": float(pace["rate"]),
-        "ceiling": float(ceiling) if isinstance(ceiling, int | float) else None,
-    }
+    """The run's learned pace as the next run would read it, or None: nothing usable."""
+    stats = run.stats if isinstance(run.stats, dict) else {}
+    learned = LearnedRate.from_dict(stats.get(PACE_KEY))
+    return None if learned is None else {"rate": learned.rate, "ceiling": learned.ceiling}
 
 
 def item_json(row: ItemRow, content_type: str) -> dict[str, Any]:

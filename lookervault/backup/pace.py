@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lookervault.config import RATE_MEMORY_MAX_AGE_DAYS
 from lookervault.errors import LookerVaultError
-from lookervault.looker.learned_rate import LearnedRate
+from lookervault.learned_rate import LearnedRate
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import PACE_KEY
 from lookervault.vault.store import Vault

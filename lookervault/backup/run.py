@@ -41,8 +41,8 @@ from lookervault.config import (
 )
 from lookervault.content import ContentType
 from lookervault.errors import LookerVaultError, RequestBudgetError
+from lookervault.learned_rate import LearnedRate
 from lookervault.looker.client import LookerClient
-from lookervault.looker.learned_rate import LearnedRate
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import Metrics, requests_by_type, unavailable_by_type
 from lookervault.progress import NullProgress, Progress

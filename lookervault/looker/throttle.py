@@ -79,7 +79,7 @@ from lookervault.config import (
     RATE_START_PER_S,
     RETRY_AFTER_MAX_S,
 )
-from lookervault.looker.learned_rate import LearnedRate
+from lookervault.learned_rate import LearnedRate
 from lookervault.looker.send_log import SendLog
 
 __all__ = ["AdaptiveLimiter"]

@@ -9,7 +9,7 @@ import pytest
 
 from lookervault.backup.pace import describe, recall, recall_before, remember
 from lookervault.config import RATE_MEMORY_MAX_AGE_DAYS
-from lookervault.looker.learned_rate import LearnedRate
+from lookervault.learned_rate import LearnedRate
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import PACE_KEY
 from lookervault.vault.store import Vault

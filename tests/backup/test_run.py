@@ -15,7 +15,7 @@ import pytest
 from lookervault.backup.context import Queued
 from lookervault.backup.run import ExtractOptions, _waiting_batches, extract
 from lookervault.content import CONTENT_TYPES
-from lookervault.looker.learned_rate import LearnedRate
+from lookervault.learned_rate import LearnedRate
 from lookervault.looker.throttle import AdaptiveLimiter
 from lookervault.metrics import PACE_KEY
 from lookervault.mock.app import MockLooker, MockOptions

@@ -203,6 +203,10 @@ def test_list_without_type_names_the_types(
         ),
         (None, "pace -", None),  # a configured rate, or a run of an earlier release
         ("garbled", "pace -", None),
+        # what the next run would not resume from is not shown as its pace
+        ({"rate": 0, "ceiling": None}, "pace -", None),
+        ({"rate": True, "ceiling": None}, "pace -", None),
+        ({"rate": 36.4, "ceiling": "40"}, "pace -", None),
     ],
 )
 def test_runs_shows_the_pace_the_next_run_starts_from(

@@ -7,7 +7,7 @@ import anyio.lowlevel
 import pytest
 
 from lookervault.config import RATE_DECREASE, RATE_EPISODE_SAMPLES, RATE_START_PER_S
-from lookervault.looker.learned_rate import LearnedRate
+from lookervault.learned_rate import LearnedRate
 from lookervault.looker.send_log import SendLog
 from lookervault.looker.throttle import RESUME_SHARE, AdaptiveLimiter
 from lookervault.mock.limits import SlidingWindow, TokenBucket
@@ -525,28 +525,3 @@ def test_memory_is_ignored_once_the_run_has_learned_for_itself() -> None:
     rate = limiter.current_rate
     limiter.resume(LearnedRate(rate=300.0, ceiling=200.0))
     assert limiter.current_rate == rate
-
-
-@pytest.mark.parametrize(
-    "stored",
-    [
-        None,
-        "fast",
-        [],
-        {},
-        {"rate": 0},
-        {"rate": -3.0},
-        {"rate": True},
-        {"rate": float("inf")},
-        {"rate": float("nan")},
-        {"rate": 5.0, "ceiling": "high"},
-        {"rate": 5.0, "ceiling": 0},
-    ],
-)
-def test_a_stored_memory_that_is_not_one_reads_as_none(stored: object) -> None:
-    assert LearnedRate.from_dict(stored) is None
-
-
-def test_a_memory_round_trips_through_its_stats_entry() -> None:
-    for learned in (LearnedRate(12.5, 14.25), LearnedRate(900.0, None)):
-        assert LearnedRate.from_dict(learned.as_dict()) == learned
