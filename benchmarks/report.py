@@ -110,7 +110,16 @@ def _s1_rows(s1: dict[str, Any]) -> list[tuple[str, str, Any, str, bool | None]]
         ),
         ("S1", f"drain requests/s ({name})", s1["drain"]["report.requests_per_s"], "", None),
         ("S1", f"extract / drain ({name})", r, ">= 0.8", r is not None and r >= 0.8),
-    ]
+    ] + _s1_next_night(s1)
+
+
+def _s1_next_night(s1: dict[str, Any]) -> list[tuple[str, str, Any, str, bool | None]]:
+    night = s1.get("second_night")
+    if not night:
+        return []
+    figures = f"{_fmt(night['resumed_over_drain'])}; {_fmt(night['relearned_over_drain'])}"
+    label = "second night: extract / drain resumed from the first's pace; with --relearn-rate"
+    return [("S1", f"{label} ({s1['dataset']})", figures, "", None)]
 
 
 def _rows(s: dict[str, Any]) -> list[tuple[str, str, Any, str, bool | None]]:

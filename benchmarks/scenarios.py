@@ -161,19 +161,36 @@ def _write_plan(ctx: Context, server: MockServer, types: tuple[str, ...] = ()) -
 
 
 def _s1_dataset(ctx: Context, name: str) -> dict[str, Any]:
-    """Latency 0: extract at default settings beside the drain replaying the same requests."""
+    """Latency 0: extract at default settings beside the drain replaying the same requests.
+
+    Each round is a first night (a fresh vault), the drain, then the next night into copies of
+    the first night's vault, resumed from its pace and with `--relearn-rate` (`_next_nights`).
+    """
     types = dataset(name).types
     flags = Flags(types=types) if types else DEFAULT
     server = ctx.mock(name)
     plan, planned = _write_plan(ctx, server, types)
     extracts, drains = [], []
-    for i in range(ctx.runs):  # interleaved, so both see the same machine load
-        extracts.append(ctx.extract_runs(name, FAST, flags, label=f"S1 {name}", runs=i + 1)[i])
+    nights: dict[str, list[dict[str, Any]]] = {"resumed": [], "relearned": []}
+    for i in range(ctx.runs):  # interleaved, so all see the same machine load
+        first = ctx.scratch("first-night")
+        record = ctx.run_extract(name, FAST, flags, label=f"S1 {name}", db=first / "vault.db")
+        ctx.memo.setdefault((name, FAST, flags), []).append(record)  # S5 shares these runs
+        extracts.append(record)
         drains.append(_run_drain(ctx, server, plan, DEFAULT_CONCURRENCY))
         logger.info("S1 %s drain: %s requests/s", name, drains[-1]["report"]["requests_per_s"])
+        for arm, night in _next_nights(ctx, name, FAST, flags, first, i, f"S1 {name}").items():
+            nights[arm].append(night)
+        remove_tree(first)
     ext = _summary(extracts)
     drain = medians(drains, "report.elapsed_s", "report.requests_per_s", "cpu_s", "peak_rss_mb")
     drain["requests"] = planned
+    second: dict[str, Any] = {arm: _summary(records) for arm, records in nights.items()}
+    for arm, records in nights.items():
+        second[f"{arm}_over_drain"] = ratio(
+            second[arm]["requests_per_s"], drain["report.requests_per_s"]
+        )
+        second[arm]["runs"] = records
     return {
         "dataset": name,
         "types": list(types),
@@ -181,6 +198,7 @@ def _s1_dataset(ctx: Context, name: str) -> dict[str, Any]:
         "extract": ext,
         "drain": drain,
         "extract_over_drain": ratio(ext["requests_per_s"], drain["report.requests_per_s"]),
+        "second_night": second,
         "goal": "extract / drain >= 0.8",
         "runs": {"extract": extracts, "drain": drains},
     }
@@ -257,23 +275,32 @@ def s2_latency(ctx: Context, sz: Sizes) -> dict[str, Any]:
     return out
 
 
+def _next_nights(
+    ctx: Context, name: str, knobs: MockKnobs, flags: Flags, first: Path, round_: int, label: str
+) -> dict[str, dict[str, Any]]:
+    """The next backup into copies of the vault in *first*: its limiter resumed from what the
+    first run learned (backup/pace.py), and told `--relearn-rate`; their order alternates."""
+    records: dict[str, dict[str, Any]] = {}
+    order = [("resumed", flags), ("relearned", replace(flags, relearn_rate=True))]
+    for arm, arm_flags in order[:: -1 if round_ % 2 else 1]:
+        folder = ctx.scratch(f"second-night-{arm}")
+        for path in first.iterdir():
+            shutil.copy2(path, folder / path.name)
+        records[arm] = ctx.run_extract(
+            name, knobs, arm_flags, label=f"{label} second night {arm}", db=folder / "vault.db"
+        )
+        remove_tree(folder)
+    return records
+
+
 def _second_night(ctx: Context, name: str, flags: Flags) -> dict[str, Any]:
-    """The next backup into the same vault, its limiter resumed from what the first one learned
-    (backup/pace.py), beside the same run told `--relearn-rate`; the two alternate in order."""
+    """S2's next night, resumed against relearned, each round after a first night of its own."""
     arms: dict[str, list[dict[str, Any]]] = {"resumed": [], "relearned": []}
     for round_ in range(ctx.runs):
         first = ctx.scratch("first-night")
         ctx.run_extract(name, SLOW, flags, label="S2 first night", db=first / "vault.db")
-        order = [("resumed", flags), ("relearned", replace(flags, relearn_rate=True))]
-        for arm, arm_flags in order[:: -1 if round_ % 2 else 1]:
-            folder = ctx.scratch(f"second-night-{arm}")
-            for path in first.iterdir():
-                shutil.copy2(path, folder / path.name)
-            record = ctx.run_extract(
-                name, SLOW, arm_flags, label=f"S2 second night {arm}", db=folder / "vault.db"
-            )
+        for arm, record in _next_nights(ctx, name, SLOW, flags, first, round_, "S2").items():
             arms[arm].append(record)
-            remove_tree(folder)
         remove_tree(first)
     out: dict[str, Any] = {}
     for arm, records in arms.items():

@@ -64,6 +64,10 @@ def test_smoke_s1_writes_a_complete_result(tmp_path: Path) -> None:
     s1 = results["scenarios"]["S1"]
     assert s1["extract"]["complete"] and not results["incomplete"]
     assert s1["drain"]["requests"] > 0
+    # the next night: two more extracts per round into copies of the first night's vault
+    for arm in ("resumed", "relearned"):
+        assert s1["second_night"][arm]["complete"]
+        assert len(s1["second_night"][arm]["runs"]) == len(s1["runs"]["extract"])
 
 
 def test_peak_rss_is_the_childs_own(tmp_path: Path) -> None:
