@@ -18,6 +18,12 @@ this small the slow start, not these settings, sets the pace, so that grid no lo
 profiles below are unchanged: 32 in flight is still the knee at 100 ms, and nothing measured favours
 more writer threads. expected_throughput stays the 2026-11-29 figure (larger runs amortize the start).
 
+Re-run on 2026-12-03 16:42 UTC (main f7c5831, `make bench` S4; load under 1; benchmarks/results/
+2026-12-03-vm-S0-S8.md): at latency 100 +- 20 ms --concurrency 8 gave 120-122 items/s, 32 gave 278-290 and 128
+gave 340-368 (1.25x the speed of 32 at four times the requests in flight); at latency 0 every cell
+(w1-w32 x c8-c32) gave 448-475 items/s, still set by the slow start of a run this small. The profiles
+stay: 32 in flight is 2.4x the speed of 8, and more writer threads gained nothing.
+
 A real Looker answers in 100 ms or more, so the profiles use --concurrency 32: 3x the speed of 8, and 128
 adds another 1.2x at four times the requests in flight on the Looker instance. Item size is the only shape
 the API receives: only the middle band (up to 25 KB, the M mix) was measured as a grid; the small-item band
