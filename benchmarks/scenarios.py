@@ -176,6 +176,7 @@ def _s1_dataset(ctx: Context, name: str) -> dict[str, Any]:
         first = ctx.scratch("first-night")
         record = ctx.run_extract(name, FAST, flags, label=f"S1 {name}", db=first / "vault.db")
         ctx.memo.setdefault((name, FAST, flags), []).append(record)  # S5 shares these runs
+        logger.info("S1 %s: %s items/s", name, record["report"].get("items_per_s"))
         extracts.append(record)
         drains.append(_run_drain(ctx, server, plan, DEFAULT_CONCURRENCY))
         logger.info("S1 %s drain: %s requests/s", name, drains[-1]["report"]["requests_per_s"])
