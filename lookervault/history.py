@@ -131,7 +131,7 @@ def _pace(run: RunRecord) -> dict[str, float | None] | None:
     """The run's learned pace as the next run would read it, or None: nothing usable."""
     stats = run.stats if isinstance(run.stats, dict) else {}
     learned = LearnedRate.from_dict(stats.get(PACE_KEY))
-    return None if learned is None else {"rate": learned.rate, "ceiling": learned.ceiling}
+    return None if learned is None else learned.as_dict()
 
 
 def item_json(row: ItemRow, content_type: str) -> dict[str, Any]:
