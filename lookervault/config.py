@@ -79,6 +79,9 @@ DEFAULT_SHRINK_THRESHOLD = 0.8
 SHRINK_MIN_ITEMS = 10
 # Stream buffer: one queued batch per writer keeps each busy; more only costs memory.
 STREAM_BATCHES_PER_WORKER = 1
+# A child type's answers waiting for the stream, per request it has in flight: enough that its
+# requests do not wait for the writers in a burst, few enough to bound its memory.
+CHILD_ANSWERS_HELD_PER_REQUEST = 4
 # Bytes of page content held between request and commit (see budget.py); about eight pages of
 # dashboards, more than the CPU can turn into rows while the next ones arrive.
 PAGE_MEMORY_BUDGET_BYTES = 12_000_000

@@ -14,6 +14,7 @@ from lookervault.backup.items import error_line, record
 from lookervault.backup.orphans import parent_gone
 from lookervault.backup.outcomes import FORBIDDEN
 from lookervault.backup.slow import child_timeout, in_flight
+from lookervault.config import CHILD_ANSWERS_HELD_PER_REQUEST
 from lookervault.content import ChildSource
 from lookervault.errors import ApiError, ForbiddenError, NotFoundError, PayloadShapeError
 from lookervault.looker.deadline import request_timeout
@@ -39,21 +40,26 @@ async def back_up_children(job: TypeJob, source: ChildSource) -> None:
     if source.not_found == "unavailable" and len(todo) < len(keys):  # a resumed run
         await _recall_unavailable(job, source, [k for k in keys if k not in set(todo)])
     job.run.progress.add_total(job.name, len(keys))
-    limiter = anyio.CapacityLimiter(in_flight(job.run.options, job.name, source))
+    requests = in_flight(job.run.options, job.name, source)
+    limiter = anyio.CapacityLimiter(requests)
     timeout = child_timeout(job.run.options, job.name, source)
+    pending = iter(todo)
 
-    async def one(key: tuple[str, ...]) -> None:
-        async with limiter:  # bounds requests in flight, not batches waiting for a writer
-            if job.run.outcomes.stopped(job.name):
-                return
-            with request_timeout(timeout):
-                batch = await _fetch_child(job, source, key, parents[key])
-        if batch is not None:
-            await job.send(batch)
+    async def worker() -> None:
+        for key in pending:  # shared: each key is taken by one worker
+            async with limiter:  # bounds requests in flight, not batches waiting for a writer
+                if job.run.outcomes.stopped(job.name):
+                    return
+                with request_timeout(timeout):
+                    batch = await _fetch_child(job, source, key, parents[key])
+            if batch is not None:
+                await job.send(batch)
 
+    # A worker holds at most one batch: answers waiting for the writers are bounded (a task per
+    # key held every answer of a type whose writes lagged, 80 MB more peak RSS on preset M).
     async with anyio.create_task_group() as tg:
-        for key in todo:
-            tg.start_soon(one, key)
+        for _ in range(min(len(todo), requests * CHILD_ANSWERS_HELD_PER_REQUEST)):
+            tg.start_soon(worker)
 
 
 async def _recall_unavailable(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
@@ -10,6 +12,7 @@ import httpx
 import pytest
 
 from lookervault.backup.run import ExtractOptions, extract
+from lookervault.config import CHILD_ANSWERS_HELD_PER_REQUEST
 from lookervault.mock.app import MockLooker, MockOptions
 from lookervault.settings import ConnectionSettings
 from lookervault.vault.records import Batch
@@ -65,3 +68,69 @@ async def test_explores_in_flight_do_not_wait_for_the_writers(
     span = transport.answered[-1] - transport.answered[0]
     assert span < (explores - 1) * _WRITE_S / 2
     assert_vault_equals(tmp_path / "v.db", mock.ground_truth_hashes(), ["explores"])
+
+
+class _Answered(httpx.AsyncBaseTransport):
+    """The mock, counting the answers of one child type's path."""
+
+    def __init__(self, app: MockLooker, marker: str) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._marker = marker
+        self.count = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if self._marker in request.url.path:
+            self.count += 1
+        return response
+
+
+@pytest.mark.anyio
+async def test_answers_waiting_for_the_writers_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers stopped: a child type reads as many answers as it may hold, then waits.
+
+    Before, a task per key read every answer while the writers lagged and held them all
+    (80 MB more peak RSS on preset M). Its requests still do not wait for the writers until
+    the answers held reach the bound.
+    """
+    gate = threading.Event()
+    write_all = VaultWriter.write_all
+
+    def gated(self: VaultWriter, batches: Sequence[Batch]) -> None:
+        if any(name == "user_attribute_values" for b in batches for name, _ in b.checkpoints):
+            gate.wait(30)
+        write_all(self, batches)
+
+    monkeypatch.setattr(VaultWriter, "write_all", gated)
+    mock = MockLooker(MockOptions(preset="tiny", counts={"users": 120}))
+    transport = _Answered(mock, "/attribute_values")
+    in_flight = 2
+    options = ExtractOptions(
+        content_types=("user_attribute_values",), workers=1, concurrency=in_flight
+    )
+    held = in_flight * CHILD_ANSWERS_HELD_PER_REQUEST
+    stalled_at = 0
+
+    async def release_once_stalled() -> None:
+        nonlocal stalled_at
+        last = -1
+        while transport.count != last or transport.count == 0:
+            last = transport.count
+            await anyio.sleep(0.3)
+        stalled_at = transport.count
+        gate.set()
+
+    with anyio.fail_after(60), Vault(tmp_path / "v.db") as vault:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(release_once_stalled)
+            result = await extract(_SETTINGS, vault, options, transport=transport)
+    assert result.status == "complete" and not result.failures
+    users = len(mock.ground_truth_hashes()["users"])
+    assert transport.count == users == 120
+    # The workers' answers, plus what the stream and the one stopped writer hold.
+    assert held <= stalled_at <= held + 3
+    assert_vault_equals(
+        tmp_path / "v.db", mock.ground_truth_hashes(), ["users", "user_attribute_values"]
+    )
