@@ -44,7 +44,7 @@ def _schema_name(operation: dict) -> str:
 
 
 @pytest.mark.parametrize(
-    "ct", [c for c in CONTENT_TYPES if isinstance(c.source, ListSource)], ids=str
+    "ct", [c for c in CONTENT_TYPES if isinstance(c.source, ListSource)], ids=lambda c: c.name
 )
 def test_list_endpoint_and_parameters_exist_in_spec(ct) -> None:
     """Every list path and every parameter the pipeline sends to it is in the spec."""
@@ -58,7 +58,7 @@ def test_list_endpoint_and_parameters_exist_in_spec(ct) -> None:
     assert sent <= names, f"{ct.name}: {sorted(sent - names)} not parameters of {source.path}"
 
 
-@pytest.mark.parametrize("ct", [c for c in CONTENT_TYPES if c.detail_path], ids=str)
+@pytest.mark.parametrize("ct", [c for c in CONTENT_TYPES if c.detail_path], ids=lambda c: c.name)
 def test_detail_fetch_exactly_where_the_list_schema_gives_less(ct) -> None:
     """Per-item fetches happen exactly for the types whose list schema differs from get-by-id."""
     list_schema = _schema_name(_operation(ct.source.path))
