@@ -172,6 +172,10 @@ class Context:
             logger.error("INCOMPLETE %s: %s", label, result.detail)
         return result.as_dict()
 
+    def remember(self, name: str, knobs: MockKnobs, flags: Flags, record: dict[str, Any]) -> None:
+        """Keep a run measured elsewhere (S1's first nights) for `extract_runs` to share (S5)."""
+        self.memo.setdefault((name, knobs, flags), []).append(record)
+
     def extract_runs(
         self, name: str, knobs: MockKnobs, flags: Flags, *, label: str, runs: int | None = None
     ) -> list[dict[str, Any]]:

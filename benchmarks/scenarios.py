@@ -175,7 +175,7 @@ def _s1_dataset(ctx: Context, name: str) -> dict[str, Any]:
     for i in range(ctx.runs):  # interleaved, so all see the same machine load
         first = ctx.scratch("first-night")
         record = ctx.run_extract(name, FAST, flags, label=f"S1 {name}", db=first / "vault.db")
-        ctx.memo.setdefault((name, FAST, flags), []).append(record)  # S5 shares these runs
+        ctx.remember(name, FAST, flags, record)  # S5 shares these runs
         logger.info("S1 %s: %s items/s", name, record["report"].get("items_per_s"))
         extracts.append(record)
         drains.append(_run_drain(ctx, server, plan, DEFAULT_CONCURRENCY))
