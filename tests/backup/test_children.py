@@ -27,16 +27,17 @@ _SETTINGS = ConnectionSettings(
 _WRITE_S = 0.05
 
 
-class _Explores(httpx.AsyncBaseTransport):
-    """The mock, noting when each explore was answered."""
+class _Answers(httpx.AsyncBaseTransport):
+    """The mock, noting when each answer on one child type's path was given."""
 
-    def __init__(self, app: MockLooker) -> None:
+    def __init__(self, app: MockLooker, marker: str) -> None:
         self._inner = httpx.ASGITransport(app=app)
+        self._marker = marker
         self.answered: list[float] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
-        if "/explores/" in request.url.path:
+        if self._marker in request.url.path:
             self.answered.append(time.monotonic())
         return response
 
@@ -56,7 +57,7 @@ async def test_explores_in_flight_do_not_wait_for_the_writers(
 
     monkeypatch.setattr(VaultWriter, "write", slow)
     mock = MockLooker(MockOptions(preset="tiny", counts={"lookml_models": 4, "explores": 6}))
-    transport = _Explores(mock)
+    transport = _Answers(mock, "/explores/")
     options = ExtractOptions(
         content_types=("explores",), workers=1, concurrency=8, explores_in_flight=1
     )
@@ -68,21 +69,6 @@ async def test_explores_in_flight_do_not_wait_for_the_writers(
     span = transport.answered[-1] - transport.answered[0]
     assert span < (explores - 1) * _WRITE_S / 2
     assert_vault_equals(tmp_path / "v.db", mock.ground_truth_hashes(), ["explores"])
-
-
-class _Answered(httpx.AsyncBaseTransport):
-    """The mock, counting the answers of one child type's path."""
-
-    def __init__(self, app: MockLooker, marker: str) -> None:
-        self._inner = httpx.ASGITransport(app=app)
-        self._marker = marker
-        self.count = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        if self._marker in request.url.path:
-            self.count += 1
-        return response
 
 
 @pytest.mark.anyio
@@ -105,7 +91,7 @@ async def test_answers_waiting_for_the_writers_are_bounded(
 
     monkeypatch.setattr(VaultWriter, "write_all", gated)
     mock = MockLooker(MockOptions(preset="tiny", counts={"users": 120}))
-    transport = _Answered(mock, "/attribute_values")
+    transport = _Answers(mock, "/attribute_values")
     in_flight = 2
     options = ExtractOptions(
         content_types=("user_attribute_values",), workers=1, concurrency=in_flight
@@ -116,10 +102,10 @@ async def test_answers_waiting_for_the_writers_are_bounded(
     async def release_once_stalled() -> None:
         nonlocal stalled_at
         last = -1
-        while transport.count != last or transport.count == 0:
-            last = transport.count
+        while len(transport.answered) != last or not transport.answered:
+            last = len(transport.answered)
             await anyio.sleep(0.3)
-        stalled_at = transport.count
+        stalled_at = last
         gate.set()
 
     with anyio.fail_after(60), Vault(tmp_path / "v.db") as vault:
@@ -128,7 +114,7 @@ async def test_answers_waiting_for_the_writers_are_bounded(
             result = await extract(_SETTINGS, vault, options, transport=transport)
     assert result.status == "complete" and not result.failures
     users = len(mock.ground_truth_hashes()["users"])
-    assert transport.count == users == 120
+    assert len(transport.answered) == users == 120
     # The workers' answers, plus what the stream and the one stopped writer hold.
     assert held <= stalled_at <= held + 3
     assert_vault_equals(
